@@ -1,0 +1,27 @@
+# Strongroom: one command to run the demo, one to run the tests. Both set up .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Strongroom needs Python 3.11 or newer.") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/strongroom demo
+
+test: $(STAMP)
+	bash tools/ensure-chromium.sh
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	@echo "Benchmarks live in bench/; run them one by one, e.g. $(PY) bench/seal.py"
+
+clean:
+	rm -rf $(VENV) demo-home

@@ -1,0 +1,1 @@
+"""The indexer: sandboxed text extraction, multilingual analysis, a sealed Whoosh index, search."""

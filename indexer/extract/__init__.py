@@ -1,0 +1,1 @@
+"""Text extraction, one module per format, run in sandboxed worker processes."""

@@ -1,0 +1,61 @@
+"""Who may see and do what: pure decisions from a user's role, clearance and principals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from records.model import Confidentiality, Record, Role, User
+
+
+class Permission(StrEnum):
+    READ = "read"  # see metadata, preview, download
+    FILE = "file"  # file new documents, classify the unsorted queue
+    EDIT = "edit"  # metadata edits
+    HOLD = "hold"  # place / release legal holds
+    DISPOSE = "dispose"  # propose and carry out disposition
+    APPROVE = "approve"  # second approver for destruction
+    AUDIT = "audit"  # read the audit log, make audit exports
+    ADMIN = "admin"  # users, passphrases, settings
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.SECRETARY: frozenset({Permission.READ, Permission.FILE, Permission.EDIT, Permission.HOLD,
+                               Permission.DISPOSE}),
+    Role.MANAGER: frozenset({Permission.READ, Permission.HOLD, Permission.APPROVE}),
+    Role.AUDITOR: frozenset({Permission.READ, Permission.AUDIT}),
+    Role.VIEWER: frozenset({Permission.READ}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AccessScope:
+    """What one user may see: the filter every query and every record view applies."""
+
+    actor: str
+    role: Role
+    clearance: Confidentiality
+    principals: frozenset[str] | None  # None: every principal
+
+    @classmethod
+    def of(cls, user: User) -> AccessScope:
+        principals = None if user.role == Role.ADMIN or not user.principals else frozenset(user.principals)
+        clearance = Confidentiality.SECRET if user.role == Role.ADMIN else user.clearance
+        return cls(actor=user.name, role=user.role, clearance=clearance, principals=principals)
+
+    @classmethod
+    def system(cls, actor: str = "system") -> AccessScope:
+        return cls(actor=actor, role=Role.ADMIN, clearance=Confidentiality.SECRET, principals=None)
+
+    @property
+    def visible_levels(self) -> tuple[Confidentiality, ...]:
+        return tuple(c for c in Confidentiality if self.clearance.allows(c))
+
+    def may(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def can_see(self, record: Record) -> bool:
+        if not self.clearance.allows(record.confidentiality):
+            return False
+        return self.principals is None or record.principal in self.principals

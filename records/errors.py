@@ -1,0 +1,37 @@
+"""The records core's errors: each message says what happened and what to do next."""
+
+from __future__ import annotations
+
+
+class RecordsError(Exception):
+    """Root of every error the records core raises on purpose."""
+
+
+class RecordNotFound(RecordsError):
+    pass
+
+
+class AccessDenied(RecordsError):
+    pass
+
+
+class PlanError(RecordsError):
+    """The classification plan is invalid or names an unknown class."""
+
+
+class DispositionRefused(RecordsError):
+    pass
+
+
+class DuplicateRecord(RecordsError):
+    def __init__(self, message: str, existing_id: str) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
+class IntegrityError(RecordsError):
+    """Stored data failed authentication or a consistency check. Never retried into success."""
+
+
+class ExtractionFailed(RecordsError):
+    """A document could not be read; the message is one sentence for the rejection note."""

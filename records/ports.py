@@ -1,0 +1,223 @@
+"""The ports: what the use cases need from storage, catalogue, search and extraction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import BinaryIO, Protocol
+
+from records.access import AccessScope
+from records.audit import AuditEntry, AuditEvent
+from records.model import BlobRef, BlobRole, Record, RecordId, State, User, WrappedKey
+
+# ---- sealed blobs (vault) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SealedBlob:
+    ref: BlobRef
+    sha256: str  # hex SHA-256 of the plaintext, computed while sealing
+
+
+class BlobStore(Protocol):
+    def new_data_key(self, record_id: RecordId) -> WrappedKey:
+        """A fresh random data key for one record, returned wrapped (bound to the record id)."""
+
+    def seal(self, record_id: RecordId, key: WrappedKey, role: BlobRole,
+             source: BinaryIO) -> SealedBlob:
+        """Stream `source` into a new sealed object (atomic, durable) and return where it is."""
+
+    def open(self, record_id: RecordId, key: WrappedKey, ref: BlobRef) -> Iterator[bytes]:
+        """Stream the plaintext back; raises IntegrityError naming the object on any tampering."""
+
+    def delete(self, ref: BlobRef) -> None: ...
+
+    def content_mac(self, source: BinaryIO) -> str:
+        """Keyed HMAC of the plaintext (hex), for duplicate detection; never a bare hash."""
+
+
+class Signer(Protocol):
+    """The home's Ed25519 audit key."""
+
+    def sign(self, message: bytes) -> bytes: ...
+
+    def public_key(self) -> bytes: ...  # raw 32 bytes
+
+
+# ---- catalogue (vault, SQLCipher) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    record_class: str | None = None
+    principal: str | None = None
+    state: State | None = None
+    filed_from: date | None = None
+    filed_to: date | None = None
+    parent_id: RecordId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    size: int  # number of audit entries covered
+    head: str  # hash of entry `size`
+    ts: datetime
+    signature: bytes  # Ed25519 over checkpoint_text(...)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFile:
+    """A file from `inbox/_unsorted` (or a rejected upload) waiting for a person."""
+
+    pending_id: str
+    original_name: str
+    received_at: datetime
+    size: int
+    note: str = ""
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+
+class CatalogTx(Protocol):
+    """One SQLCipher transaction: everything in it commits together or not at all."""
+
+    def next_registry_seq(self, class_code: str, year: int) -> int: ...
+
+    def find_by_mac(self, content_mac: str) -> RecordId | None: ...
+
+    def add(self, record: Record, key: WrappedKey, content_mac: str) -> None: ...
+
+    def replace(self, record: Record) -> None:
+        """Store a new version of the record's metadata (holds, state, fields)."""
+
+    def shred_key(self, record_id: RecordId) -> None:
+        """Destroy the record's wrapped data key and its content MAC (crypto-shredding)."""
+
+    def append_audit(self, event: AuditEvent) -> AuditEntry: ...
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+    def put_user(self, user: User) -> None: ...
+
+    def delete_user(self, name: str) -> None: ...
+
+    def put_setting(self, key: str, value: str) -> None: ...
+
+
+class Catalog(Protocol):
+    def transaction(self) -> AbstractContextManager[CatalogTx]: ...
+
+    def get(self, record_id: RecordId) -> Record:
+        """Raises RecordNotFound."""
+
+    def find(self, flt: RecordFilter = RecordFilter()) -> list[Record]: ...
+
+    def data_key(self, record_id: RecordId) -> WrappedKey | None: ...
+
+    def audit_entries(self, since_seq: int = 0) -> Iterator[AuditEntry]: ...
+
+    def audit_head(self) -> AuditEntry | None: ...
+
+    def checkpoints(self) -> list[Checkpoint]: ...
+
+    def get_user(self, name: str) -> User | None: ...
+
+    def users(self) -> list[User]: ...
+
+    def get_setting(self, key: str) -> str | None: ...
+
+
+# ---- search (indexer) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDoc:
+    record: Record
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    query: str
+    page: int = 1
+    page_len: int = 20
+    sort: str = "relevance"  # relevance | date | -date
+    with_facets: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    record_id: RecordId
+    registry_number: str
+    title: str
+    record_class: str
+    score: float
+    snippet: str  # HTML-escaped text with <mark> around matches
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, dict[str, int]]  # record_class, principal, year, state, confidentiality
+    suggestion: str | None = None  # "did you mean", only from what the user may see
+    page: int = 1
+    page_len: int = 20
+
+
+class TextSource(Protocol):
+    def __call__(self, record_id: RecordId) -> str: ...
+
+
+class SearchIndex(Protocol):
+    def upsert(self, docs: Sequence[IndexDoc]) -> None:
+        """Add or replace, in one commit."""
+
+    def remove(self, ids: Sequence[RecordId]) -> None: ...
+
+    def search(self, request: SearchRequest, scope: AccessScope, text_of: TextSource) -> SearchResult:
+        """Access control is part of the query: nothing outside `scope` is counted or shown."""
+
+    def ids(self) -> set[RecordId]: ...
+
+
+# ---- extraction (indexer.extract, sandboxed) -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    text: str
+    media_type: str
+    title: str = ""
+    author: str = ""
+    created: date | None = None
+    pages: int | None = None
+    note: str = ""  # "no text: the PDF is password-protected", "no text extracted", ...
+    headers: tuple[tuple[str, str], ...] = ()  # e-mail: from, to, cc, subject, date, message-id
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Extractor(Protocol):
+    def extract(self, path: str, name: str) -> Extraction:
+        """Raises ExtractionFailed with one sentence when the file is hostile or broken."""
+
+
+# ---- the bundle the use cases receive --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """The adapters one open home offers the use cases; `web` builds it, `records` uses it."""
+
+    blobs: BlobStore
+    catalog: Catalog
+    signer: Signer
+    extractor: Extractor
+    index: SearchIndex | None = None  # None until the search index is wired in
