@@ -1,0 +1,59 @@
+"""Crash-safe file publication: write a temp file in the same folder, fsync, rename, fsync the folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+TEMP_PREFIX = ".tmp-"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in `path` durable (rename alone only makes it visible)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, temp_dir: Path | None = None, mode: int = 0o600) -> Iterator[BinaryIO]:
+    """Yield a file to write; on clean exit it replaces `path` atomically and durably.
+
+    A crash at any point leaves either the old file or the new one at `path`, plus at most
+    a `.tmp-*` leftover that `Home.verify` reports. On error the temp file is removed.
+    """
+    folder = temp_dir or path.parent
+    tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    with atomic_writer(path, mode=mode) as fh:
+        fh.write(data)
+
+
+def remove_durably(path: Path) -> bool:
+    """Unlink and fsync the folder; False when the file was already gone."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    fsync_dir(path.parent)
+    return True

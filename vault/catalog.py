@@ -1,0 +1,239 @@
+"""The catalogue: one SQLCipher database implementing records.ports.Catalog and CatalogTx."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlcipher3 import dbapi2
+
+from records.audit import GENESIS, AuditEntry, AuditEvent, canonical, chain, event_from_json
+from records.errors import DuplicateRecord, RecordNotFound
+from records.model import Record, RecordId, User, WrappedKey
+from records.ports import Checkpoint, RecordFilter
+from vault.errors import CatalogError
+from vault.migrations import migrate
+from vault.recordcodec import record_from_json, record_to_json, user_from_json, user_to_json
+
+_PAGE = 1000
+
+
+class SqlCipherCatalog:
+    """Implements records.ports.Catalog. One connection, guarded by a lock, shared by threads."""
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._tx_owner: int | None = None
+        self._conn = _connect(path, key)
+        try:
+            migrate(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # ---- writes ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[_Tx]:
+        """BEGIN IMMEDIATE ... COMMIT; any exception rolls everything back and propagates."""
+        with self._lock:
+            if self._tx_owner is not None:
+                raise RuntimeError("a catalogue transaction is already open in this thread")
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._tx_owner = threading.get_ident()
+            try:
+                yield _Tx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._tx_owner = None
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    def get(self, record_id: RecordId) -> Record:
+        rows = self._query("SELECT body FROM records WHERE id = ?", (record_id,))
+        if not rows:
+            raise RecordNotFound(f"There is no record {record_id}: check the id (`strongroom list`).")
+        return record_from_json(rows[0][0])
+
+    def find(self, flt: RecordFilter = RecordFilter()) -> list[Record]:
+        where, params = [], []
+        for column, value in (("record_class", flt.record_class), ("principal", flt.principal),
+                              ("state", flt.state), ("parent_id", flt.parent_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(str(value))
+        if flt.filed_from is not None:
+            where.append("substr(filed_at, 1, 10) >= ?")
+            params.append(flt.filed_from.isoformat())
+        if flt.filed_to is not None:
+            where.append("substr(filed_at, 1, 10) <= ?")
+            params.append(flt.filed_to.isoformat())
+        sql = "SELECT body FROM records" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self._query(sql + " ORDER BY filed_at, registry_number", tuple(params))
+        return [record_from_json(r[0]) for r in rows]
+
+    def data_key(self, record_id: RecordId) -> WrappedKey | None:
+        rows = self._query("SELECT wrapped FROM data_keys WHERE record_id = ?", (record_id,))
+        return WrappedKey(bytes(rows[0][0])) if rows else None
+
+    def audit_entries(self, since_seq: int = 0) -> Iterator[AuditEntry]:
+        for doc in self.audit_documents(since_seq):
+            yield _entry(doc)
+
+    def audit_documents(self, since_seq: int = 0) -> Iterator[dict[str, Any]]:
+        """The stored JSON of each entry (with its "hash"), in order, page by page."""
+        last = since_seq
+        while True:
+            rows = self._query("SELECT seq, json FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (last, _PAGE))
+            for seq, text in rows:
+                last = seq
+                yield json.loads(text)
+            if len(rows) < _PAGE:
+                return
+
+    def audit_head(self) -> AuditEntry | None:
+        rows = self._query("SELECT json FROM audit ORDER BY seq DESC LIMIT 1")
+        return _entry(json.loads(rows[0][0])) if rows else None
+
+    def checkpoints(self) -> list[Checkpoint]:
+        rows = self._query("SELECT size, head, ts, signature FROM checkpoints ORDER BY size")
+        return [Checkpoint(size=r[0], head=r[1], ts=datetime.fromisoformat(r[2]), signature=bytes(r[3]))
+                for r in rows]
+
+    def get_user(self, name: str) -> User | None:
+        rows = self._query("SELECT body FROM users WHERE name = ?", (name,))
+        return user_from_json(rows[0][0]) if rows else None
+
+    def users(self) -> list[User]:
+        return [user_from_json(r[0]) for r in self._query("SELECT body FROM users ORDER BY name")]
+
+    def get_setting(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM settings WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own consistency check and foreign keys, as sentences (empty when sound)."""
+        problems = [f"catalogue page check: {r[0]}" for r in self._query("PRAGMA integrity_check")
+                    if r[0] != "ok"]
+        problems += [f"catalogue row {r[1]} of {r[0]} points to a missing {r[2]} row"
+                     for r in self._query("PRAGMA foreign_key_check")]
+        return problems
+
+
+class _Tx:
+    """Implements records.ports.CatalogTx inside one open BEGIN IMMEDIATE transaction."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def next_registry_seq(self, class_code: str, year: int) -> int:
+        row = self._conn.execute(
+            "INSERT INTO registry_sequences (class_code, year, last) VALUES (?, ?, 1) "
+            "ON CONFLICT (class_code, year) DO UPDATE SET last = last + 1 RETURNING last",
+            (class_code, year)).fetchone()
+        return int(row[0])
+
+    def find_by_mac(self, content_mac: str) -> RecordId | None:
+        row = self._conn.execute("SELECT id FROM records WHERE content_mac = ?", (content_mac,)).fetchone()
+        return RecordId(row[0]) if row else None
+
+    def add(self, record: Record, key: WrappedKey, content_mac: str) -> None:
+        """An empty `content_mac` stores none (a record the user forced despite a duplicate)."""
+        existing = self.find_by_mac(content_mac) if content_mac else None
+        if existing is not None:
+            raise DuplicateRecord(f"This document is already filed as record {existing}.", existing)
+        self._conn.execute(
+            "INSERT INTO records (id, registry_number, record_class, principal, confidentiality, state,"
+            " filed_at, document_date, retention_until, parent_id, content_mac, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*_columns(record), content_mac or None, record_to_json(record)))
+        self._conn.execute("INSERT INTO data_keys (record_id, wrapped) VALUES (?, ?)", (record.id, bytes(key)))
+
+    def replace(self, record: Record) -> None:
+        cols = _columns(record)
+        cur = self._conn.execute(
+            "UPDATE records SET registry_number = ?, record_class = ?, principal = ?, confidentiality = ?,"
+            " state = ?, filed_at = ?, document_date = ?, retention_until = ?, parent_id = ?, body = ?"
+            " WHERE id = ?", (*cols[1:], record_to_json(record), record.id))
+        if cur.rowcount != 1:
+            raise RecordNotFound(f"There is no record {record.id}: check the id (`strongroom list`).")
+
+    def shred_key(self, record_id: RecordId) -> None:
+        self._conn.execute("DELETE FROM data_keys WHERE record_id = ?", (record_id,))
+        # The MAC would stay a "was this file ever here?" oracle after destruction.
+        self._conn.execute("UPDATE records SET content_mac = NULL WHERE id = ?", (record_id,))
+
+    def append_audit(self, event: AuditEvent) -> AuditEntry:
+        row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (int(row[0]) + 1, str(row[1])) if row else (1, GENESIS)
+        entry = chain(seq, event, prev)
+        self._conn.execute("INSERT INTO audit (seq, json, prev_hash, hash) VALUES (?, ?, ?, ?)",
+                           (seq, canonical(entry.to_json()).decode(), prev, entry.hash))
+        return entry
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self._conn.execute("INSERT INTO checkpoints (size, head, ts, signature) VALUES (?, ?, ?, ?)",
+                           (checkpoint.size, checkpoint.head, checkpoint.ts.isoformat(),
+                            bytes(checkpoint.signature)))
+
+    def put_user(self, user: User) -> None:
+        self._conn.execute("INSERT INTO users (name, body) VALUES (?, ?) "
+                           "ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+                           (user.name, user_to_json(user)))
+
+    def delete_user(self, name: str) -> None:
+        self._conn.execute("DELETE FROM users WHERE name = ?", (name,))
+
+    def put_setting(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def _columns(record: Record) -> tuple[Any, ...]:
+    return (record.id, record.registry_number, record.record_class, record.principal,
+            str(record.confidentiality), str(record.state), record.filed_at.isoformat(),
+            record.document_date.isoformat() if record.document_date else None,
+            record.retention_until.isoformat() if record.retention_until else None,
+            record.parent_id)
+
+
+def _entry(doc: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(seq=int(doc["seq"]), event=event_from_json(doc), prev_hash=doc["prev"], hash=doc["hash"])
+
+
+def _connect(path: Path, key: bytes) -> Any:
+    conn = dbapi2.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30.0)
+    try:
+        # The raw-key form skips SQLCipher's own PBKDF2: the key is already a 256-bit sub-key.
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("PRAGMA cipher_memory_security = ON")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except dbapi2.DatabaseError as exc:
+            raise CatalogError(f"The catalogue {path} cannot be decrypted with this home's key: it is "
+                               "damaged or from another home; restore it from a backup.") from exc
+        for pragma in ("secure_delete = ON", "journal_mode = WAL", "synchronous = FULL",
+                       "foreign_keys = ON", "temp_store = MEMORY"):
+            conn.execute(f"PRAGMA {pragma}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn

@@ -1,0 +1,80 @@
+"""The vault's errors: one root, a few subclasses, each message one sentence saying what to do."""
+
+from __future__ import annotations
+
+from records.errors import IntegrityError
+
+EXIT_ERROR = 1
+EXIT_INTEGRITY = 3
+
+
+class VaultError(Exception):
+    """Root of every error the vault raises on purpose."""
+
+    exit_code: int = EXIT_ERROR
+
+
+class WrongPassphrase(VaultError):
+    def __init__(self, message: str = ("The passphrase is wrong: nothing was unlocked. "
+                                       "Try again, or use the recovery key.")) -> None:
+        super().__init__(message)
+
+
+class WrongRecoveryKey(VaultError):
+    def __init__(self, message: str = ("The recovery key does not open this home: nothing was "
+                                       "unlocked. Check each group against the printed copy.")) -> None:
+        super().__init__(message)
+
+
+class HomeNotFound(VaultError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"No Strongroom home at {path}: run `strongroom init --home {path}` "
+                         "or pass the right --home.")
+
+
+class HomeExists(VaultError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} already exists and is not empty: choose an empty or new folder.")
+
+
+class KeyFileMissing(VaultError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"The key file {path} is missing: restore keys.json from a backup of this "
+                         "home (the recovery key alone cannot open the home without it).")
+
+
+class KeyFileInvalid(VaultError):
+    """keys.json is unreadable, of an unknown version, or holds out-of-bounds KDF parameters."""
+
+    exit_code = EXIT_INTEGRITY
+
+
+class SlotError(VaultError):
+    """A refused key-slot change (e.g. removing the last passphrase)."""
+
+
+class CatalogError(VaultError):
+    """The catalogue cannot be opened or migrated."""
+
+
+class ObjectDamaged(VaultError, IntegrityError):
+    """A sealed object (or a wrapped key) failed authentication; never retried into success."""
+
+    exit_code = EXIT_INTEGRITY
+
+    def __init__(self, object_id: str, reason: str) -> None:
+        super().__init__(f"Object {object_id} is damaged ({reason}): restore it from a backup; "
+                         "no part of it was released.")
+        self.object_id = object_id
+        self.reason = reason
+
+
+class DataKeyDamaged(VaultError, IntegrityError):
+    """A record's wrapped data key does not unwrap for that record (tampered or moved)."""
+
+    exit_code = EXIT_INTEGRITY
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(f"The data key of record {record_id} is damaged or belongs to another "
+                         "record: restore the catalogue from a backup.")
+        self.record_id = record_id

@@ -1,0 +1,202 @@
+"""A Strongroom home: create one, unlock one, and the unlocked Home with its adapters."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from records.audit import AuditEvent
+from vault import keyslots
+from vault.catalog import SqlCipherCatalog
+from vault.errors import HomeExists, HomeNotFound, SlotError, VaultError
+from vault.kdf import KdfParams
+from vault.keyring import Keyring
+from vault.keyslots import KeyFile, SlotKind
+from vault.objects import ObjectStore
+from vault.recoverykey import format_recovery_key, new_recovery_key, parse_recovery_key
+from vault.signing import Ed25519Signer
+
+KEYS_FILE = "keys.json"
+CATALOG_FILE = "catalog.db"
+FOLDERS = ("objects", "index", "inbox", "rejected")
+RECOVERY = "recovery"
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    path: Path
+    vault_id: str
+    recovery_key: str  # formatted for printing; shown once, never stored
+
+
+@dataclass(frozen=True, slots=True)
+class SlotInfo:
+    slot_id: str
+    kind: SlotKind
+    created: str
+    test: bool  # made with test-only KDF parameters
+
+
+def init_home(path: Path | str, passphrase: str, *, kdf: KdfParams | None = None) -> InitResult:
+    """Create a new home at `path` (absent or empty). `kdf` is for tests only; default Argon2id."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise HomeExists(str(path))
+    _check_passphrase(passphrase)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for folder in FOLDERS:
+        (path / folder).mkdir(mode=0o700)
+    keyfile, master = keyslots.new_keyfile()
+    keyfile, _ = keyslots.add_passphrase(keyfile, master, passphrase, kdf or KdfParams.default())
+    recovery = new_recovery_key()
+    keyfile = keyslots.set_recovery(keyfile, master, recovery)
+    keyslots.save(path / KEYS_FILE, keyfile)
+    keyring = Keyring.from_master(master, keyfile.vault_id)
+    # Create the file 0600 first: SQLite gives its -wal and -shm files the same mode.
+    os.close(os.open(path / CATALOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    catalog = SqlCipherCatalog(path / CATALOG_FILE, keyring.catalog)
+    try:
+        with catalog.transaction() as tx:
+            tx.append_audit(_event("vault.init", "system:cli"))
+    finally:
+        catalog.close()
+    return InitResult(path=path, vault_id=keyfile.vault_id, recovery_key=format_recovery_key(recovery))
+
+
+def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: str | None = None,
+              actor: str | None = None, channel: str = "cli") -> Home:
+    """Unlock a home with a passphrase or the recovery key; with `actor`, the unlock is audited."""
+    path = Path(path)
+    if not path.is_dir():
+        raise HomeNotFound(str(path))
+    keyfile = keyslots.load(path / KEYS_FILE)
+    if recovery_key is not None:
+        master = keyslots.unlock_recovery(keyfile, parse_recovery_key(recovery_key))
+        slot_id = RECOVERY
+    elif passphrase is not None:
+        master, slot_id = keyslots.unlock_passphrase(keyfile, passphrase)
+    else:
+        raise VaultError("No passphrase was given: set STRONGROOM_PASSPHRASE or "
+                         "STRONGROOM_PASSPHRASE_FILE, or run on a terminal to be asked.")
+    home = Home(path, keyfile, master, slot_id)
+    if actor is not None:
+        try:
+            with home.catalog.transaction() as tx:
+                tx.append_audit(_event("vault.unlock", actor, channel,
+                                       ("key", "recovery" if slot_id == RECOVERY else "passphrase")))
+        except BaseException:
+            home.close()
+            raise
+    return home
+
+
+class Home:
+    """An unlocked home: the adapters the use cases need, plus key-slot management."""
+
+    def __init__(self, path: Path, keyfile: KeyFile, master: bytes, slot_id: str) -> None:
+        self.path = path
+        self.vault_id = keyfile.vault_id
+        self.unlocked_with = slot_id  # the slot id, or "recovery"
+        self._master = bytearray(master)  # Python cannot zeroise reliably; we overwrite on close
+        self._keyring = Keyring.from_master(master, keyfile.vault_id)
+        self.catalog = SqlCipherCatalog(path / CATALOG_FILE, self._keyring.catalog)
+        self.blobs = ObjectStore(path / "objects", self._keyring)
+        self.signer = Ed25519Signer(self._keyring.audit_signing_seed)
+        self.index_key: bytes = self._keyring.index
+        unlocked = next((s for s in keyfile.slots if s.slot_id == slot_id), None)
+        self._slot_params = unlocked.kdf if unlocked is not None else None
+
+    def audit_hmac(self, value: str) -> str:
+        """`hmac:<hex>` of a title, file name or query: correlatable, never readable."""
+        return self._keyring.audit_mac(value)
+
+    def close(self) -> None:
+        self.catalog.close()
+        for i in range(len(self._master)):
+            self._master[i] = 0
+
+    def __enter__(self) -> Home:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def verify(self) -> list[str]:
+        """Every problem found, one sentence each; empty when the home is sound."""
+        from vault.verification import verify_home
+        return verify_home(self)
+
+    # ---- key slots: each change rewrites keys.json only; no data is re-encrypted ----------
+
+    def slots(self) -> list[SlotInfo]:
+        return [SlotInfo(s.slot_id, s.kind, s.created, bool(s.kdf and s.kdf.test))
+                for s in keyslots.load(self.path / KEYS_FILE).slots]
+
+    def add_passphrase(self, passphrase: str, *, actor: str, kdf: KdfParams | None = None,
+                       channel: str = "cli") -> str:
+        """Add a passphrase slot; returns its id."""
+        _check_passphrase(passphrase)
+        keyfile = keyslots.load(self.path / KEYS_FILE)
+        keyfile, slot_id = keyslots.add_passphrase(keyfile, bytes(self._master), passphrase,
+                                                   kdf or self._new_params())
+        self._save_audited(keyfile, "key.passphrase.add", actor, channel, slot_id)
+        return slot_id
+
+    def remove_passphrase(self, slot_id: str | None = None, *, actor: str, channel: str = "cli") -> str:
+        """Remove a passphrase slot (by default the one used to unlock); never the last one."""
+        target = slot_id or self.unlocked_with
+        if target == RECOVERY:
+            raise SlotError("The home was unlocked with the recovery key: name the slot to remove with --slot.")
+        keyfile = keyslots.load(self.path / KEYS_FILE)
+        if any(s.slot_id == target and s.kind is SlotKind.RECOVERY for s in keyfile.slots):
+            raise SlotError("The recovery slot cannot be removed, only replaced with a new recovery key.")
+        self._save_audited(keyslots.remove_slot(keyfile, target), "key.passphrase.remove", actor, channel, target)
+        return target
+
+    def change_passphrase(self, new_passphrase: str, *, actor: str, slot_id: str | None = None,
+                          kdf: KdfParams | None = None, channel: str = "cli") -> str:
+        """Replace one passphrase slot with a new one in a single atomic keys.json write."""
+        _check_passphrase(new_passphrase)
+        target = slot_id or self.unlocked_with
+        keyfile = keyslots.load(self.path / KEYS_FILE)
+        if not any(s.slot_id == target and s.kind is SlotKind.PASSPHRASE for s in keyfile.slots):
+            raise SlotError("Say which passphrase to change with --slot (`strongroom passphrase list`).")
+        keyfile, new_id = keyslots.add_passphrase(keyfile, bytes(self._master), new_passphrase,
+                                                  kdf or self._new_params())
+        keyfile = keyslots.remove_slot(keyfile, target)
+        self._save_audited(keyfile, "key.passphrase.change", actor, channel, new_id, ("replaced", target))
+        if self.unlocked_with == target:
+            self.unlocked_with = new_id
+        return new_id
+
+    def new_recovery_key(self, *, actor: str, channel: str = "cli") -> str:
+        """Replace the recovery slot; the old printed key stops working. Returns the new one, formatted."""
+        recovery = new_recovery_key()
+        keyfile = keyslots.set_recovery(keyslots.load(self.path / KEYS_FILE), bytes(self._master), recovery)
+        self._save_audited(keyfile, "key.recovery.replace", actor, channel, "")
+        return format_recovery_key(recovery)
+
+    def _new_params(self) -> KdfParams:
+        # New slots copy the cost of the slot used to unlock (calibrated at init), fresh salt.
+        return self._slot_params.with_new_salt() if self._slot_params else KdfParams.default()
+
+    def _save_audited(self, keyfile: KeyFile, action: str, actor: str, channel: str, slot_id: str,
+                      *details: tuple[str, str]) -> None:
+        # The audit entry commits only if keys.json was replaced; a failed write rolls it back.
+        with self.catalog.transaction() as tx:
+            tx.append_audit(_event(action, actor, channel, ("slot", slot_id), *details))
+            keyslots.save(self.path / KEYS_FILE, keyfile)
+
+
+def _event(action: str, actor: str, channel: str = "cli", *details: tuple[str, str]) -> AuditEvent:
+    return AuditEvent(ts=datetime.now(timezone.utc), actor=actor, action=action, channel=channel,
+                      details=tuple(d for d in details if d[1]))
+
+
+def _check_passphrase(passphrase: str) -> None:
+    if len(passphrase) < 8:
+        raise VaultError("The passphrase is too short: use at least 8 characters (a few words is best).")
+    if os.linesep in passphrase:
+        raise VaultError("The passphrase contains a line break: type it on one line.")

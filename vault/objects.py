@@ -1,0 +1,151 @@
+"""The object store: sealed blobs under <home>/objects/ab/<random id>, implementing BlobStore."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from collections.abc import Iterator
+from hashlib import sha256
+from pathlib import Path
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from records.model import BlobRef, BlobRole, ObjectId, RecordId, WrappedKey
+from records.ports import SealedBlob
+from vault import sealed
+from vault.atomicfile import TEMP_PREFIX, atomic_writer, fsync_dir, remove_durably
+from vault.errors import DataKeyDamaged, ObjectDamaged
+from vault.keyring import Keyring
+
+_WRAP_VERSION = 1
+_NONCE = 12
+_MAC_READ = 1024 * 1024
+# Objects get one fixed mtime so the folder does not tell when each document arrived
+# (ctime still does; docs/security.md lists it among the leaks).
+_FIXED_MTIME = 946684800  # 2000-01-01T00:00:00Z
+
+
+class ObjectStore:
+    """Implements records.ports.BlobStore on a local folder of immutable sealed files."""
+
+    def __init__(self, root: Path, keyring: Keyring) -> None:
+        self.root = root
+        self._vault_id = keyring.vault_id
+        self._kek = AESGCM(keyring.kek)
+        self._dedup_key = keyring.dedup
+
+    # ---- data keys -------------------------------------------------------------------
+
+    def new_data_key(self, record_id: RecordId) -> WrappedKey:
+        """A random 256-bit DEK wrapped by the KEK; the AD binds the home and the record."""
+        nonce = os.urandom(_NONCE)  # random nonces are fine: one wrap per record, far below 2^32
+        wrapped = self._kek.encrypt(nonce, os.urandom(32), self._dek_ad(record_id))
+        return WrappedKey(bytes((_WRAP_VERSION,)) + nonce + wrapped)
+
+    def _unwrap(self, record_id: str, key: bytes) -> bytes:
+        if len(key) != 1 + _NONCE + 32 + 16 or key[0] != _WRAP_VERSION:
+            raise DataKeyDamaged(record_id)
+        try:
+            return self._kek.decrypt(key[1:1 + _NONCE], key[1 + _NONCE:], self._dek_ad(record_id))
+        except InvalidTag:
+            raise DataKeyDamaged(record_id) from None
+
+    def _dek_ad(self, record_id: str) -> bytes:
+        return f"strongroom/v1/dek|{self._vault_id}|{record_id}".encode()
+
+    # ---- objects ---------------------------------------------------------------------
+
+    def seal(self, record_id: RecordId, key: WrappedKey, role: BlobRole, source: BinaryIO) -> SealedBlob:
+        dek = self._unwrap(record_id, key)
+        object_id = secrets.token_bytes(sealed.OBJECT_ID_SIZE)
+        ctx = sealed.ObjectContext(object_id=object_id, record_id=record_id, role=str(role))
+        path = self.path_of(object_id.hex())
+        new_dir = not path.parent.exists()
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        if new_dir:
+            fsync_dir(self.root)
+        # The temp file sits in objects/ itself (same file system, so the rename is atomic).
+        with atomic_writer(path, temp_dir=self.root, mode=0o600) as sink:
+            result = sealed.seal_stream(dek, ctx, source, sink)
+            sink.flush()
+            os.utime(sink.fileno(), (_FIXED_MTIME, _FIXED_MTIME))
+        return SealedBlob(ref=BlobRef(object_id=ObjectId(object_id.hex()), role=role, size=result.size),
+                          sha256=result.sha256)
+
+    def open(self, record_id: RecordId, key: WrappedKey, ref: BlobRef) -> Iterator[bytes]:
+        """Authenticates the header at once; each yielded chunk authenticated before release."""
+        dek = self._unwrap(record_id, key)
+        try:
+            object_id = bytes.fromhex(ref.object_id)
+        except ValueError:
+            raise ObjectDamaged(ref.object_id, "its id is malformed") from None
+        try:
+            fh = open(self.path_of(ref.object_id), "rb")
+        except FileNotFoundError:
+            raise ObjectDamaged(ref.object_id, "the file is missing") from None
+        try:
+            chunks = sealed.open_stream(dek, sealed.ObjectContext(object_id, record_id, str(ref.role)), fh)
+        except BaseException:
+            fh.close()
+            raise
+        return _ObjectReader(chunks, fh)
+
+    def delete(self, ref: BlobRef) -> None:
+        remove_durably(self.path_of(ref.object_id))
+
+    def content_mac(self, source: BinaryIO) -> str:
+        mac = hmac.new(self._dedup_key, digestmod=sha256)
+        while block := source.read(_MAC_READ):
+            mac.update(block)
+        return mac.hexdigest()
+
+    # ---- inventory (for verify) --------------------------------------------------------
+
+    def path_of(self, object_id: str) -> Path:
+        if len(object_id) != 2 * sealed.OBJECT_ID_SIZE or not all(c in "0123456789abcdef" for c in object_id):
+            raise ObjectDamaged(object_id, "its id is malformed")
+        return self.root / object_id[:2] / object_id
+
+    def object_ids(self) -> set[str]:
+        ids = set()
+        for sub in self.root.iterdir():
+            if sub.is_dir() and len(sub.name) == 2:
+                ids.update(p.name for p in sub.iterdir() if not p.name.startswith(TEMP_PREFIX))
+        return ids
+
+    def leftovers(self) -> list[Path]:
+        """Temp files from an interrupted write (safe to delete) and stray entries."""
+        found = [p for p in self.root.iterdir() if p.name.startswith(TEMP_PREFIX)]
+        for sub in self.root.iterdir():
+            if sub.is_dir():
+                found.extend(p for p in sub.iterdir() if p.name.startswith(TEMP_PREFIX))
+        return sorted(found)
+
+
+class _ObjectReader:
+    """Iterator over an object's plaintext chunks that closes its file when done or dropped."""
+
+    __slots__ = ("_chunks", "_fh")
+
+    def __init__(self, chunks: Iterator[bytes], fh: BinaryIO) -> None:
+        self._chunks = chunks
+        self._fh = fh
+
+    def __iter__(self) -> _ObjectReader:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __del__(self) -> None:
+        self._fh.close()

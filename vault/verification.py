@@ -1,0 +1,79 @@
+"""`verify`: authenticate every object and check the catalogue, the audit chain and checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from records.audit import GENESIS, first_break
+from records.ports import Checkpoint
+from vault.errors import DataKeyDamaged, ObjectDamaged
+from vault.signing import signature_valid
+
+if TYPE_CHECKING:
+    from vault.home import Home
+
+
+def verify_home(home: Home) -> list[str]:
+    problems = list(home.catalog.integrity_problems())
+    problems += _objects(home)
+    problems += _audit_chain(home)
+    problems += _checkpoints(home)
+    return problems
+
+
+def _objects(home: Home) -> list[str]:
+    problems: list[str] = []
+    referenced: set[str] = set()
+    for record in home.catalog.find():
+        key = home.catalog.data_key(record.id)
+        if key is None:
+            continue  # crypto-shredded: its objects must be gone, so any left are orphans
+        for ref in record.blobs:
+            referenced.add(ref.object_id)
+            try:
+                for _ in home.blobs.open(record.id, key, ref):
+                    pass
+            except (ObjectDamaged, DataKeyDamaged) as exc:
+                problems.append(f"Record {record.registry_number} ({record.id}), {ref.role}: {exc}")
+    for object_id in sorted(home.blobs.object_ids() - referenced):
+        problems.append(f"Object {object_id} is not referenced by any record (an orphan, e.g. from an "
+                        "interrupted filing or an incomplete disposal): check, then delete it.")
+    for path in home.blobs.leftovers():
+        problems.append(f"{path.relative_to(home.path)} is a temporary file left by an interrupted "
+                        "write: it holds no finished object and is safe to delete.")
+    return problems
+
+
+def _audit_chain(home: Home) -> list[str]:
+    docs = list(home.catalog.audit_documents())
+    if docs and docs[0].get("seq") != 1:
+        return [f"The audit trail does not start at entry 1 (it starts at {docs[0].get('seq')}): "
+                "entries were removed."]
+    broken = first_break(docs, start_prev=GENESIS)
+    return [f"The audit trail is broken: {broken}."] if broken else []
+
+
+def _checkpoints(home: Home) -> list[str]:
+    text_of = _checkpoint_text()
+    problems: list[str] = []
+    public = home.signer.public_key()
+    for cp in home.catalog.checkpoints():
+        entry = next(iter(home.catalog.audit_entries(cp.size - 1)), None)
+        if entry is None or entry.seq != cp.size or entry.hash != cp.head:
+            problems.append(f"Checkpoint at audit entry {cp.size} does not match the audit trail: "
+                            "entries up to it were altered or removed.")
+        elif text_of is not None and not signature_valid(public, text_of(cp), cp.signature):
+            problems.append(f"Checkpoint at audit entry {cp.size} has an invalid signature: "
+                            "it was forged or altered.")
+    return problems
+
+
+def _checkpoint_text() -> Callable[[Checkpoint], bytes] | None:
+    """The signed text of a checkpoint is the records core's format (records/checkpoints.py)."""
+    try:
+        from records import checkpoints
+    except ImportError:
+        return None
+    fn = getattr(checkpoints, "checkpoint_text", None)
+    return fn if callable(fn) else None
