@@ -20,7 +20,7 @@ def fast_kdf() -> Callable[[], KdfParams]:
 
 @pytest.fixture
 def home_path(tmp_path: Path, fast_kdf: Callable[[], KdfParams]) -> Path:
-    """A freshly initialised home (passphrase PASSPHRASE). Its recovery key is in `home_path.recovery`."""
+    """A freshly initialised home (passphrase PASSPHRASE); the `recovery_key` fixture holds its recovery key."""
     path = tmp_path / "home"
     result = init_home(path, PASSPHRASE, kdf=fast_kdf())
     (tmp_path / "recovery-key.txt").write_text(result.recovery_key)

@@ -1,0 +1,184 @@
+"""`strongroom init`, `passphrase add|remove|change|list|new-recovery-key` and `verify`.
+
+Other areas add their own steps to `init` (copy the classification plan, create the drop
+folders, ...) by appending to INIT_STEPS when their CLI module is imported:
+
+    from web.cli.keys_cmds import INIT_STEPS
+    INIT_STEPS.append(lambda home, settings: ...)
+
+Each step gets the unlocked new Home and the Settings, runs once, in order, after the admin
+user exists and before the home is closed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from records.audit import AuditEvent
+from records.model import Confidentiality, Role, User
+from vault import Home, init_home, open_home
+from vault.passwords import MIN_PASSWORD_LENGTH, hash_password
+from web.cli import EXIT_INTEGRITY, cli
+from web.home import open_from_settings, passphrase_from, read_secret_file, settings_from_cli, write_secret_key
+from web.settings import JURISDICTIONS, Settings
+
+INIT_STEPS: list[Callable[[Home, Settings], None]] = []
+ACTOR = "system:cli"
+
+
+@cli.command()
+@click.option("--home", "home_dir", type=click.Path(file_okay=False), help="Folder for the new home.")
+@click.option("--admin", metavar="NAME", help="Create the first admin user (password prompted or "
+              "STRONGROOM_ADMIN_PASSWORD).")
+@click.option("--jurisdiction", type=click.Choice(JURISDICTIONS), help="Retention law: SI, EE or SI+EE.")
+@click.pass_obj
+def init(obj: dict[str, object], home_dir: str | None, admin: str | None, jurisdiction: str | None) -> None:
+    """Create a new home: keys, catalogue, folders; prints the recovery key once."""
+    settings = settings_from_cli(obj, home=home_dir, jurisdiction=jurisdiction)
+    passphrase = passphrase_from(settings, confirm=True, label="New passphrase")
+    password = _admin_password(settings) if admin else None
+    result = init_home(settings.home, passphrase)
+    _print_recovery_key(result.path, result.recovery_key)
+    settings.settings_file.write_text(settings.toml_text(), encoding="utf-8")
+    write_secret_key(settings)
+    with open_home(settings.home, passphrase, actor=ACTOR) as home:
+        if admin and password:
+            _create_admin(home, admin, password)
+        for step in INIT_STEPS:
+            step(home, settings)
+    click.echo(f"Ready. Next: strongroom --home {settings.home} serve")
+
+
+@cli.group()
+def passphrase() -> None:
+    """Manage the passphrases that unlock the home (no data is re-encrypted)."""
+
+
+@passphrase.command("add")
+@click.option("--new-passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the new passphrase from this file's first line (else prompt).")
+@click.option("--recovery-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Unlock with the recovery key in this file instead of a passphrase.")
+@click.pass_obj
+def passphrase_add(obj: dict[str, object], new_passphrase_file: Path | None,
+                   recovery_key_file: Path | None) -> None:
+    """Add a passphrase (e.g. for a second person, or after recovery)."""
+    settings = settings_from_cli(obj)
+    with _unlock(settings, recovery_key_file) as home:
+        new = _new_passphrase(new_passphrase_file)
+        slot_id = home.add_passphrase(new, actor=ACTOR)
+    click.echo(f"Added passphrase slot {slot_id}.")
+
+
+@passphrase.command("remove")
+@click.option("--slot", "slot_id", help="The slot to remove (default: the one the passphrase opens).")
+@click.pass_obj
+def passphrase_remove(obj: dict[str, object], slot_id: str | None) -> None:
+    """Remove a passphrase slot; the last passphrase cannot be removed."""
+    with open_from_settings(settings_from_cli(obj)) as home:
+        removed = home.remove_passphrase(slot_id, actor=ACTOR)
+    click.echo(f"Removed passphrase slot {removed}.")
+
+
+@passphrase.command("change")
+@click.option("--new-passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the new passphrase from this file's first line (else prompt).")
+@click.option("--slot", "slot_id", help="The slot to change (default: the one the passphrase opens).")
+@click.pass_obj
+def passphrase_change(obj: dict[str, object], new_passphrase_file: Path | None, slot_id: str | None) -> None:
+    """Replace a passphrase with a new one in one atomic step."""
+    with open_from_settings(settings_from_cli(obj)) as home:
+        new = _new_passphrase(new_passphrase_file)
+        new_id = home.change_passphrase(new, actor=ACTOR, slot_id=slot_id)
+    click.echo(f"Changed the passphrase (now slot {new_id}).")
+
+
+@passphrase.command("list")
+@click.pass_obj
+def passphrase_list(obj: dict[str, object]) -> None:
+    """List the key slots (ids, kinds, creation times; never any key)."""
+    with open_from_settings(settings_from_cli(obj)) as home:
+        for slot in home.slots():
+            mark = " (opened now)" if slot.slot_id == home.unlocked_with else ""
+            click.echo(f"{slot.slot_id}  {slot.kind:<10}  {slot.created}{mark}")
+
+
+@passphrase.command("new-recovery-key")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def passphrase_new_recovery_key(obj: dict[str, object], yes: bool) -> None:
+    """Replace the recovery key; the old printed key stops working."""
+    with open_from_settings(settings_from_cli(obj)) as home:
+        if not yes:
+            click.confirm("The old recovery key will stop working. Continue?", abort=True)
+        key = home.new_recovery_key(actor=ACTOR)
+        _print_recovery_key(home.path, key)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print {ok, problems} as JSON.")
+@click.pass_context
+def verify(ctx: click.Context, as_json: bool) -> None:
+    """Authenticate every object and check the catalogue and audit trail (exit 3 on damage)."""
+    with open_from_settings(settings_from_cli(ctx.obj)) as home:
+        problems = home.verify()
+        with home.catalog.transaction() as tx:
+            tx.append_audit(AuditEvent(ts=datetime.now(timezone.utc), actor=ACTOR, action="vault.verify",
+                                       outcome="ok" if not problems else "failed",
+                                       details=(("problems", str(len(problems))),)))
+    if as_json:
+        click.echo(json.dumps({"ok": not problems, "problems": problems}, ensure_ascii=False, indent=2))
+    elif problems:
+        for problem in problems:
+            click.echo(problem)
+    else:
+        click.echo("The home is sound: every object authenticates and the audit trail is intact.")
+    if problems:
+        ctx.exit(EXIT_INTEGRITY)
+
+
+def _unlock(settings: Settings, recovery_key_file: Path | None) -> Home:
+    if recovery_key_file is None:
+        return open_from_settings(settings)
+    key = read_secret_file(recovery_key_file, "recovery key")
+    return open_home(settings.home, recovery_key=key, actor=ACTOR)
+
+
+def _new_passphrase(path: Path | None) -> str:
+    if path is not None:
+        return read_secret_file(path, "new passphrase")
+    return str(click.prompt("New passphrase", hide_input=True, confirmation_prompt=True))
+
+
+def _admin_password(settings: Settings) -> str:
+    password = settings.admin_password or str(
+        click.prompt("Admin password", hide_input=True, confirmation_prompt=True))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.UsageError(f"The admin password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+    return password
+
+
+def _create_admin(home: Home, name: str, password: str) -> None:
+    now = datetime.now(timezone.utc)
+    user = User(name=name, role=Role.ADMIN, clearance=Confidentiality.SECRET,
+                password_hash=hash_password(password), created_at=now)
+    with home.catalog.transaction() as tx:
+        tx.put_user(user)
+        tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="user.add",
+                                   details=(("user", name), ("role", str(Role.ADMIN)))))
+    click.echo(f"Created admin user {name}.")
+
+
+def _print_recovery_key(path: Path, key: str) -> None:
+    groups = key.split("-")
+    half = (len(groups) + 1) // 2
+    click.echo(f"Strongroom home at {path}.\n")
+    click.echo("RECOVERY KEY - write this down now and keep it somewhere safe (e.g. the office safe).")
+    click.echo("It is shown only this once. With keys.json it opens the home if every passphrase is lost.\n")
+    click.echo("    " + "-".join(groups[:half]))
+    click.echo("    " + "-".join(groups[half:]) + "\n")

@@ -1,0 +1,161 @@
+"""Settings: one frozen value built once from defaults, <home>/strongroom.toml, STRONGROOM_* and flags.
+
+Nothing else in Strongroom reads the environment: everything it needs is a field here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vault.errors import VaultError
+
+SETTINGS_FILE = "strongroom.toml"
+ENV_PREFIX = "STRONGROOM_"
+JURISDICTIONS = ("SI", "EE", "SI+EE")
+LANGUAGES = ("sl", "et", "en")
+# Secrets may come from the environment or flags, never from strongroom.toml (it is not secret).
+_SECRET_FIELDS = frozenset({"passphrase", "passphrase_file", "admin_password", "user_password"})
+_ENV_NAMES = {"plan_path": "PLAN"}  # fields whose variable is not simply the upper-case name
+
+
+class SettingsError(VaultError):
+    """strongroom.toml or a STRONGROOM_* variable holds a value Strongroom cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    home: Path = field(default_factory=lambda: Path.home() / "strongroom")
+    host: str = "127.0.0.1"
+    port: int = 8750
+    language: str = "en"  # default UI language: sl | et | en
+    jurisdiction: str = "SI"  # SI | EE | SI+EE (the longer retention period wins)
+    require_second_approver: bool = False  # destruction needs a second person's approval
+    stability_seconds: float = 2.0  # a dropped file must stay unchanged this long before filing
+    network_stability_seconds: float = 30.0  # the same on network shares (no close-write events)
+    rescan_seconds: float = 300.0  # full inbox scan interval, the truth behind watcher events
+    plan_path: Path | None = None  # None: <home>/plan.toml
+    secret_key_file: Path | None = None  # None: <home>/flask-secret.key
+    idle_lock_minutes: int = 15  # web sessions end after this much inactivity
+    login_attempts_per_minute: int = 5
+    extract_timeout_seconds: float = 60.0  # per document, in the sandboxed worker
+    extract_memory_mb: int = 512  # address-space limit of the extraction worker
+    max_upload_mb: int = 200  # largest document accepted by upload or drop folder
+    passphrase: str | None = field(default=None, repr=False)  # STRONGROOM_PASSPHRASE
+    passphrase_file: Path | None = None  # STRONGROOM_PASSPHRASE_FILE
+    admin_password: str | None = field(default=None, repr=False)  # STRONGROOM_ADMIN_PASSWORD
+    user_password: str | None = field(default=None, repr=False)  # STRONGROOM_USER_PASSWORD
+
+    @property
+    def plan_file(self) -> Path:
+        return self.plan_path or self.home / "plan.toml"
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.secret_key_file or self.home / "flask-secret.key"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.home / SETTINGS_FILE
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None,
+             environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults < <home>/strongroom.toml < STRONGROOM_* < `overrides` (CLI flags; None = unset)."""
+        env = os.environ if environ is None else environ
+        flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+        unknown = set(flags) - set(_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown settings {sorted(unknown)}")
+        from_env = {name: raw for name in _FIELDS if (raw := env.get(_env_name(name))) not in (None, "")}
+        home_raw = flags.get("home") or from_env.get("home") or cls().home
+        home = Path(str(home_raw)).expanduser()
+        values: dict[str, Any] = {}
+        values.update(_from_toml(home / SETTINGS_FILE))
+        values.update({name: _coerce(name, raw, _env_name(name)) for name, raw in from_env.items()})
+        values.update({name: _coerce(name, raw, f"--{name.replace('_', '-')}") for name, raw in flags.items()})
+        values["home"] = home
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.jurisdiction not in JURISDICTIONS:
+            raise SettingsError(f"The jurisdiction {self.jurisdiction!r} is unknown: use SI, EE or SI+EE.")
+        if self.language not in LANGUAGES:
+            raise SettingsError(f"The language {self.language!r} is unknown: use sl, et or en.")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"The port {self.port} is out of range: use 1 to 65535.")
+
+    def toml_text(self) -> str:
+        """The non-secret settings as a strongroom.toml (written by `strongroom init`)."""
+        lines = ["# Strongroom settings for this home. No secrets here: passphrases come from a",
+                 "# prompt, STRONGROOM_PASSPHRASE or STRONGROOM_PASSPHRASE_FILE.", ""]
+        for name in _FIELDS:
+            if name in _SECRET_FIELDS or name == "home":
+                continue
+            value = getattr(self, name)
+            if value is None:
+                continue
+            lines.append(f"{name} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _env_name(name: str) -> str:
+    return ENV_PREFIX + _ENV_NAMES.get(name, name.upper())
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise SettingsError(f"{path} is not valid TOML ({exc}): fix or delete it.") from exc
+    out: dict[str, Any] = {}
+    for name, raw in doc.items():
+        if name not in _FIELDS or name == "home":
+            raise SettingsError(f"{path} sets an unknown setting {name!r}: remove it (see docs).")
+        if name in _SECRET_FIELDS:
+            raise SettingsError(f"{path} must not hold {name!r}: secrets go in the environment or a prompt.")
+        out[name] = _coerce(name, raw, f"{path}: {name}")
+    return out
+
+
+def _coerce(name: str, raw: Any, source: str) -> Any:
+    kind = str(_FIELDS[name].type)
+    try:
+        if "Path" in kind:
+            return Path(str(raw)).expanduser()
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError(text)
+            return text in ("1", "true", "yes", "on")
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except ValueError:
+        raise SettingsError(f"{source} has the value {raw!r}, which is not a valid {kind}.") from None
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
