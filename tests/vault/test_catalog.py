@@ -1,0 +1,167 @@
+"""The SQLCipher catalogue: never readable as SQLite, no plaintext anywhere, the CatalogTx contract."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from records.audit import GENESIS, AuditEvent, first_break
+from records.errors import DuplicateRecord, RecordNotFound
+from records.model import (BlobRef, BlobRole, Confidentiality, ContractFields, Hold, ObjectId, Record,
+                           RecordId, Role, State, User, new_record_id)
+from records.ports import Checkpoint, RecordFilter
+from tests.conftest import PASSPHRASE
+from vault import CatalogError, Home, open_home
+from vault.catalog import SqlCipherCatalog
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+CANARY = "Kanarček-Pogodba-7731"
+
+
+def make_record(**changes: object) -> Record:
+    base = Record(id=new_record_id(), registry_number=f"03.1-{new_record_id()[:6]}/2026",
+                  title=f"{CANARY} title", record_class="03.1", principal="Uprava d.o.o.",
+                  confidentiality=Confidentiality.CONFIDENTIAL, document_date=date(2026, 3, 1),
+                  filed_at=NOW, filed_by="ana", original_name=f"{CANARY}.pdf", media_type="application/pdf",
+                  size=10, sha256="ab" * 32, parties=("Lepingupartner OÜ",), tags=("t",),
+                  details=ContractFields(parties=("A",), expiry=date(2027, 1, 1)),
+                  holds=(Hold("h1", "court", "ana", NOW),),
+                  blobs=(BlobRef(ObjectId("00" * 16), BlobRole.ORIGINAL, 10),))
+    return Record(**{**{f: getattr(base, f) for f in base.__slots__}, **changes})  # type: ignore[arg-type]
+
+
+def test_catalogue_is_not_a_readable_sqlite_file(home: Home, home_path: Path) -> None:
+    with home.catalog.transaction() as tx:
+        tx.add(make_record(), home.blobs.new_data_key(RecordId("x")), "mac")
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(home_path / "catalog.db").execute("SELECT * FROM sqlite_master").fetchall()
+    assert not (home_path / "catalog.db").read_bytes().startswith(b"SQLite format 3")
+
+
+def test_wrong_key_is_a_clear_error(home_path: Path) -> None:
+    with pytest.raises(CatalogError, match="cannot be decrypted"):
+        SqlCipherCatalog(home_path / "catalog.db", b"\x01" * 32)
+
+
+def test_no_plaintext_in_catalogue_wal_or_shm(home: Home, home_path: Path,
+                                              canary_scan: Callable[[Iterable[Path], Iterable[str]], list[str]]) -> None:
+    for _ in range(20):  # enough pages that the WAL holds real data while the home is open
+        with home.catalog.transaction() as tx:
+            tx.add(make_record(), home.blobs.new_data_key(RecordId("x")), "")
+            tx.put_setting("note", CANARY)
+            tx.append_audit(AuditEvent(ts=NOW, actor="ana", action="record.file",
+                                       details=(("title", home.audit_hmac(CANARY)),)))
+    assert (home_path / "catalog.db-wal").exists()
+    assert canary_scan([home_path], [CANARY, "Lepingupartner", "Uprava d.o.o."]) == []
+    assert home.catalog.get_setting("note") == CANARY
+
+
+def test_record_round_trip_and_find(home: Home) -> None:
+    a, b = make_record(), make_record(record_class="04", principal="Other", state=State.CLOSED)
+    with home.catalog.transaction() as tx:
+        tx.add(a, home.blobs.new_data_key(a.id), "mac-a")
+        tx.add(b, home.blobs.new_data_key(b.id), "mac-b")
+    assert home.catalog.get(a.id) == a
+    assert home.catalog.find(RecordFilter(record_class="04")) == [b]
+    assert home.catalog.find(RecordFilter(principal="Uprava d.o.o.", state=State.ACTIVE)) == [a]
+    assert {r.id for r in home.catalog.find(RecordFilter(filed_from=date(2026, 11, 23)))} == {a.id, b.id}
+    assert home.catalog.find(RecordFilter(filed_to=date(2026, 11, 22))) == []
+    changed = make_record(id=a.id, registry_number=a.registry_number, state=State.DUE, holds=())
+    with home.catalog.transaction() as tx:
+        tx.replace(changed)
+    assert home.catalog.get(a.id) == changed
+    with pytest.raises(RecordNotFound):
+        home.catalog.get(RecordId("nope"))
+
+
+def test_duplicate_content_mac_and_shred(home: Home) -> None:
+    a = make_record()
+    key = home.blobs.new_data_key(a.id)
+    with home.catalog.transaction() as tx:
+        tx.add(a, key, "same-mac")
+    with pytest.raises(DuplicateRecord) as info, home.catalog.transaction() as tx:
+        tx.add(make_record(), key, "same-mac")
+    assert info.value.existing_id == a.id
+    with home.catalog.transaction() as tx:
+        assert tx.find_by_mac("same-mac") == a.id
+        tx.shred_key(a.id)
+        assert tx.find_by_mac("same-mac") is None
+    assert home.catalog.data_key(a.id) is None
+    assert home.catalog.get(a.id) == a  # the stub stays
+
+
+def test_transaction_rolls_back_everything_on_error(home: Home) -> None:
+    head = home.catalog.audit_head()
+    rec = make_record()
+    with pytest.raises(ZeroDivisionError), home.catalog.transaction() as tx:
+        tx.add(rec, home.blobs.new_data_key(rec.id), "m")
+        tx.append_audit(AuditEvent(ts=NOW, actor="ana", action="record.file"))
+        1 / 0
+    assert home.catalog.audit_head() == head
+    with pytest.raises(RecordNotFound):
+        home.catalog.get(rec.id)
+
+
+def test_registry_sequences_per_class_and_year(home: Home) -> None:
+    with home.catalog.transaction() as tx:
+        got = [tx.next_registry_seq("03.1", 2026), tx.next_registry_seq("03.1", 2026),
+               tx.next_registry_seq("03.1", 2027), tx.next_registry_seq("04", 2026)]
+    assert got == [1, 2, 1, 1]
+
+
+def test_audit_chain_from_concurrent_threads_is_contiguous(home: Home) -> None:
+    def work(n: int) -> None:
+        for i in range(10):
+            with home.catalog.transaction() as tx:
+                tx.append_audit(AuditEvent(ts=NOW, actor=f"u{n}", action="search",
+                                           details=(("i", str(i)),)))
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    entries = list(home.catalog.audit_entries())
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1)) and len(entries) == 41
+    assert first_break([e.to_json() for e in entries], start_prev=GENESIS) is None
+    head = home.catalog.audit_head()
+    assert head is not None and head.seq == 41 and head.hash == entries[-1].hash
+    assert [e.seq for e in home.catalog.audit_entries(since_seq=39)] == [40, 41]
+
+
+def test_users_settings_checkpoints(home: Home) -> None:
+    user = User("ana", Role.SECRETARY, Confidentiality.CONFIDENTIAL, principals=("Uprava",),
+                password_hash="$argon2id$x", created_at=NOW)
+    cp = Checkpoint(size=1, head="ab" * 32, ts=NOW, signature=b"\x01" * 64)
+    with home.catalog.transaction() as tx:
+        tx.put_user(user)
+        tx.put_user(User("bo", Role.VIEWER, Confidentiality.PUBLIC))
+        tx.put_setting("k", "v1")
+        tx.put_setting("k", "v2")
+        tx.add_checkpoint(cp)
+    assert home.catalog.get_user("ana") == user and [u.name for u in home.catalog.users()] == ["ana", "bo"]
+    assert home.catalog.get_setting("k") == "v2" and home.catalog.get_setting("missing") is None
+    assert home.catalog.checkpoints() == [cp]
+    with home.catalog.transaction() as tx:
+        tx.delete_user("bo")
+    assert home.catalog.get_user("bo") is None
+
+
+def test_data_survives_reopen(home_path: Path) -> None:
+    rec = make_record()
+    with open_home(home_path, PASSPHRASE) as home:
+        key = home.blobs.new_data_key(rec.id)
+        with home.catalog.transaction() as tx:
+            tx.add(rec, key, "m")
+    with open_home(home_path, PASSPHRASE) as home:
+        assert home.catalog.get(rec.id) == rec and home.catalog.data_key(rec.id) == key
+
+
+def test_nested_transaction_is_refused(home: Home) -> None:
+    with home.catalog.transaction(), pytest.raises(RuntimeError):
+        with home.catalog.transaction():
+            pass
