@@ -30,6 +30,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
 def _register_commands() -> None:
     # Each module adds its commands to `cli` when imported.
     from web.cli import (  # noqa: F401
+        export_cmds,
         keys_cmds,
     )
 
