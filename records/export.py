@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 from datetime import date, datetime, timezone
 
 from records.access import AccessScope, Permission
-from records.audit import GENESIS, AuditEntry, AuditEvent
+from records.audit import GENESIS, AuditEntry, AuditEvent, canonical
 from records.errors import AccessDenied, IntegrityError, RecordsError
 from records.export_package import (FORMAT, FORMAT_VERSION, PackageWriter, Pipe, fingerprint,
                                     safe_member_part)
@@ -94,6 +94,8 @@ class AuditExport:
         self._ports = ports
         self._scope = scope
         self.request = request
+        self._from = request.date_from.isoformat() if request.date_from else None
+        self._to = request.date_to.isoformat() if request.date_to else None
         self._now = now
         self._channel = channel
         head = ports.catalog.audit_head()
@@ -130,13 +132,9 @@ class AuditExport:
         return ((self.request.date_from is None or day >= self.request.date_from)
                 and (self.request.date_to is None or day <= self.request.date_to))
 
-    def _day(self, entry: AuditEntry) -> date:
-        return entry.event.ts.astimezone(timezone.utc).date()
-
-    def _in_slice(self, entry: AuditEntry) -> bool:
-        day, req = self._day(entry), self.request
-        return ((req.date_from is None or day >= req.date_from)
-                and (req.date_to is None or day <= req.date_to))
+    def _in_slice(self, doc: dict[str, Any]) -> bool:
+        day = str(doc["ts"])[:10]  # entries carry "YYYY-MM-DDT...Z" in UTC: ISO days compare as text
+        return ((self._from is None or day >= self._from) and (self._to is None or day <= self._to))
 
     # ---- streaming ----------------------------------------------------------------------
 
@@ -194,20 +192,21 @@ class AuditExport:
         """
         limit = self._catalog_head.seq
         previous = self._previous
-        entries = (e for e in self._ports.catalog.audit_entries(0) if 0 < e.seq <= limit)
+        docs = (d for d in self._ports.catalog.audit_documents(0) if 0 < int(d["seq"]) <= limit)
         anchor = ChainPoint(0, GENESIS)  # the entry just before the slice
         last_before = anchor  # the anchor if the period holds no entry at all
-        first: AuditEntry | None = None
+        first: dict[str, Any] | None = None
         bridge: list[tuple[int, bytes]] = []
-        for entry in entries:
-            if self._in_slice(entry):
-                first = entry
+        for doc in docs:
+            if self._in_slice(doc):
+                first = doc
                 break
-            if previous is not None and entry.seq > previous.seq:
-                bridge.append((entry.seq, _line(entry)))
-            if self.request.date_from is not None and self._day(entry) < self.request.date_from:
-                last_before = ChainPoint(entry.seq, entry.hash)
-            anchor = ChainPoint(entry.seq, entry.hash)
+            point = _point(doc)
+            if previous is not None and point.seq > previous.seq:
+                bridge.append((point.seq, _line(doc)))
+            if self._from is not None and str(doc["ts"])[:10] < self._from:
+                last_before = point
+            anchor = point
         if first is None:
             anchor = last_before
         bridge = [(seq, line) for seq, line in bridge if seq <= anchor.seq]
@@ -223,9 +222,9 @@ class AuditExport:
                 return
             # Entries dated after the period wait (as bytes) in case one dated in it follows.
             held: list[tuple[ChainPoint, bytes]] = []
-            for entry in _chain([first], entries):
-                held.append((ChainPoint(entry.seq, entry.hash), _line(entry)))
-                if not self._in_slice(entry):
+            for doc in _chain([first], docs):
+                held.append((_point(doc), _line(doc)))
+                if not self._in_slice(doc):
                     continue
                 for point, line in held:
                     self._head = point
@@ -332,12 +331,15 @@ def _checkpoint(entry: AuditEntry, signer: Signer, now: datetime) -> Checkpoint 
     return replace(unsigned, signature=signer.sign(checkpoints.checkpoint_text(unsigned)))
 
 
-def _line(entry: AuditEntry) -> bytes:
-    return json.dumps(entry.to_json(), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8") + b"\n"
+def _line(doc: dict[str, Any]) -> bytes:
+    return canonical(doc) + b"\n"  # the same bytes the chain hashes, plus "hash"
 
 
-def _chain(first: list[AuditEntry], rest: Iterator[AuditEntry]) -> Iterator[AuditEntry]:
+def _point(doc: dict[str, Any]) -> ChainPoint:
+    return ChainPoint(int(doc["seq"]), str(doc["hash"]))
+
+
+def _chain(first: list[dict[str, Any]], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     yield from first
     yield from rest
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from records.access import AccessScope
 from records.audit import AuditEntry, AuditEvent
@@ -117,6 +117,10 @@ class Catalog(Protocol):
 
     def audit_entries(self, since_seq: int = 0) -> Iterator[AuditEntry]: ...
 
+    def audit_documents(self, since_seq: int = 0) -> Iterator[dict[str, Any]]:
+        """Entries after `since_seq` as their stored JSON (AuditEntry.to_json() form, with "hash"),
+        in order; exports stream these without rebuilding each entry."""
+
     def audit_head(self) -> AuditEntry | None: ...
 
     def checkpoints(self) -> list[Checkpoint]: ...
@@ -209,6 +213,12 @@ class Extractor(Protocol):
         """Raises ExtractionFailed with one sentence when the file is hostile or broken."""
 
 
+class BytesExtractor(Protocol):
+    """Optional: an extractor that also reads in-memory data (e-mail attachments never touch disk)."""
+
+    def extract_bytes(self, data: bytes, name: str) -> Extraction: ...
+
+
 # ---- the bundle the use cases receive --------------------------------------------------
 
 
@@ -221,3 +231,5 @@ class Ports:
     signer: Signer
     extractor: Extractor
     index: SearchIndex | None = None  # None until the search index is wired in
+    # Keyed HMAC (`hmac:<hex>`) for names and titles in audit details: correlatable, never readable.
+    audit_hmac: Callable[[str], str] | None = None
