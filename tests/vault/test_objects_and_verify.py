@@ -141,3 +141,19 @@ def test_seal_streams_from_a_file(home: Home, tmp_path: Path) -> None:
         blob = home.blobs.seal(rec.id, key, BlobRole.ORIGINAL, fh)
     assert b"".join(home.blobs.open(rec.id, key, blob.ref)) == src.read_bytes()
     assert [p for p in (home.path / "objects").iterdir() if p.name.startswith(TEMP_PREFIX)] == []
+
+
+def test_checkpoint_signatures_are_verified(home: Home) -> None:
+    from datetime import datetime, timezone
+
+    from records.ports import Checkpoint
+    checkpoints = pytest.importorskip("records.checkpoints")  # the records core's signed format
+    head = home.catalog.audit_head()
+    assert head is not None
+    good = Checkpoint(size=head.seq, head=head.hash, ts=datetime.now(timezone.utc), signature=b"")
+    good = replace(good, signature=home.signer.sign(checkpoints.checkpoint_text(good)))
+    with home.catalog.transaction() as tx:
+        tx.add_checkpoint(good)
+    assert home.verify() == []
+    home.catalog._conn.execute("UPDATE checkpoints SET signature = ?", (bytes(64),))
+    assert any("invalid signature" in p for p in home.verify())
