@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from datetime import date, datetime, timezone
 
 from records.access import AccessScope, Permission
-from records.audit import GENESIS, AuditEntry, AuditEvent, canonical
+from records.audit import GENESIS, AuditEvent, canonical
 from records.errors import AccessDenied, IntegrityError, RecordsError
 from records.export_package import (FORMAT, FORMAT_VERSION, PackageWriter, Pipe, fingerprint,
                                     safe_member_part)
@@ -19,13 +19,15 @@ from records.export_registers import (CONTRACT_HEADER, CORRESPONDENCE_HEADER, DI
                                       correspondence_rows, disposition_rows, readme_text,
                                       record_rows)
 from records.model import BlobRole, Record, State
-from records.ports import Checkpoint, Ports, RecordFilter, Signer
+from records.checkpoints import checkpoint_text, seal_run
+from records.ports import Ports, RecordFilter
 from records.spreadsheet import csv_lines
 
 ACTION = "audit.export"
 LAST_EXPORT_SETTING = "export.last_head"  # "seq:hash" of the newest chain head ever exported
 AUDIT_MEMBER = "audit.jsonl"
 BRIDGE_MEMBER = "audit-bridge.jsonl"
+CHECKPOINT_MEMBER = "checkpoints.jsonl"
 _LARGE = 1 << 30  # members above this need ZIP64 headers written up front
 
 
@@ -177,6 +179,7 @@ class AuditExport:
         for cert in certificates.values():
             yield from writer.member(cert.member, [cert.body])
         yield from self._audit_members(writer)
+        yield from writer.member(CHECKPOINT_MEMBER, self._checkpoint_lines())
         if self.request.with_documents:
             yield from self._document_members(writer)
 
@@ -234,6 +237,15 @@ class AuditExport:
 
         yield from writer.member(AUDIT_MEMBER, _batched(slice_lines()))
 
+    def _checkpoint_lines(self) -> Iterator[bytes]:
+        """The signed checkpoints that fall inside the exported chain, with the exact text signed."""
+        low = (self._bridge_from or self._anchor).seq
+        for cp in self._ports.catalog.checkpoints():
+            if low < cp.size <= self._head.seq:
+                doc = {"text": checkpoint_text(cp).decode("utf-8"),
+                       "signature": base64.b64encode(cp.signature).decode("ascii")}
+                yield canonical(doc) + b"\n"
+
     def _document_members(self, writer: PackageWriter) -> Iterator[None]:
         blobs, catalog = self._ports.blobs, self._ports.catalog
         for record in self._records:
@@ -272,7 +284,8 @@ class AuditExport:
             "scope": {"record_class": req.record_class, "principal": req.principal,
                       "with_documents": req.with_documents},
             "chain": {"anchor": self._anchor.to_json(), "head": self._head.to_json(),
-                      "entries": self._entries, "member": AUDIT_MEMBER},
+                      "entries": self._entries, "member": AUDIT_MEMBER,
+                      "checkpoints": CHECKPOINT_MEMBER},
             "bridge": ({"from": self._bridge_from.to_json(), "entries": self._bridge_entries,
                         "member": BRIDGE_MEMBER} if self._bridge_from else None),
             "catalog_head": self._catalog_head.to_json(),
@@ -301,10 +314,7 @@ class AuditExport:
         event = AuditEvent(ts=self._now, actor=self._scope.actor, action=ACTION, outcome=outcome,
                            channel=self._channel, details=tuple(sorted(details.items())))
         with self._ports.catalog.transaction() as tx:
-            entry = tx.append_audit(event)
-            checkpoint = _checkpoint(entry, self._ports.signer, self._now)
-            if checkpoint is not None:
-                tx.add_checkpoint(checkpoint)
+            seal_run(tx, self._ports, event)
             if self.summary is not None and (self._previous is None
                                              or self.summary.head.seq > self._previous.seq):
                 tx.put_setting(LAST_EXPORT_SETTING,
@@ -319,16 +329,6 @@ def export_to(sink: object, export: AuditExport) -> ExportSummary:
     if export.summary is None:  # stream() sets it whenever it returns normally
         raise ExportError("The export did not finish; discard the file and try again.")
     return export.summary
-
-
-def _checkpoint(entry: AuditEntry, signer: Signer, now: datetime) -> Checkpoint | None:
-    """A signed checkpoint over the chain up to `entry`, in the records core's format."""
-    try:
-        from records import checkpoints
-    except ImportError:
-        return None
-    unsigned = Checkpoint(size=entry.seq, head=entry.hash, ts=now, signature=b"")
-    return replace(unsigned, signature=signer.sign(checkpoints.checkpoint_text(unsigned)))
 
 
 def _line(doc: dict[str, Any]) -> bytes:

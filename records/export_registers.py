@@ -99,6 +99,8 @@ This ZIP was made by Strongroom, an offline records system. It holds:
   audit.jsonl         the audit trail of the period, one entry per line; each entry
                       carries the hash of the entry before it ("prev") and its own
                       "hash", so no line can be changed, removed or reordered unseen
+  checkpoints.jsonl   the home's signed checkpoints that fall inside that trail: each
+                      signs the entry count and head hash at one moment
   audit-bridge.jsonl  (only when present) the entries between the previous export
                       and this period, so the two exports link without a gap
   documents/          (only when asked for) the original documents

@@ -140,31 +140,34 @@ def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: b
         result.problems.append(f"{MANIFEST} is damaged: it is not a Strongroom export manifest.")
         return
     result.manifest = manifest
-    _check_signature(archive, body, result, given_key)
+    key = _check_signature(archive, body, result, given_key)
     _check_members(archive, result)
     _check_chain(archive, result)
+    if key is not None:
+        _check_checkpoints(archive, result, key)
 
 
 def _check_signature(archive: zipfile.ZipFile, body: bytes, result: Verification,
-                     given_key: bytes | None) -> None:
+                     given_key: bytes | None) -> bytes | None:
+    """Check the manifest's signature; returns the key later signatures are checked against."""
     key_doc = result.manifest.get("key") or {}
     try:
         embedded = base64.b64decode(str(key_doc.get("public_key", "")), validate=True)
         Ed25519PublicKey.from_public_bytes(embedded)
     except (binascii.Error, ValueError):
         result.problems.append(f"{MANIFEST} does not carry a valid Ed25519 public key.")
-        return
+        return None
     if key_doc.get("fingerprint") != fingerprint(embedded):
         result.problems.append(f"{MANIFEST} states a key fingerprint that does not match its key.")
     sig_text = _read(archive, SIGNATURE, result) if SIGNATURE in archive.namelist() else None
     if sig_text is None:
         result.problems.append(f"{SIGNATURE} is missing, so nothing proves who made the manifest.")
-        return
+        return None
     try:
         signature = base64.b64decode(sig_text.strip(), validate=True)
     except (binascii.Error, ValueError):
         result.problems.append(f"{SIGNATURE} is damaged (not base64).")
-        return
+        return None
     key = given_key if given_key is not None else embedded
     if given_key is not None and given_key != embedded:
         result.problems.append(
@@ -175,12 +178,13 @@ def _check_signature(archive: zipfile.ZipFile, body: bytes, result: Verification
     except InvalidSignature:
         result.problems.append(f"The signature in {SIGNATURE} does not match {MANIFEST}: the "
                                "manifest was changed or replaced after it was signed.")
-        return
+        return None
     if given_key is None:
         result.notes.append(f"The signing key {fingerprint(embedded)} is only self-asserted by the "
                             "export; compare it with the office's key or pass --public-key.")
     else:
         result.key_trusted = given_key == embedded
+    return key
 
 
 def _check_members(archive: zipfile.ZipFile, result: Verification) -> None:
@@ -223,6 +227,34 @@ def _check_chain(archive: zipfile.ZipFile, result: Verification) -> None:
     if stated is not None:
         _check_point(result, stated, "the previous export's head stated in the manifest",
                      later_is_note=True)
+
+
+def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: bytes) -> None:
+    """Each signed checkpoint must verify and name a head this export's chain passes through."""
+    member = str((result.manifest.get("chain") or {}).get("checkpoints", ""))
+    if not member or member not in archive.namelist():
+        return
+    verifier = Ed25519PublicKey.from_public_bytes(key)
+    try:
+        lines = archive.read(member).splitlines()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return  # the member check reports a damaged member
+    for number, line in enumerate(lines, 1):
+        try:
+            doc = json.loads(line)
+            text = str(doc["text"]).encode("utf-8")
+            _, size, head = text.decode().split("\n")[:3]
+            verifier.verify(base64.b64decode(doc["signature"], validate=True), text)
+            point = Point(int(size), head)
+        except InvalidSignature:
+            result.problems.append(f"{member} line {number}: the checkpoint's signature does not verify.")
+            continue
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            result.problems.append(f"{member} line {number} is not a valid checkpoint.")
+            continue
+        if result.seen.get(point.seq) != point.hash:
+            result.problems.append(f"{member} line {number}: the signed checkpoint at entry {point.seq} "
+                                   "does not match the exported audit trail.")
 
 
 def _walk(archive: zipfile.ZipFile, member: str, start: Point, end: Point, count: Any,

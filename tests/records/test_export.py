@@ -310,3 +310,24 @@ def test_auditor_sees_only_records_in_their_clearance(world: World, tmp_path: Pa
     low = AccessScope.of(User(name="rev", role=Role.AUDITOR, clearance=Confidentiality.INTERNAL))
     rows = members(export(world, tmp_path / "a.zip", scope=low))["records.csv"].decode("utf-8-sig")
     assert "Interno" in rows and "Tajno" not in rows
+
+
+def test_export_is_checkpointed_and_checkpoints_travel_in_the_next_export(
+        world: World, tmp_path: Path) -> None:
+    world.log(5, start=T0)
+    export(world, tmp_path / "1.zip", now=T0 + timedelta(days=1))
+    head = world.ports.catalog.audit_head()
+    cps = world.ports.catalog.checkpoints()
+    assert head is not None and cps and (cps[-1].size, cps[-1].head) == (head.seq, head.hash)
+    world.log(5, start=T0 + timedelta(days=2))
+    second = export(world, tmp_path / "2.zip", now=T0 + timedelta(days=3))
+    lines = members(second)["checkpoints.jsonl"].splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["text"].split("\n")[1] == str(head.seq)
+    assert verify_export(second, public_key=public_key(world)).exit_code == EXIT_VERIFIED
+    # A checkpoint signed by someone else (manifest re-signed by the key holder) is named.
+    doc = json.loads(lines[0])
+    doc["signature"] = base64.b64encode(Ed25519PrivateKey.generate().sign(doc["text"].encode())).decode()
+    rewrite_zip(second, {"checkpoints.jsonl": json.dumps(doc).encode() + b"\n"})
+    resign(second, None, world.ports.signer)
+    assert verify_export(second).problems == [
+        "checkpoints.jsonl line 1: the checkpoint's signature does not verify."]
