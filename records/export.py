@@ -157,8 +157,8 @@ class AuditExport:
                 entries=self._entries, records=len(self._records), documents=self._documents,
                 fingerprint=fingerprint(self._ports.signer.public_key()))
             outcome, reason = "ok", ""
-        except RecordsError as exc:
-            reason = str(exc)
+        except Exception as exc:  # recorded as a failed export, then passed on unchanged
+            reason = str(exc) or type(exc).__name__
             writer.abort()
             raise
         finally:

@@ -101,3 +101,16 @@ def test_verify_export_needs_no_home_and_prints_no_traceback(env: Path, tmp_path
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == expected, proc.stderr
         assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_class_accepts_a_slug_and_an_unknown_class_is_one_sentence(
+        env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_zip = tmp_path / "c.zip"
+    code, _, err = run(["export", "audit", "--class", "contracts", "-o", str(out_zip)], capsys)
+    assert code == 0, err
+    with zipfile.ZipFile(out_zip) as z:
+        manifest = json.loads(z.read("manifest.json"))
+        rows = z.read("records.csv").decode("utf-8-sig").splitlines()
+    assert manifest["scope"]["record_class"] == "03.1" and len(rows) == 2  # the one 03.1 record
+    code, _, err = run(["export", "audit", "--class", "nonsense", "-o", str(out_zip)], capsys)
+    assert code == 1 and err.count("\n") == 1 and "no record class 'nonsense'" in err

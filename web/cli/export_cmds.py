@@ -15,10 +15,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from records.access import AccessScope
 from records.export import AuditExport, ExportRequest, ExportSummary, export_to, start_export
 from records.export_package import fingerprint
+from records.plan import load_default, load_plan
 from records.ports import Ports
 from vault import Home
 from web.cli import cli
 from web.home import open_from_settings, settings_from_cli
+from web.settings import Settings
 from web.verify_export import EXIT_UNUSABLE, UnusableExport, load_public_key, verify_export
 
 ACTOR = "system:cli"
@@ -74,9 +76,11 @@ def export_audit(obj: dict[str, object], date_from: datetime | None, date_to: da
                  record_class: str | None, principal: str | None, with_documents: bool,
                  as_user: str | None, output: Path, as_json: bool) -> None:
     """Write a signed ZIP: registers (CSV), the period's audit trail, manifest and signature."""
-    request = ExportRequest(date_from=_day(date_from), date_to=_day(date_to), record_class=record_class,
-                            principal=principal, with_documents=with_documents)
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
+    settings = settings_from_cli(obj)
+    request = ExportRequest(date_from=_day(date_from), date_to=_day(date_to),
+                            record_class=_class_code(settings, record_class), principal=principal,
+                            with_documents=with_documents)
+    with open_from_settings(settings, actor=ACTOR) as home:
         scope = _scope(home, as_user)
         job = start_export(home_ports(home), scope, request, now=datetime.now(timezone.utc))
         summary = _write(output, job)
@@ -128,6 +132,14 @@ def verify_export_cmd(ctx: click.Context, file: Path, key_file: Path | None, pre
         for note in result.notes:
             click.echo(f"  note: {note}")
     ctx.exit(result.exit_code)
+
+
+def _class_code(settings: Settings, value: str | None) -> str | None:
+    """`--class` takes a code or a slug of the home's plan (the shipped plan if it has none)."""
+    if value is None:
+        return None
+    plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
+    return plan.resolve(value).code
 
 
 def _day(value: datetime | None) -> date | None:
