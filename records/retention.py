@@ -1,0 +1,169 @@
+"""Retention: when a record's clock starts, how long it runs, and whether it is due (pure, `now` passed in).
+
+Conventions (golden-tested in tests/records/test_retention.py):
+- `retention_until` is the last day the record must be kept; it is due from the day after.
+- N years after 29 February is 28 February when the target year is not a leap year (the
+  period must not end later than the law asks, and never on a day that does not exist).
+- A `document_date` trigger without a document date falls back to the filing date (the record
+  has no better "created" date); an event trigger without its event is never due and is listed
+  by the missing-trigger report instead.
+- A home set to SI+EE keeps each record for the longer period; permanent in either wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from records.model import ContractFields, HRFields, InvoiceFields, MinutesFields, Record, State
+from records.plan import Action, Plan, RecordClass, Trigger, TriggerKind
+
+EVENT_PREFIX = "event."  # Record.extra key of an event date recorded by hand, e.g. event.superseded
+
+# Events that live in class-specific fields rather than in `extra`.
+_DETAIL_EVENTS = {
+    "contract_end": (ContractFields, "expiry"),
+    "contract_expiry": (ContractFields, "expiry"),
+    "employment_end": (HRFields, "employment_end"),
+    "meeting_date": (MinutesFields, "meeting_date"),
+    "due_date": (InvoiceFields, "due_date"),
+}
+
+
+class Status(StrEnum):
+    DUE = "due"
+    NOT_YET = "not_yet"
+    PERMANENT = "permanent"
+    ON_HOLD = "on_hold"
+    MISSING_TRIGGER = "missing_trigger"
+    DISPOSED = "disposed"
+    UNSORTED = "unsorted"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    record_id: str
+    registry_number: str
+    record_class: str
+    status: Status
+    reason: str  # one sentence
+    trigger: date | None = None
+    until: date | None = None
+    action: Action | None = None
+    basis: str = ""
+
+    @property
+    def due(self) -> bool:
+        return self.status is Status.DUE
+
+
+def add_years(day: date, years: int) -> date:
+    """`day` plus whole years; 29 February lands on 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def fiscal_year_end_of(day: date, month_day: tuple[int, int]) -> date:
+    """The last day of the financial year that holds `day` (the year ends each year on month-day)."""
+    month, dom = month_day
+    end = date(day.year, month, dom)
+    return end if day <= end else date(day.year + 1, month, dom)
+
+
+def event_date(record: Record, name: str) -> date | None:
+    """The recorded date of event `name` (class-specific field, or `extra` key event.<name>)."""
+    if name == "document_date":
+        return record.document_date or record.filed_at.date()
+    if name == "filing_date":
+        return record.filed_at.date()
+    kind = _DETAIL_EVENTS.get(name)
+    if kind is not None and isinstance(record.details, kind[0]):
+        value = getattr(record.details, kind[1])
+        if isinstance(value, date):
+            return value
+    raw = dict(record.extra).get(EVENT_PREFIX + name)
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            return None
+    return None
+
+
+def retention_trigger(record: Record, cls: RecordClass, fiscal_year_end: tuple[int, int] = (12, 31)
+                      ) -> date | None:
+    """The date the retention clock starts, or None (permanent class, or event not recorded)."""
+    trigger: Trigger = cls.trigger
+    if trigger.kind is TriggerKind.PERMANENT:
+        return None
+    start = event_date(record, trigger.of)
+    if start is None:
+        return None
+    if trigger.kind is TriggerKind.CALENDAR_YEAR_END:
+        return date(start.year, 12, 31)
+    if trigger.kind is TriggerKind.FISCAL_YEAR_END:
+        return fiscal_year_end_of(start, fiscal_year_end)
+    return start
+
+
+def retention_until(record: Record, plan: Plan, jurisdiction: str) -> date | None:
+    """The last day the record must be kept; None when permanent or when the trigger is unknown."""
+    cls = plan.resolve(record.record_class)
+    period = cls.period(jurisdiction)
+    if period.years is None:
+        return None
+    start = retention_trigger(record, cls, plan.fiscal_year_end)
+    return None if start is None else add_years(start, period.years)
+
+
+def decide(record: Record, plan: Plan, *, jurisdiction: str, now: datetime | date) -> Decision:
+    """The retention decision for one record, with its reason."""
+    today = now.date() if isinstance(now, datetime) else now
+    cls = plan.resolve(record.record_class)
+    period = cls.period(jurisdiction)
+    base = dict(record_id=record.id, registry_number=record.registry_number, record_class=cls.code,
+                action=cls.action, basis=period.describe())
+    if record.state is State.DISPOSED:
+        return Decision(status=Status.DISPOSED, reason="The record was already disposed of.", **base)
+    if cls.unsorted:
+        return Decision(status=Status.UNSORTED, reason="Unsorted records are never disposed: classify "
+                        "the record first.", **base)
+    if period.permanent:
+        return Decision(status=Status.PERMANENT, reason=f"Class {cls.code} is kept permanently "
+                        f"({period.basis}).", **base)
+    start = retention_trigger(record, cls, plan.fiscal_year_end)
+    if start is None:
+        return Decision(status=Status.MISSING_TRIGGER, reason=f"The retention clock has not started: "
+                        f"the date of {cls.trigger.of.replace('_', ' ')} is not recorded.", **base)
+    until = add_years(start, period.years or 0)
+    dated = dict(base, trigger=start, until=until)
+    if record.on_hold:
+        return Decision(status=Status.ON_HOLD, reason="A legal hold blocks disposition until it is "
+                        "released.", **dated)
+    if today <= until:
+        return Decision(status=Status.NOT_YET, reason=f"Kept until {until.isoformat()} "
+                        f"({period.describe()}).", **dated)
+    return Decision(status=Status.DUE, reason=f"Retention ended on {until.isoformat()}; action: "
+                    f"{cls.action}.", **dated)
+
+
+def evaluate(records: Iterable[Record], plan: Plan, *, jurisdiction: str, now: datetime | date
+             ) -> list[Decision]:
+    """One decision per record, in the order given."""
+    return [decide(r, plan, jurisdiction=jurisdiction, now=now) for r in records]
+
+
+def missing_trigger(decisions: Iterable[Decision]) -> list[Decision]:
+    """The records whose retention clock cannot start until someone records their event."""
+    return [d for d in decisions if d.status is Status.MISSING_TRIGGER]
+
+
+def apply_schedule(record: Record, plan: Plan, jurisdiction: str) -> Record:
+    """The record with its retention trigger and retention-until computed from its class."""
+    cls = plan.resolve(record.record_class)
+    return replace(record, retention_trigger=retention_trigger(record, cls, plan.fiscal_year_end),
+                   retention_until=retention_until(record, plan, jurisdiction))
