@@ -66,6 +66,9 @@ def _audited(ports: Ports, scope: AccessScope, record_id: RecordId, action: str,
                                                 outcome="denied", channel=channel))
         raise
     if record.state is State.DISPOSED and action != "record.view":
+        with ports.catalog.transaction() as tx:
+            checkpoints.append(tx, ports, event(action, actor=scope.actor, now=now, record_id=record.id,
+                                                outcome="denied", channel=channel))
         raise AccessDenied(f"Record {record.registry_number} was disposed of on "
                            f"{record.disposed_at.date().isoformat() if record.disposed_at else 'an earlier date'}: "
                            "only its metadata stub remains.")
