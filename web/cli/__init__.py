@@ -32,6 +32,7 @@ def _register_commands() -> None:
     from web.cli import (  # noqa: F401
         export_cmds,
         keys_cmds,
+        records_cmds,
     )
 
 
