@@ -6,20 +6,21 @@ import base64
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, datetime, timezone
+from typing import Any
 
 from records.access import AccessScope, Permission
 from records.audit import GENESIS, AuditEvent, canonical
+from records.certificates import all_certificates
+from records.checkpoints import checkpoint_text, seal_run
 from records.errors import AccessDenied, IntegrityError, RecordsError
 from records.export_package import (FORMAT, FORMAT_VERSION, PackageWriter, Pipe, fingerprint,
                                     safe_member_part)
 from records.export_registers import (CONTRACT_HEADER, CORRESPONDENCE_HEADER, DISPOSITION_HEADER,
-                                      RECORD_HEADER, Certificate, contract_rows,
-                                      correspondence_rows, disposition_rows, readme_text,
-                                      record_rows)
+                                      RECORD_HEADER, CertificateFile, certificate_files,
+                                      contract_rows, correspondence_rows, disposition_rows,
+                                      readme_text, record_rows)
 from records.model import BlobRole, Record, State
-from records.checkpoints import checkpoint_text, seal_run
 from records.ports import Ports, RecordFilter
 from records.spreadsheet import csv_lines
 
@@ -176,15 +177,16 @@ class AuditExport:
         yield from writer.member("dispositions.csv",
                                  csv_lines(DISPOSITION_HEADER,
                                            disposition_rows(self._disposed, certificates)))
-        for cert in certificates.values():
-            yield from writer.member(cert.member, [cert.body])
+        for member, cert in sorted({c.member: c for c in certificates.values()}.items()):
+            yield from writer.member(member, [cert.body])
         yield from self._audit_members(writer)
         yield from writer.member(CHECKPOINT_MEMBER, self._checkpoint_lines())
         if self.request.with_documents:
             yield from self._document_members(writer)
 
-    def _certificates(self) -> dict[str, Certificate]:
-        return {}
+    def _certificates(self) -> dict[str, CertificateFile]:
+        ids = {r.id for r in self._disposed}
+        return certificate_files(all_certificates(self._ports.catalog), ids) if ids else {}
 
     def _audit_members(self, writer: PackageWriter) -> Iterator[None]:
         """The period's slice of the chain, plus a bridge from the previous export's head.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any
 
+from records.certificates import Certificate
+from records.export_package import safe_member_part
 from records.model import ContractFields, CorrespondenceFields, Hold, Record
+from records.registers import notice_deadline
 
 RECORD_HEADER = ("registry_number", "record_class", "title", "principal", "confidentiality",
                  "document_date", "filed_at_utc", "filed_by", "original_name", "media_type",
@@ -17,19 +21,41 @@ CONTRACT_HEADER = ("registry_number", "title", "principal", "parties", "signed",
                    "record_id")
 CORRESPONDENCE_HEADER = ("registry_number", "direction", "document_date", "sender", "recipients",
                          "subject", "title", "principal", "state", "record_id")
-DISPOSITION_HEADER = ("registry_number", "record_class", "title", "principal", "filed_at_utc",
-                      "retention_until", "disposed_at_utc", "sha256", "certificate_id",
+DISPOSITION_HEADER = ("registry_number", "record_class", "class_name", "principal", "document_date",
+                      "filed_at_utc", "retention_trigger", "retention_until", "retention_basis",
+                      "action", "disposed_at_utc", "proposed_by", "approvers", "certificate_id",
                       "certificate_file", "record_id")
 
 
 @dataclass(frozen=True, slots=True)
-class Certificate:
-    """A destruction certificate as it goes into the ZIP (its own JSON member)."""
+class CertificateFile:
+    """A destruction certificate as it goes into the ZIP: certificates/<id>.json."""
 
-    certificate_id: str
-    record_id: str
-    member: str  # e.g. "certificates/05.3-1_2026.json"
-    body: bytes  # the certificate's JSON, exactly as the records core signed it
+    certificate: Certificate
+
+    @property
+    def member(self) -> str:
+        return f"certificates/{safe_member_part(self.certificate.certificate_id)}.json"
+
+    @property
+    def body(self) -> bytes:
+        # Exactly the stored document: the signature covers canonical(certificate["certificate"]).
+        return (json.dumps(self.certificate.to_json(), indent=2, sort_keys=True,
+                           ensure_ascii=False) + "\n").encode("utf-8")
+
+    def line_for(self, record_id: str) -> dict[str, Any]:
+        lines = self.certificate.body.get("records") or []
+        return next((x for x in lines if isinstance(x, dict) and x.get("id") == record_id), {})
+
+
+def certificate_files(certs: Iterable[Certificate], record_ids: set[str]) -> dict[str, CertificateFile]:
+    """Record id -> the certificate that destroyed it, for the records in `record_ids`."""
+    out: dict[str, CertificateFile] = {}
+    for cert in certs:
+        for line in cert.body.get("records") or []:
+            if isinstance(line, dict) and line.get("id") in record_ids:
+                out[str(line["id"])] = CertificateFile(cert)
+    return out
 
 
 def holds_cell(holds: Iterable[Hold]) -> str:
@@ -53,10 +79,8 @@ def contract_rows(records: Iterable[Record]) -> Iterator[tuple[object, ...]]:
         c = r.details
         if not isinstance(c, ContractFields):
             continue
-        deadline = (c.expiry - timedelta(days=c.notice_days)
-                    if c.expiry is not None and c.notice_days is not None else None)
         yield (r.registry_number, r.title, r.principal, c.parties or r.parties, c.signed,
-               c.effective, c.expiry, c.notice_days, deadline,
+               c.effective, c.expiry, c.notice_days, notice_deadline(c),
                None if c.value is None else str(c.value), c.currency, r.state.value, r.id)
 
 
@@ -70,12 +94,17 @@ def correspondence_rows(records: Iterable[Record]) -> Iterator[tuple[object, ...
 
 
 def disposition_rows(records: Iterable[Record],
-                     certificates: Mapping[str, Certificate]) -> Iterator[tuple[object, ...]]:
+                     certificates: Mapping[str, CertificateFile]) -> Iterator[tuple[object, ...]]:
     for r in records:
         cert = certificates.get(r.id)
-        yield (r.registry_number, r.record_class, r.title, r.principal, r.filed_at,
-               r.retention_until, r.disposed_at, r.sha256,
-               cert.certificate_id if cert else "", cert.member if cert else "", r.id)
+        line = cert.line_for(r.id) if cert else {}
+        body = cert.certificate.body if cert else {}
+        yield (r.registry_number, r.record_class, line.get("class_name", ""), r.principal,
+               r.document_date, r.filed_at, line.get("retention_trigger"),
+               line.get("retention_until") or r.retention_until, line.get("basis", ""),
+               line.get("action", ""), r.disposed_at, body.get("proposed_by", ""),
+               body.get("approvers", ()), cert.certificate.certificate_id if cert else "",
+               cert.member if cert else "", r.id)
 
 
 def readme_text() -> str:

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from records.audit import first_break
+from records.audit import canonical, first_break
 from records.export_package import FORMAT, MANIFEST, SIGNATURE, fingerprint, signed_message
 
 EXIT_VERIFIED = 0
@@ -145,6 +145,7 @@ def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: b
     _check_chain(archive, result)
     if key is not None:
         _check_checkpoints(archive, result, key)
+        _check_certificates(archive, result, key)
 
 
 def _check_signature(archive: zipfile.ZipFile, body: bytes, result: Verification,
@@ -255,6 +256,23 @@ def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: byte
         if result.seen.get(point.seq) != point.hash:
             result.problems.append(f"{member} line {number}: the signed checkpoint at entry {point.seq} "
                                    "does not match the exported audit trail.")
+
+
+def _check_certificates(archive: zipfile.ZipFile, result: Verification, key: bytes) -> None:
+    """Each destruction certificate must be signed by the same key as the export."""
+    verifier = Ed25519PublicKey.from_public_bytes(key)
+    for name in sorted(n for n in set(archive.namelist()) if n.startswith("certificates/")):
+        try:
+            doc = json.loads(archive.read(name))
+            signature = bytes.fromhex(doc["signature"])
+            if bytes.fromhex(doc["public_key"]) != key:
+                result.problems.append(f"{name} is signed by another key than this export.")
+                continue
+            verifier.verify(signature, canonical(doc["certificate"]))
+        except InvalidSignature:
+            result.problems.append(f"{name}: the destruction certificate's signature does not verify.")
+        except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError, EOFError):
+            result.problems.append(f"{name} is not a valid destruction certificate.")
 
 
 def _walk(archive: zipfile.ZipFile, member: str, start: Point, end: Point, count: Any,

@@ -331,3 +331,31 @@ def test_export_is_checkpointed_and_checkpoints_travel_in_the_next_export(
     resign(second, None, world.ports.signer)
     assert verify_export(second).problems == [
         "checkpoints.jsonl line 1: the checkpoint's signature does not verify."]
+
+
+def test_dispositions_carry_their_signed_certificates(world: World, tmp_path: Path) -> None:
+    from records.disposition import dispose
+    from records.plan import load_default
+    kept = world.file("Dopis ostane", b"kept", record_class="04.1", details=letter())
+    gone = world.file("Dopis za uničenje", b"gone", record_class="04.1", details=letter())
+    admin = AccessScope.system("ana")
+    result = dispose(world.ports, load_default(), admin, [gone.id], jurisdiction="SI",
+                     as_of=T0.date().replace(year=T0.year + 50), now=T0 + timedelta(days=1))
+    assert result.certificate is not None
+    path = export(world, tmp_path / "a.zip", ExportRequest(with_documents=True))
+    data = members(path)
+    rows = list(csv.DictReader(io.StringIO(data["dispositions.csv"].decode("utf-8-sig")), delimiter=";"))
+    assert [r["record_id"] for r in rows] == [gone.id]
+    cert_id = result.certificate.certificate_id
+    assert rows[0]["certificate_id"] == cert_id and rows[0]["retention_basis"]
+    cert = json.loads(data[rows[0]["certificate_file"]])
+    assert cert["certificate"]["certificate_id"] == cert_id
+    assert not any(gone.registry_number.replace("/", "_") in n for n in data if n.startswith("documents/"))
+    assert any(kept.registry_number.replace("/", "_") in n for n in data if n.startswith("documents/"))
+    assert verify_export(path, public_key=public_key(world)).exit_code == EXIT_VERIFIED
+    # A certificate edited after signing (manifest re-signed by the key holder) is named.
+    name = rows[0]["certificate_file"]
+    rewrite_zip(path, {name: data[name].replace(b'"approvers": []', b'"approvers": ["eva"]')})
+    resign(path, None, world.ports.signer)
+    assert verify_export(path).problems == [
+        f"{name}: the destruction certificate's signature does not verify."]
