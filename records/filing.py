@@ -60,7 +60,7 @@ class FilingRequest:
 class StepTimings:
     """Seconds spent in each step of one filing (children excluded)."""
 
-    mac: float = 0.0
+    mac: float = 0.0  # keyed content MAC and the duplicate look-up
     extract: float = 0.0
     seal_original: float = 0.0
     seal_text: float = 0.0
@@ -121,8 +121,8 @@ class _File:
         t = self.timer()
         with opener() as fh:
             mac = ports.blobs.content_mac(fh)
-        self._lap("mac", t)
         existing = self._existing(mac)
+        self._lap("mac", t)
         if existing is not None:
             return self._duplicate(existing)
         t = self.timer()
