@@ -105,6 +105,8 @@ def test_hold_retention_dispose_cycle(cli_home: Path, tmp_path: Path, capsys: py
     assert run(["hold", "add", rid, "--reason", "Court case 12/2026"], capsys)[0] == 0
     code, out, _ = run(["retention", "due", "--as-of", "2026-01-01", "--json"], capsys)
     assert json.loads(out) == []
+    code, _, err = run(["dispose", rid, "--as-of", "2999-01-01", "--yes"], capsys)
+    assert code == 1 and "future day" in err
     code, _, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)
     assert code == 1 and "legal hold blocks" in err and "Traceback" not in err
     assert run(["hold", "release", rid], capsys)[0] == 0

@@ -17,7 +17,7 @@ import click
 
 from records import accounts, amendment, certificates, disposition, holds, registers, retrieval
 from records.access import AccessScope
-from records.errors import AccessDenied, ExtractionFailed, RecordNotFound
+from records.errors import AccessDenied, DispositionRefused, ExtractionFailed, RecordNotFound
 from records.filing import FilingOutcome, FilingRequest, file_document
 from records.model import Confidentiality, Direction, Record, RecordId, Role, details_to_dict
 from records.plan import Plan, default_plan_text, load_plan
@@ -480,6 +480,9 @@ def dispose(obj: dict[str, object], records: tuple[str, ...], as_of: datetime | 
     with home:
         ports = ports_for(home)
         ids = [_record_id(ports, r) for r in records]
+        if _day(as_of) > _now().date():  # --as-of may look back, never bring destruction forward
+            raise DispositionRefused("Records cannot be destroyed as of a future day: use today's date "
+                                     "or an earlier one (`retention due --as-of` previews the future).")
         if not yes:
             click.confirm(f"Destroy {len(ids)} record(s) irrecoverably?", abort=True)
         result = disposition.dispose(ports, plan_for(settings), _scope(home, settings, as_user), ids,
