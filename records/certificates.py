@@ -52,7 +52,7 @@ def load(catalog: Catalog, certificate_id: str) -> Certificate:
     raw = catalog.get_setting(KEY_PREFIX + certificate_id)
     if raw is None:
         raise RecordNotFound(f"There is no destruction certificate {certificate_id}: "
-                             "list them with `strongroom dispose --certificates`.")
+                             "list them with `strongroom retention certificates`.")
     doc = json.loads(raw)
     return Certificate(certificate_id=certificate_id, body=doc["certificate"],
                        signature=bytes.fromhex(doc["signature"]), public_key=bytes.fromhex(doc["public_key"]))
