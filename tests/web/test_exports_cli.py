@@ -114,3 +114,21 @@ def test_class_accepts_a_slug_and_an_unknown_class_is_one_sentence(
     assert manifest["scope"]["record_class"] == "03.1" and len(rows) == 2  # the one 03.1 record
     code, _, err = run(["export", "audit", "--class", "nonsense", "-o", str(out_zip)], capsys)
     assert code == 1 and err.count("\n") == 1 and "no record class 'nonsense'" in err
+
+
+def test_export_leaves_no_plaintext_in_the_home_or_temp(env: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        canary_scan) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, _, err = run(["export", "audit", "--with-documents", "-o", str(out_dir / "a.zip")], capsys)
+    assert code == 0, err
+    assert canary_scan([env, private_tmp], ["Šoštanj", "contract"]) == []
+    assert list(private_tmp.iterdir()) == []
+    assert [p.name for p in out_dir.iterdir()] == ["a.zip"]  # only the export, deliberately plaintext
