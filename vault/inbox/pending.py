@@ -1,0 +1,52 @@
+"""The unsorted queue: files in inbox/_unsorted wait there (plaintext stays in the inbox) for a person."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from records.ports import PendingFile
+from vault.inbox.errors import PendingNotFound
+from vault.inbox.names import UNSORTED, is_document, sidecar_name
+from vault.inbox.pipeline import Intake, IntakeResult
+
+
+def list_pending(home: Path, *, settle_seconds: float = 2.0, now: float | None = None) -> list[PendingFile]:
+    """Files waiting in inbox/_unsorted, oldest first; files changed in the last `settle_seconds`
+    (still being copied in) are not offered yet."""
+    folder = home / "inbox" / UNSORTED
+    if not folder.is_dir():
+        return []
+    clock = time.time() if now is None else now
+    out: list[PendingFile] = []
+    for path in folder.iterdir():
+        if not path.is_file() or path.is_symlink() or not is_document(path.name):
+            continue
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if clock - st.st_mtime < settle_seconds:
+            continue
+        has_sidecar = (folder / sidecar_name(path.name)).is_file()
+        out.append(PendingFile(pending_id=path.name, original_name=path.name,
+                               received_at=datetime.fromtimestamp(st.st_mtime, timezone.utc), size=st.st_size,
+                               note="with metadata sidecar" if has_sidecar else ""))
+    return sorted(out, key=lambda p: (p.received_at, p.pending_id))
+
+
+def classify_pending(intake: Intake, name: str, record_class: str, **overrides: Any) -> IntakeResult:
+    """File the unsorted file `name` into `record_class` (code or slug). `overrides` replace
+    FilingRequest fields (principal, confidentiality, title, document_date, actor, channel, ...)."""
+    intake.plan.resolve(record_class)  # an unknown class fails before the file is touched
+    if not name or name != Path(name).name or name in (".", "..") or not is_document(name):
+        raise PendingNotFound(name)
+    source = intake.folder_path(UNSORTED) / name
+    if not source.is_file() or source.is_symlink():
+        raise PendingNotFound(name)
+    result = intake.take(source, UNSORTED, record_class=record_class, overrides=overrides)
+    if result is None:  # someone else classified it a moment ago
+        raise PendingNotFound(name)
+    return result
