@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, BinaryIO
 
 from records.access import AccessScope, Permission
 from records.audit import GENESIS, AuditEvent, canonical
@@ -323,11 +323,10 @@ class AuditExport:
                                f"{self.summary.head.seq}:{self.summary.head.hash}")
 
 
-def export_to(sink: object, export: AuditExport) -> ExportSummary:
+def export_to(sink: BinaryIO, export: AuditExport) -> ExportSummary:
     """Run `export` into a writable binary file object; returns the summary."""
-    write = getattr(sink, "write")
     for chunk in export.stream():
-        write(chunk)
+        sink.write(chunk)
     if export.summary is None:  # stream() sets it whenever it returns normally
         raise ExportError("The export did not finish; discard the file and try again.")
     return export.summary

@@ -16,20 +16,14 @@ from records.access import AccessScope
 from records.export import AuditExport, ExportRequest, ExportSummary, export_to, start_export
 from records.export_package import fingerprint
 from records.plan import load_default, load_plan
-from records.ports import Ports
 from vault import Home
 from web.cli import cli
+from web.cli.records_cmds import ports_for
 from web.home import open_from_settings, settings_from_cli
 from web.settings import Settings
 from web.verify_export import EXIT_UNUSABLE, UnusableExport, load_public_key, verify_export
 
 ACTOR = "system:cli"
-
-
-def home_ports(home: Home) -> Ports:
-    """The ports an export needs from an open home (it never extracts or searches)."""
-    return Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer,
-                 extractor=None)  # type: ignore[arg-type]
 
 
 def public_key_text(raw: bytes) -> str:
@@ -82,7 +76,7 @@ def export_audit(obj: dict[str, object], date_from: datetime | None, date_to: da
                             with_documents=with_documents)
     with open_from_settings(settings, actor=ACTOR) as home:
         scope = _scope(home, as_user)
-        job = start_export(home_ports(home), scope, request, now=datetime.now(timezone.utc))
+        job = start_export(ports_for(home), scope, request, now=datetime.now(timezone.utc))
         summary = _write(output, job)
     if as_json:
         click.echo(json.dumps({"file": str(output), "manifest_sha256": summary.manifest_sha256,
