@@ -61,9 +61,14 @@ class Verification:
             return EXIT_UNUSABLE
         return EXIT_BROKEN if self.problems else EXIT_VERIFIED
 
+    def section(self, name: str) -> dict[str, Any]:
+        """One object of the manifest; {} when it is missing or not an object."""
+        value = self.manifest.get(name)
+        return value if isinstance(value, dict) else {}
+
     @property
     def head(self) -> Point | None:
-        return Point.of(self.manifest.get("chain", {}).get("head"))
+        return Point.of(self.section("chain").get("head"))
 
     def to_json(self) -> dict[str, Any]:
         m = self.manifest
@@ -71,11 +76,11 @@ class Verification:
             "file": self.path, "verified": self.exit_code == EXIT_VERIFIED,
             "exit_code": self.exit_code, "unusable": self.unusable,
             "problems": self.problems, "notes": self.notes,
-            "key": {"fingerprint": m.get("key", {}).get("fingerprint"),
+            "key": {"fingerprint": self.section("key").get("fingerprint"),
                     "checked_against_given_key": self.key_trusted},
             "period": m.get("period"), "scope": m.get("scope"), "chain": m.get("chain"),
             "previous_export": m.get("previous_export"), "created_at": m.get("created_at"),
-            "members": len(m.get("members", {})),
+            "members": len(self.section("members")),
         }
 
 
@@ -111,7 +116,12 @@ def verify_export(path: str | Path, *, public_key: bytes | None = None,
     result = Verification(str(path))
     try:
         with zipfile.ZipFile(path) as archive:
-            _verify_archive(archive, result, public_key)
+            try:
+                _verify_archive(archive, result, public_key)
+            except (AttributeError, TypeError, KeyError, ValueError):
+                # Only a manifest that Strongroom did not write has an unexpected shape.
+                result.problems.append(f"{MANIFEST} has an unexpected structure: it was not "
+                                       "written by Strongroom or was altered.")
     except UnusableExport as exc:
         result.unusable = str(exc)
     except FileNotFoundError:
@@ -151,7 +161,7 @@ def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: b
 def _check_signature(archive: zipfile.ZipFile, body: bytes, result: Verification,
                      given_key: bytes | None) -> bytes | None:
     """Check the manifest's signature; returns the key later signatures are checked against."""
-    key_doc = result.manifest.get("key") or {}
+    key_doc = result.section("key")
     try:
         embedded = base64.b64decode(str(key_doc.get("public_key", "")), validate=True)
         Ed25519PublicKey.from_public_bytes(embedded)
@@ -208,14 +218,14 @@ def _check_members(archive: zipfile.ZipFile, result: Verification) -> None:
 
 
 def _check_chain(archive: zipfile.ZipFile, result: Verification) -> None:
-    chain = result.manifest.get("chain") or {}
+    chain = result.section("chain")
     anchor, head = Point.of(chain.get("anchor")), Point.of(chain.get("head"))
     member = str(chain.get("member", "audit.jsonl"))
     if anchor is None or head is None:
         result.problems.append(f"{MANIFEST} does not state the audit chain's anchor and head.")
         return
     result.seen[anchor.seq] = anchor.hash
-    bridge = result.manifest.get("bridge")
+    bridge = result.section("bridge")
     if bridge:
         start = Point.of(bridge.get("from"))
         if start is None:
@@ -232,7 +242,7 @@ def _check_chain(archive: zipfile.ZipFile, result: Verification) -> None:
 
 def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: bytes) -> None:
     """Each signed checkpoint must verify and name a head this export's chain passes through."""
-    member = str((result.manifest.get("chain") or {}).get("checkpoints", ""))
+    member = str(result.section("chain").get("checkpoints", ""))
     if not member or member not in archive.namelist():
         return
     verifier = Ed25519PublicKey.from_public_bytes(key)
@@ -354,8 +364,8 @@ def _check_continues(result: Verification, previous: str | Path, given_key: byte
         result.problems.append(f"The previous export {previous} does not verify: "
                                f"{earlier.problems[0]}")
         return
-    this_key = result.manifest.get("key", {}).get("public_key")
-    if earlier.manifest.get("key", {}).get("public_key") != this_key:
+    this_key = result.section("key").get("public_key")
+    if earlier.section("key").get("public_key") != this_key:
         result.problems.append(f"The previous export {previous} was signed with another key.")
         return
     head = earlier.head

@@ -65,3 +65,34 @@ def test_any_flipped_bit_in_any_member_is_caught(sample: tuple[Path, bytes], tmp
     result = verify_export(target, public_key=key)
     assert result.exit_code != EXIT_VERIFIED
     assert result.problems or result.unusable
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(["chain", "bridge", "members", "key", "previous_export", "period", "scope"]),
+       value=JSON)
+def test_a_manifest_of_any_shape_signed_by_the_key_holder_never_crashes_the_verifier(
+        sample: tuple[Path, bytes], home: Home, tmp_path: Path, key: str, value: object) -> None:
+    import base64
+    import json
+
+    from records.export_package import manifest_bytes, signed_message
+    from web.verify_export import EXIT_BROKEN
+    base, public = sample
+    with zipfile.ZipFile(base) as z:
+        manifest = json.loads(z.read("manifest.json"))
+    manifest[key] = value
+    body = manifest_bytes(manifest)
+    target = tmp_path / "shaped.zip"
+    target.write_bytes(base.read_bytes())
+    rewrite_zip(target, {"manifest.json": body,
+                         "manifest.sig": base64.b64encode(home.signer.sign(signed_message(body)))})
+    result = verify_export(target, public_key=public)
+    assert result.exit_code in (EXIT_VERIFIED, EXIT_BROKEN)
+    json.dumps(result.to_json())
+    if key in ("chain", "members", "key"):
+        assert result.exit_code == EXIT_BROKEN

@@ -117,11 +117,11 @@ def verify_export_cmd(ctx: click.Context, file: Path, key_file: Path | None, pre
         for problem in result.problems:
             click.echo(f"  {problem}")
     else:
-        chain = result.manifest.get("chain", {})
-        period = result.manifest.get("period", {})
+        chain = result.section("chain")
+        period = result.section("period")
         click.echo(f"VERIFIED: {file}: {chain.get('entries')} audit entries up to entry "
                    f"{chain.get('head', {}).get('seq')}, period {period.get('from') or 'start'} to "
-                   f"{period.get('to') or 'export'}, key {result.manifest['key']['fingerprint']}.")
+                   f"{period.get('to') or 'export'}, key {result.section('key').get('fingerprint')}.")
     if not as_json and not result.unusable:
         for note in result.notes:
             click.echo(f"  note: {note}")
