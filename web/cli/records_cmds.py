@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ import click
 
 from records import accounts, amendment, certificates, disposition, holds, registers, retrieval
 from records.access import AccessScope
-from records.errors import AccessDenied, DispositionRefused, ExtractionFailed, RecordNotFound
-from records.filing import FilingOutcome, FilingRequest, file_document
+from records.errors import AccessDenied, DispositionRefused, RecordNotFound
+from records.filing import FilingRequest
 from records.model import Confidentiality, Direction, Record, RecordId, Role, details_to_dict
 from records.plan import Plan, default_plan_text, load_plan
 from records.ports import Extraction, Ports, RecordFilter
@@ -28,10 +27,10 @@ from vault.passwords import MIN_PASSWORD_LENGTH
 from web.cli import cli
 from web.cli.keys_cmds import INIT_STEPS
 from web.home import open_from_settings, settings_from_cli
+from web.intake import bulk_import, import_sources
 from web.settings import Settings
 
 ACTOR = "system:cli"
-IGNORED = ("~$", ".~lock", ".")  # editor lock files and dotfiles are never imported
 
 
 # ---- wiring (reused by other shells: build the ports and plan of an open home) -----------------
@@ -136,16 +135,6 @@ def record_json(record: Record) -> dict[str, Any]:
 # ---- import, list, show, get, edit -------------------------------------------------------------
 
 
-def _sources(paths: tuple[Path, ...]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and not child.name.startswith(IGNORED):
-                    yield child
-        else:
-            yield path
-
-
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--class", "record_class", metavar="C", help="Class code or slug (default: unsorted).")
@@ -164,42 +153,29 @@ def import_(obj: dict[str, object], paths: tuple[Path, ...], record_class: str |
     with home:
         plan = plan_for(settings)
         plan.resolve(record_class)  # an unknown class fails before any file is touched
-        ports, files = ports_for(home), list(_sources(paths))
-        results: list[dict[str, Any]] = []
+        files = list(import_sources(paths))
+        template = FilingRequest(
+            original_name="", record_class=record_class, principal=principal,
+            confidentiality=Confidentiality(confidentiality) if confidentiality else None,
+            title=title, document_date=document_date.date() if document_date else None,
+            actor=ACTOR, channel="import")
         show_bar = sys.stderr.isatty() and not as_json and len(files) > 1
-        with click.progressbar(files, label="Filing", file=sys.stderr, show_pos=True,
+        with click.progressbar(length=len(files), label="Filing", file=sys.stderr, show_pos=True,
                                hidden=not show_bar) as bar:
-            for path in bar:
-                request = FilingRequest(
-                    original_name=path.name, record_class=record_class, principal=principal,
-                    confidentiality=Confidentiality(confidentiality) if confidentiality else None,
-                    title=title, document_date=document_date.date() if document_date else None,
-                    actor=ACTOR, channel="import")
-                results.extend(_import_one(ports, plan, path, request, settings))
+            summary = bulk_import(ports_for(home), plan, settings, files, template,
+                                  progress=lambda done, total: bar.update(1))
+    results = [{"path": f"{i.path} (attachment)" if i.attachment else i.path, "id": i.record_id,
+                "registry_number": i.registry_number or None, "status": i.status, "reason": i.reason}
+               for i in summary.items]
     if as_json:
         _print_json(results)
     else:
         for r in results:
             click.echo(f"{r['status']:<9} {r['registry_number'] or '-':<16} {r['path']}  {r['reason']}")
-    if any(r["status"] == "rejected" for r in results):
+        click.echo(f"{summary.filed} filed, {summary.duplicates} duplicates, {len(summary.rejected)} rejected "
+                   f"in {summary.seconds:.1f} s. {summary.note}".rstrip(), err=True)
+    if summary.rejected:
         sys.exit(1)
-
-
-def _import_one(ports: Ports, plan: Plan, path: Path, request: FilingRequest,
-                settings: Settings) -> list[dict[str, Any]]:
-    try:
-        outcome = file_document(ports, plan, path, request, jurisdiction=settings.jurisdiction, now=_now())
-    except (ExtractionFailed, OSError) as exc:
-        return [{"path": str(path), "id": None, "registry_number": None, "status": "rejected",
-                 "reason": str(exc) if isinstance(exc, ExtractionFailed) else f"It cannot be read ({exc.strerror})."}]
-    return _flatten(str(path), outcome)
-
-
-def _flatten(path: str, outcome: FilingOutcome) -> list[dict[str, Any]]:
-    row = {"path": path, "id": outcome.record_id, "registry_number": outcome.registry_number or None,
-           "status": str(outcome.status), "reason": " ".join(x for x in (outcome.reason, outcome.note) if x)}
-    children = [r for child in outcome.children for r in _flatten(f"{path} (attachment)", child)]
-    return [row, *children]
 
 
 @cli.command("list")
