@@ -1,0 +1,97 @@
+"""`strongroom watch` and `strongroom inbox list|classify`; `init` gets the drop folders."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+from records.plan import Plan, load_default, load_plan
+from vault import Home
+from vault.inbox import IntakeResult, Status, classify_pending, create_drop_folders, list_pending
+from web.cli import cli
+from web.cli.keys_cmds import INIT_STEPS
+from web.cli.records_cmds import plan_for, ports_for
+from web.home import open_from_settings, settings_from_cli
+from web.intake import filing_function, intake_for, start_watcher
+from web.settings import Settings
+
+ACTOR = "system:cli"
+
+
+def _drop_folders(home: Home, settings: Settings) -> None:
+    plan: Plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
+    create_drop_folders(home.path, plan)
+
+
+INIT_STEPS.append(_drop_folders)
+
+
+@cli.command()
+@click.option("--polling", is_flag=True, help="Poll instead of inotify (network shares: SMB, NFS).")
+@click.pass_obj
+def watch(obj: dict[str, object], polling: bool) -> None:
+    """File what is dropped into <home>/inbox/<class>/ until Ctrl-C (files already there first)."""
+    settings = settings_from_cli(obj)
+    with open_from_settings(settings, actor=ACTOR) as home:
+        plan = plan_for(settings)
+        file_fn = filing_function(ports_for(home), plan, settings)
+        watcher = start_watcher(home, settings, file_fn, plan, polling=polling, on_result=_report)
+        click.echo(f"Watching {home.path / 'inbox'} ({watcher.mode}); Ctrl-C stops.", err=True)
+        stopping = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda _n, _f: stopping.set())
+        try:
+            while not stopping.wait(0.5) and watcher.running:
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            click.echo("Stopping after the file in hand...", err=True)
+            watcher.stop()
+        if watcher.error is not None:
+            raise watcher.error
+    click.echo("Stopped.", err=True)
+
+
+def _report(result: IntakeResult) -> None:
+    where = result.registry_number or "-"
+    click.echo(f"{result.status:<9} {where:<16} {result.folder}  {result.reason}")
+    for child in result.children:
+        click.echo(f"{'  ' + str(child.status):<9} {child.registry_number or '-':<16} (attachment)  {child.reason}")
+
+
+@cli.group()
+def inbox() -> None:
+    """The unsorted queue: files in inbox/_unsorted waiting for a person to classify them."""
+
+
+@inbox.command("list")
+@click.pass_obj
+def inbox_list(obj: dict[str, object]) -> None:
+    """List files waiting in inbox/_unsorted."""
+    settings = settings_from_cli(obj)
+    for item in list_pending(settings.home, settle_seconds=settings.stability_seconds):
+        click.echo(f"{item.received_at:%Y-%m-%d %H:%M}  {item.size:>10}  {item.original_name}  {item.note}")
+
+
+@inbox.command("classify")
+@click.argument("name")
+@click.option("--class", "record_class", required=True, metavar="C", help="Class code or slug.")
+@click.option("--principal", help="The manager or employer the document belongs to.")
+@click.option("--title", help="Title (default: the document's own title or its file name).")
+@click.pass_obj
+def inbox_classify(obj: dict[str, object], name: str, record_class: str, principal: str | None,
+                   title: str | None) -> None:
+    """File the unsorted file NAME into a class."""
+    settings = settings_from_cli(obj)
+    with open_from_settings(settings, actor=ACTOR) as home:
+        plan = plan_for(settings)
+        intake = intake_for(home, plan, filing_function(ports_for(home), plan, settings), actor=ACTOR)
+        overrides = {k: v for k, v in (("principal", principal), ("title", title)) if v is not None}
+        result = classify_pending(intake, name, record_class, channel="cli", **overrides)
+    _report(result)
+    if result.status == Status.REJECTED:
+        raise SystemExit(1)
+
