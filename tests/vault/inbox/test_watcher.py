@@ -158,3 +158,18 @@ def test_file_moved_in_by_rename_is_filed(intake: Intake, ports: Ports, start: S
     outside.rename(intake.folder_path("contracts") / "moved.txt")
     wait_for(lambda: len(filed_hashes(ports)) == 2, what="both renamed files")
     assert filed_hashes(ports) == sorted([sha(b"editor-style save"), sha(b"moved in from outside")])
+
+
+def test_no_plaintext_outside_inbox_and_rejected(intake: Intake, ports: Ports, start: Start,
+                                                 canary_scan: Callable[..., list[str]]) -> None:
+    canaries = ["Kvarkadabra", "Zlatorogovski", "Bukovniško"]
+    folder = intake.folder_path("contracts")
+    (folder / "Kvarkadabra.txt.json").write_text(json.dumps({"title": "Zlatorogovski najem"}))
+    (folder / "Kvarkadabra.txt").write_text("Pogodba Bukovniško")
+    (folder / "Zlatorogovski.pdf").write_bytes("%PDF-1.7 Bukovniško broken".encode())
+    watcher = start()
+    wait_for(lambda: len(filed_hashes(ports)) == 1 and (intake.rejected / "Zlatorogovski.pdf").exists(),
+             what="one record and one rejection")
+    assert watcher.wait_idle(5)
+    roots = [p for p in intake.home.iterdir() if p.name not in ("inbox", "rejected")]
+    assert canary_scan(roots, canaries) == []
