@@ -1,0 +1,213 @@
+"""Benchmark: `strongroom import` of 1,000 small files against the bare pipeline, same process tree, same run.
+
+Corpus: 500 one-page PDFs (reportlab) and 500 text files, each different.
+Bare pipeline (the floor): per file pypdf extraction (text files decoded), AES-256-GCM sealing of
+the original and the text to a temp file with fsync + rename + directory fsync, and one Whoosh
+commit of all texts at the end; sequential, in this process.
+Strongroom: `web.intake.bulk_import` on a real home (default Argon2id; unlocking is not timed):
+keyed MAC and duplicate look-up, sealing, SQLCipher commit with the audit chain (WAL, FULL),
+extraction and batched index commits. Extraction uses indexer.extract's SandboxedExtractor when
+it exists, else a stand-in pool of 2 reused worker processes running pypdf (the sandbox's shape);
+indexing uses indexer.search's WhooshIndex when it exists, else a plain Whoosh adapter.
+Run: .venv/bin/python bench/intake.py [--n 1000] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pypdf  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+from reportlab.lib.pagesizes import A4  # noqa: E402
+from reportlab.pdfgen import canvas  # noqa: E402
+from whoosh import fields, index  # noqa: E402
+
+from records.filing import FilingRequest  # noqa: E402
+from records.plan import load_default  # noqa: E402
+from records.ports import Extraction, IndexDoc, Ports  # noqa: E402
+from vault import init_home, open_home  # noqa: E402
+from web.intake import bulk_import  # noqa: E402
+from web.settings import Settings  # noqa: E402
+
+PASSPHRASE = "benchmark passphrase of some length"
+WORDS = ("pogodba dobava leping arve zapisnik sklep nadzorni svet juhatus protokoll "
+         "invoice contract minutes board resolution payment terms").split()
+SCHEMA = fields.Schema(id=fields.ID(stored=True, unique=True), text=fields.TEXT)
+
+
+def make_corpus(folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    out = []
+    for i in range(n):
+        words = " ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(60))
+        if i % 2 == 0:
+            buf = io.BytesIO()
+            pdf = canvas.Canvas(buf, pagesize=A4)
+            pdf.drawString(50, 800, f"Dokument {i}")
+            for line in range(6):
+                pdf.drawString(50, 780 - 16 * line, words[line * 60:(line + 1) * 60])
+            pdf.showPage()
+            pdf.save()
+            path = folder / f"doc-{i:04d}.pdf"
+            path.write_bytes(buf.getvalue())
+        else:
+            path = folder / f"doc-{i:04d}.txt"
+            path.write_text(f"Dokument {i}\n{words}\n", encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def extract_text(path: str) -> str:
+    if path.endswith(".pdf"):
+        return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
+    return Path(path).read_text(encoding="utf-8")
+
+
+# ---- the bare pipeline ----------------------------------------------------------------------
+
+
+def seal(folder: Path, aead: AESGCM, data: bytes, n: int) -> None:
+    tmp = folder / f".tmp-{n}"
+    with open(tmp, "wb") as fh:
+        fh.write(aead.encrypt(os.urandom(12), data, b"bench"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / f"obj-{n}")
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def bare(files: Sequence[Path], work: Path) -> float:
+    objects, ix_dir = work / "objects", work / "index"
+    objects.mkdir()
+    ix_dir.mkdir()
+    aead = AESGCM(AESGCM.generate_key(bit_length=256))
+    started = time.perf_counter()
+    ix = index.create_in(str(ix_dir), SCHEMA)
+    texts = []
+    for n, path in enumerate(files):
+        text = extract_text(str(path))
+        seal(objects, aead, path.read_bytes(), 2 * n)
+        seal(objects, aead, text.encode(), 2 * n + 1)
+        texts.append((str(n), text))
+    writer = ix.writer()
+    for doc_id, text in texts:
+        writer.add_document(id=doc_id, text=text)
+    writer.commit()
+    return time.perf_counter() - started
+
+
+# ---- Strongroom ------------------------------------------------------------------------------
+
+
+def _extract_in_worker(path: str) -> Extraction:
+    text = extract_text(path)
+    return Extraction(text=text, media_type="application/pdf" if path.endswith(".pdf") else "text/plain")
+
+
+class PoolExtractor:
+    """Stand-in for the sandboxed extractor: 2 reused worker processes running pypdf."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=workers)
+        list(self.pool.map(abs, range(workers)))  # start the workers outside the timing
+
+    def extract(self, path: str, name: str) -> Extraction:
+        return self.pool.submit(_extract_in_worker, path).result()
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+class PlainWhoosh:
+    """Stand-in for indexer.search.WhooshIndex (unsealed, bench only): one commit per upsert call."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir()
+        self.ix = index.create_in(str(folder), SCHEMA)
+        self.commits = 0
+
+    def upsert(self, docs: Sequence[IndexDoc]) -> None:
+        writer = self.ix.writer()
+        for doc in docs:
+            writer.update_document(id=doc.record.id, text=doc.text)
+        writer.commit()
+        self.commits += 1
+
+
+def adapters(home: Any, work: Path) -> tuple[Any, Any, str]:
+    try:
+        from indexer.extract.sandbox import SandboxedExtractor  # type: ignore[import-not-found]
+        extractor, kind = SandboxedExtractor(), "sandboxed extractor"
+    except ImportError:
+        extractor, kind = PoolExtractor(2), "stand-in pool of 2 pypdf workers (no sandbox yet)"
+    try:
+        from indexer.search import WhooshIndex  # type: ignore[import-not-found]
+        idx: Any = WhooshIndex(home.path / "index", home.index_key)
+        kind += ", sealed WhooshIndex"
+    except ImportError:
+        idx = PlainWhoosh(work / "whoosh")
+        kind += ", plain Whoosh stand-in"
+    return extractor, idx, kind
+
+
+def strongroom(files: Sequence[Path], work: Path, workers: int | None) -> tuple[float, str, int]:
+    home_path = work / "home"
+    init_home(home_path, PASSPHRASE)
+    with open_home(home_path, PASSPHRASE) as home:
+        extractor, idx, kind = adapters(home, work)
+        ports = Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer, extractor=extractor,
+                      index=idx, audit_hmac=home.audit_hmac)
+        template = FilingRequest(original_name="", record_class="contracts", actor="bench", channel="import")
+        summary = bulk_import(ports, load_default(), Settings(home=home_path), files, template, workers=workers)
+        if hasattr(extractor, "close"):
+            extractor.close()
+    assert summary.filed == len(files), [i.reason for i in summary.rejected][:3]
+    return summary.seconds, kind, getattr(idx, "commits", -1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="filing threads (default: cores + 1)")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-intake-"))
+    try:
+        files = make_corpus(root / "corpus", args.n)
+        for r in range(args.rounds):
+            # Alternate the order so neither side always runs on a warmer page cache.
+            order = ("bare", "strongroom") if r % 2 == 0 else ("strongroom", "bare")
+            times: dict[str, float] = {}
+            for side in order:
+                work = root / f"{side}-{r}"
+                work.mkdir()
+                if side == "bare":
+                    times[side] = bare(files, work)
+                else:
+                    times[side], kind, commits = strongroom(files, work, args.workers)
+                shutil.rmtree(work)
+            print(f"round {r + 1}: {args.n} files; bare {times['bare']:.2f} s, strongroom import "
+                  f"{times['strongroom']:.2f} s ({kind}; {commits} index commits): "
+                  f"ratio {times['strongroom'] / times['bare']:.2f}x")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
