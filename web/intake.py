@@ -15,7 +15,7 @@ from pathlib import Path
 from records.access import AccessScope
 from records.errors import RecordsError
 from records.filing import FilingOutcome, FilingRequest, FilingStatus, file_document
-from records.plan import Plan
+from records.plan import Plan, load_default, load_plan
 from records.ports import IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult, TextSource
 from records.model import RecordId
 from vault import Home
@@ -66,12 +66,15 @@ def watch_options(settings: Settings, *, polling: bool = False) -> WatchOptions:
                         rescan_seconds=settings.rescan_seconds, polling=polling)
 
 
-def start_watcher(home: Home, settings: Settings, file_fn: FileFn, plan: Plan, *, polling: bool = False,
-                  on_result: Callable[[IntakeResult], None] | None = None) -> Watcher:
+def start_watcher(home: Home, settings: Settings, file_fn: FileFn, *, plan: Plan | None = None,
+                  polling: bool = False, on_result: Callable[[IntakeResult], None] | None = None) -> Watcher:
     """Start filing from the home's drop folders in a background thread; call .stop() to end.
 
-    Raises WatcherBusy when another watcher holds the home's inbox lock.
+    `plan` defaults to the home's plan file. Raises WatcherBusy when another watcher holds the
+    home's inbox lock (e.g. `strongroom watch` runs while `serve` starts).
     """
+    if plan is None:
+        plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
     watcher = Watcher(intake_for(home, plan, file_fn), watch_options(settings, polling=polling), on_result)
     return watcher.start()
 

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ ACTOR = "system:inbox"
 CHANNEL = "inbox"
 
 
-class Status:
+class Status(StrEnum):
     FILED = "filed"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
@@ -40,7 +41,7 @@ class Status:
 class IntakeResult:
     claim_id: str  # opaque; safe for logs
     folder: str
-    status: str
+    status: Status
     reason: str  # one sentence
     record_id: str | None = None
     registry_number: str = ""

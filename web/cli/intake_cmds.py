@@ -37,7 +37,7 @@ def watch(obj: dict[str, object], polling: bool) -> None:
     with open_from_settings(settings, actor=ACTOR) as home:
         plan = plan_for(settings)
         file_fn = filing_function(ports_for(home), plan, settings)
-        watcher = start_watcher(home, settings, file_fn, plan, polling=polling, on_result=_report)
+        watcher = start_watcher(home, settings, file_fn, plan=plan, polling=polling, on_result=_report)
         click.echo(f"Watching {home.path / 'inbox'} ({watcher.mode}); Ctrl-C stops.", err=True)
         stopping = threading.Event()
         previous = signal.signal(signal.SIGTERM, lambda _n, _f: stopping.set())

@@ -173,3 +173,32 @@ def test_no_plaintext_outside_inbox_and_rejected(intake: Intake, ports: Ports, s
     assert watcher.wait_idle(5)
     roots = [p for p in intake.home.iterdir() if p.name not in ("inbox", "rejected")]
     assert canary_scan(roots, canaries) == []
+
+
+def test_inotify_out_of_watches_falls_back_to_polling(intake: Intake, ports: Ports, start: Start,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # The environment, not our code, is faked: a machine whose inotify watch limit is used up.
+    import errno
+
+    from vault.inbox import watcher as watcher_module
+
+    class Exhausted(watcher_module.Observer):  # type: ignore[misc, valid-type]
+        def start(self) -> None:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watcher_module, "Observer", Exhausted)
+    watcher = start()
+    assert watcher.mode == "polling"
+    (intake.folder_path("contracts") / "x.txt").write_bytes(b"filed by the polling fallback")
+    wait_for(lambda: filed_hashes(ports) == [sha(b"filed by the polling fallback")], what="the polled file")
+
+
+def test_a_dead_observer_is_restarted_and_the_inbox_rescanned(intake: Intake, ports: Ports, start: Start) -> None:
+    watcher = start()
+    old = watcher._observer
+    assert old is not None
+    old.stop()  # the observer dies (as after an inotify queue overflow or error)
+    old.join(5)
+    (intake.folder_path("minutes") / "after-death.txt").write_bytes(b"dropped while the observer was dead")
+    wait_for(lambda: len(filed_hashes(ports)) == 1, what="the file found by the rescan")
+    assert watcher._observer is not None and watcher._observer is not old and watcher._observer.is_alive()
