@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from records.ports import Ports, RecordFilter
+from records.ports import Ports
 from vault.inbox import Intake, PendingNotFound, Status, classify_pending, is_ignored, is_sidecar, list_pending
 from vault.inbox import claim as claims
 from vault.inbox.stability import Signature, StabilityTracker, WriterCheck
