@@ -1,0 +1,318 @@
+"""WhooshIndex: the records.ports.SearchIndex adapter over the sealed index, access control inside."""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from whoosh import highlight, sorting
+from whoosh.index import FileIndex, LockError
+from whoosh.idsets import BitSet
+from whoosh.query import And, Or, Query, Term
+from whoosh.query import Not as NotQuery
+from whoosh.searching import Searcher
+
+from indexer import query as query_language
+from indexer import whoosh_compat
+from indexer.errors import IndexBusy, IndexCorrupt, IndexerError, IndexMissing
+from indexer.schema import FACET_FIELDS, build_schema, document_of
+from indexer.storage import SealedStorage
+from records.access import AccessScope
+from records.model import Confidentiality, RecordId, State
+from records.ports import Hit, IndexDoc, SearchRequest, SearchResult, TextSource
+
+CURRENT = "current"  # symlink in <home>/index naming the live generation directory
+WRITE_TIMEOUT = 30.0  # seconds a writer waits for the lock before IndexBusy
+MAX_COLLECT = 10_000  # deepest hit a page may reach; bounds the top-N heap
+SNIPPET_CHARS = 240
+Progress = Callable[[int, int], None]
+
+whoosh_compat.install()
+
+
+def _live_dir(root: Path) -> Path:
+    return root / os.readlink(root / CURRENT)
+
+
+def _corrupt(root: Path) -> IndexCorrupt:
+    return IndexCorrupt(f"The search index at {root} cannot be read (damaged or incomplete): "
+                        "run `strongroom reindex` to rebuild it from the vault.")
+
+
+def _open_storage(root: Path, key: bytes) -> tuple[SealedStorage, FileIndex]:
+    link = root / CURRENT
+    if not os.path.islink(link):
+        raise IndexMissing(f"There is no search index at {root} yet: run `strongroom reindex`.")
+    live = _live_dir(root)
+    storage = SealedStorage(live, key)
+    storage.remove_leftovers()
+    try:
+        if not storage.index_exists():
+            raise IndexMissing(f"The search index at {root} has no committed generation: "
+                               "run `strongroom reindex`.")
+        index = storage.open_index()
+        index.searcher().close()  # opening decrypts and authenticates every live segment
+    except IndexerError:
+        raise
+    except Exception:  # noqa: BLE001 - pickle, struct and whoosh errors all mean "unreadable"
+        raise _corrupt(root) from None
+    return storage, index
+
+
+def _new_generation(root: Path, key: bytes) -> tuple[Path, SealedStorage, FileIndex]:
+    root.mkdir(parents=True, exist_ok=True)
+    live = root / f"ix-{secrets.token_hex(6)}"
+    storage = SealedStorage(live, key)
+    storage.create()
+    return live, storage, storage.create_index(build_schema())
+
+
+def _publish(root: Path, live: Path) -> None:
+    """Point `current` at `live` atomically (symlink, rename, fsync) and drop older generations."""
+    tmp = root / f".{CURRENT}-{secrets.token_hex(4)}"
+    os.symlink(live.name, tmp)
+    os.replace(tmp, root / CURRENT)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    for old in root.glob("ix-*"):
+        if old.name != live.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def create_index(root: Path, key: bytes) -> None:
+    """An empty index at `root` (replacing whatever is there)."""
+    live, _, _ = _new_generation(root, key)
+    _publish(root, live)
+
+
+def _dedupe(docs: Sequence[IndexDoc]) -> list[IndexDoc]:
+    # update_document only replaces committed documents: two updates of one id in one writer
+    # would leave two live copies, so keep the last per id.
+    latest = {d.record.id: d for d in docs}
+    return list(latest.values())
+
+
+def rebuild(root: str | Path, key: bytes, docs: Iterable[IndexDoc], progress: Progress | None = None,
+            *, total: int = 0, batch: int = 5_000) -> int:
+    """Build a fresh index from `docs` in a new directory and swap it in atomically; the old index
+    keeps serving until the swap. Commits every `batch` documents so memory stays bounded."""
+    root = Path(root)
+    live, _, index = _new_generation(root, key)
+    done = 0
+    try:
+        pending: list[IndexDoc] = []
+        for doc in docs:
+            pending.append(doc)
+            if len(pending) >= batch:
+                _write(index, pending, [])
+                done += len(pending)
+                pending = []
+                if progress:
+                    progress(done, total)
+        _write(index, pending, [])
+        done += len(pending)
+        if progress:
+            progress(done, total)
+    except BaseException:
+        shutil.rmtree(live, ignore_errors=True)
+        raise
+    _publish(root, live)
+    return done
+
+
+def _write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]) -> None:
+    try:
+        writer = index.writer(timeout=WRITE_TIMEOUT, limitmb=128)
+    except LockError:
+        raise IndexBusy("The search index is being updated by another process: try again in a minute.") from None
+    try:
+        for rid in removals:
+            writer.delete_by_term("id", rid)
+        for doc in _dedupe(upserts):
+            writer.update_document(**document_of(doc))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+class _MarkFormatter(highlight.HtmlFormatter):
+    """`<mark>word</mark>`, everything HTML-escaped (whoosh's own adds numbered classes)."""
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=False) + "</mark>"
+
+
+def _highlighter() -> highlight.Highlighter:
+    formatter = _MarkFormatter(between=" … ")
+    return highlight.Highlighter(fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
+                                 formatter=formatter)
+
+
+def _plain_snippet(text: str) -> str:
+    head = " ".join(text.split())[:SNIPPET_CHARS]
+    return html.escape(head)
+
+
+class WhooshIndex:
+    """One sealed index (<home>/index); thread-safe, one searcher reused until the index changes."""
+
+    def __init__(self, path: str | Path, key: bytes) -> None:
+        self.root = Path(path)
+        self._key = bytes(key)
+        self._lock = threading.RLock()
+        self._storage, self._index = _open_storage(self.root, self._key)
+        self._searcher: Searcher | None = None
+        self._filters: dict[tuple[Any, ...], BitSet] = {}
+
+    # ---- writing ---------------------------------------------------------------------
+
+    def upsert(self, docs: Sequence[IndexDoc]) -> None:
+        if docs:
+            self._reopen_if_swapped()
+            _write(self._index, docs, [])
+
+    def remove(self, ids: Sequence[RecordId]) -> None:
+        if ids:
+            self._reopen_if_swapped()
+            _write(self._index, [], list(ids))
+
+    def _reopen_if_swapped(self) -> None:
+        # A rebuild (another process) publishes a new generation directory.
+        with self._lock:
+            if Path(self._storage.folder) != _live_dir(self.root):
+                self._storage, self._index = _open_storage(self.root, self._key)
+                if self._searcher is not None:
+                    self._searcher.close()
+                self._searcher = None
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """The shared searcher, reopened when a commit (or a rebuild) made it stale."""
+        self._reopen_if_swapped()
+        if self._searcher is None:
+            self._searcher = self._index.searcher()
+            self._filters = {}
+        elif not self._searcher.up_to_date():
+            self._searcher = whoosh_compat.fresh_searcher(self._searcher)
+            self._filters = {}
+        return self._searcher
+
+    def ids(self) -> set[RecordId]:
+        with self._lock:
+            s = self.searcher()
+            return {RecordId(f["id"]) for f in s.all_stored_fields()}
+
+    def doc_count(self) -> int:
+        with self._lock:
+            return self.searcher().doc_count()
+
+    def _scope_filter(self, s: Searcher, scope: AccessScope) -> BitSet | None:
+        """The documents `scope` may see, as a docnum set cached per searcher (docnums change
+        when segments merge, so the cache is dropped with the searcher)."""
+        levels = scope.visible_levels
+        unrestricted = scope.principals is None and len(levels) == len(Confidentiality)
+        key: tuple[Any, ...] = (levels, tuple(sorted(scope.principals or ())), unrestricted)
+        if key in self._filters:
+            return self._filters[key]
+        parts: list[Query] = [NotQuery(Term("state", State.DISPOSED.value))]
+        if not unrestricted:
+            parts.append(Or([Term("confidentiality", c.value) for c in levels]))
+        if scope.principals is not None:
+            parts.append(Or([Term("principal", p) for p in sorted(scope.principals)]))
+        allowed = BitSet(s.docs_for_query(And(parts)), size=s.doc_count_all())
+        self._filters[key] = allowed
+        return allowed
+
+    def search(self, request: SearchRequest, scope: AccessScope, text_of: TextSource) -> SearchResult:
+        with self._lock:
+            return self._search(request, scope, text_of)
+
+    def _search(self, request: SearchRequest, scope: AccessScope, text_of: TextSource) -> SearchResult:
+        s = self.searcher()
+        reader = s.reader()
+        parsed = query_language.parse(request.query, s.schema, lambda field: _lexicon(reader, field))
+        allowed = self._scope_filter(s, scope)
+        page = max(1, request.page)
+        page_len = max(1, min(request.page_len, 200))
+        limit = min(page * page_len, MAX_COLLECT)
+        sortedby: Any = None
+        reverse = False
+        if request.sort in ("date", "-date"):
+            sortedby, reverse = "date", request.sort == "-date"
+        groupedby = None
+        if request.with_facets:
+            groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
+        try:
+            results = s.search(parsed.query, limit=limit, filter=allowed, sortedby=sortedby, reverse=reverse,
+                               groupedby=groupedby, terms=False)
+        except IndexerError:
+            raise
+        except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
+            raise IndexerError("The search could not be run: simplify it (fewer wildcards) and try again.") \
+                from None
+        total = len(results)
+        start = (page - 1) * page_len
+        page_hits = [results[i] for i in range(start, min(start + page_len, len(results.top_n)))]
+        results.highlighter = _highlighter()
+        hits = tuple(self._hit(h, text_of) for h in page_hits)
+        facets: dict[str, dict[str, int]] = {}
+        if groupedby is not None and total:
+            for name in FACET_FIELDS:
+                counts = results.groups(name)
+                facets[name] = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                                if k not in (None, "")}
+        suggestion = self._suggest(s, parsed, scope) if total == 0 and parsed.free_text else None
+        return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion, page=page,
+                            page_len=page_len)
+
+    def _hit(self, hit: Any, text_of: TextSource) -> Hit:
+        fields = hit.fields()
+        record_id = RecordId(fields["id"])
+        snippet = ""
+        try:
+            text = text_of(record_id)
+        except Exception:  # noqa: BLE001 - a missing rendition must not fail the whole page
+            text = ""
+        if text:
+            snippet = hit.highlights("body_light", text=text, top=2) or _plain_snippet(text)
+        return Hit(record_id=record_id, registry_number=fields.get("registry_number", ""),
+                   title=fields.get("title", ""), record_class=fields.get("record_class", ""),
+                   score=float(hit.score or 0.0), snippet=snippet)
+
+    def _suggest(self, s: Searcher, parsed: query_language.ParsedQuery, scope: AccessScope) -> str | None:
+        """"Did you mean" draws on the whole vocabulary, so it is offered only to users who may
+        see every record; for anyone restricted it is disabled (it could leak unseen words)."""
+        if scope.principals is not None or scope.clearance is not Confidentiality.SECRET:
+            return None
+        corrected = s.correct_query(parsed.text, parsed.free_text, correctors=None, maxdist=2, prefix=1)
+        return corrected.string if corrected.query != parsed.text else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+
+def _lexicon(reader: Any, field: str) -> Iterable[str]:
+    return (term.decode("utf-8") if isinstance(term, bytes) else term for term in reader.lexicon(field))
+
+
+def open_index(path: str | Path, key: bytes, *, create: bool = False) -> WhooshIndex:
+    """The index at `path`; with `create`, an empty one is made when none exists.
+    IndexCorrupt (or IndexMissing) when it cannot be opened: the caller offers a rebuild."""
+    root = Path(path)
+    if create and not os.path.islink(root / CURRENT):
+        create_index(root, key)
+    return WhooshIndex(root, key)

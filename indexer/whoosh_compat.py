@@ -1,0 +1,43 @@
+"""Fixes for whoosh-reloaded 2.7.5 defects that matter to a records index (see whoosh.md §1.5)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from whoosh.qparser.dateparse import DateParserPlugin
+from whoosh.searching import Searcher
+
+_installed = False
+
+
+def fresh_searcher(searcher: Searcher) -> Searcher:
+    """A searcher that sees the latest commit. 2.7.5's `refresh()` re-adds every old segment
+    (identity comparison in FileIndex._reader), so deleted or re-classified records would stay
+    visible; reopening is cheap because the sealed storage caches decrypted segments."""
+    if searcher.up_to_date():
+        return searcher
+    index = searcher._ix  # noqa: SLF001 - whoosh keeps the owning index here
+    searcher.close()
+    return index.searcher()
+
+
+def _refresh(self: Searcher) -> Searcher:
+    if self._ix is None:  # noqa: SLF001
+        raise ValueError("this searcher was not opened from an index and cannot refresh")
+    return fresh_searcher(self)
+
+
+def date_parser_plugin(**kwargs: Any) -> DateParserPlugin:
+    """DateParserPlugin with an explicit naive-UTC basedate (its default calls the deprecated
+    utcnow(), which warnings-as-errors turns into a failed query)."""
+    kwargs.setdefault("basedate", datetime.now(timezone.utc).replace(tzinfo=None))
+    return DateParserPlugin(**kwargs)
+
+
+def install() -> None:
+    """Patch Searcher.refresh once per process (idempotent)."""
+    global _installed
+    if not _installed:
+        Searcher.refresh = _refresh  # type: ignore[method-assign]
+        _installed = True
