@@ -13,10 +13,10 @@ from whoosh.support.charset import accent_map
 # 5 collapses pogodba/pogodbe/pogodbo and leping/lepingu/lepingut; 6 misses many of those.
 LIGHT_PREFIX = 5
 
-# Word-final suffixes stripped before truncation (longest first), so short stems such as
-# "arve"/"arved" or "akt"/"akti" meet, and English plurals fold onto their singular.
-_SUFFIXES = ("ations", "ation", "ions", "ies", "ega", "emu", "ami", "ih", "im", "ov", "ev",
-             "es", "id", "ed", "ut", "us", "st", "ga", "ja", "a", "e", "i", "o", "u", "s", "d", "t")
+# Endings peeled off before truncation: Slovene/Estonian case vowels, Estonian plural -d and
+# partitive -t, English plural -s. Peeling first lets short stems meet (arve/arved/arvete,
+# akt/akti, seja/seje) that truncation alone keeps apart.
+_ENDINGS = frozenset("aeioudts")
 _MIN_STEM = 3
 
 
@@ -26,13 +26,13 @@ def fold(text: str) -> str:
 
 
 def light_stem(word: str) -> str:
-    """The folded word cut to a shared stem: one suffix stripped (if the stem stays long enough),
-    then truncated to LIGHT_PREFIX characters. Crude on purpose; exact matches rank above it."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-            word = word[: -len(suffix)]
-            break
-    return word[:LIGHT_PREFIX]
+    """The folded word cut to a shared stem: trailing case/plural letters peeled (keeping at least
+    three), then truncated to LIGHT_PREFIX characters. Crude on purpose: it also joins račun and
+    računalnik, so the exact fields are boosted above the light ones and exact matches rank first."""
+    end = len(word)
+    while end > _MIN_STEM and word[end - 1] in _ENDINGS:
+        end -= 1
+    return word[:min(end, LIGHT_PREFIX)]
 
 
 class LightStemFilter(Filter):
