@@ -89,12 +89,14 @@ def _range(field: str, value: str) -> Query:
         except ValueError:
             raise QueryError(f"'{value}' is not a year or a range of years: write year:2024 or "
                              "year:2020..2024.") from None
-        return NumericRange("year", lo, hi)
+        return NumericRange("year", 0 if lo is None else lo, 9999 if hi is None else hi)
     lo = _date_bounds(lo_text)[0] if lo_text else None
     hi = (_date_bounds(hi_text)[1] if hi_text else None) if sep else _date_bounds(lo_text)[1]
     if lo is not None and hi is not None and lo > hi:
         raise QueryError(f"The range '{value}' ends before it starts: put the earlier date first.")
-    return NumericRange(field, lo, hi)
+    # Open ends are spelled out (whoosh mis-encodes open starts on unsigned fields; ours are
+    # signed, but an explicit floor keeps the query independent of that).
+    return NumericRange(field, 0 if lo is None else lo, 99991231 if hi is None else hi)
 
 
 def _id_query(field: str, value: str, lexicon: Lexicon) -> Query:

@@ -37,10 +37,10 @@ def build_schema() -> Schema:
         parties=TEXT(analyzer=exact),
         tags=KEYWORD(commas=True, lowercase=True, scorable=False),
         media_type=ID,
-        date=NUMERIC(int, bits=32, sortable=True, signed=False),
-        filed=NUMERIC(int, bits=32, signed=False),
-        retention_until=NUMERIC(int, bits=32, signed=False),
-        year=NUMERIC(int, bits=16, sortable=True, signed=False),
+        date=NUMERIC(int, bits=32, sortable=True),
+        filed=NUMERIC(int, bits=32),
+        retention_until=NUMERIC(int, bits=32),
+        year=NUMERIC(int, bits=16, sortable=True),
         hold=BOOLEAN,
     )
 

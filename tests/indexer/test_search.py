@@ -1,0 +1,211 @@
+"""WhooshIndex against a real sealed index: language, fields, ranges, access control, refresh."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from indexer.errors import IndexerError, QueryError
+from indexer.search import WhooshIndex, open_index
+from records.access import AccessScope
+from records.model import Confidentiality, RecordId, Role, State
+from records.ports import IndexDoc, SearchRequest
+from tests.indexer.samples import KEY, doc
+
+ADMIN = AccessScope.system()
+TEXTS = {
+    "sl1": "Pogodbe o zaposlitvi se podpišejo v četrtek pri notarju.",
+    "sl2": "Zapisnik seje nadzornega sveta: sklep o dokapitalizaciji.",
+    "et1": "Töölepingu lõpetamine ja lepingut puudutav kiri.",
+    "en1": "The board resolutions on the annual accounts were adopted.",
+    "sec": "Strogo zaupno: prevzem družbe Zebrafin, kodno ime kolibri.",
+    "esc": "Ponudba <script>alert(1)</script> & pogodba",
+}
+
+
+def _docs() -> list[IndexDoc]:
+    return [
+        doc("sl1", TEXTS["sl1"], title="Pogodba o zaposlitvi", record_class="06.1", document_date=date(2025, 3, 6),
+            parties=("Novak Janez",), tags=("kadri",)),
+        doc("sl2", TEXTS["sl2"], title="Zapisnik 3. seje", record_class="01.2", document_date=date(2024, 11, 20),
+            principal="Beta d.d."),
+        doc("et1", TEXTS["et1"], title="Lõpetamise teade", record_class="06.1", document_date=date(2023, 1, 15),
+            principal="Tallinna OÜ", retention_until=date(2033, 1, 15)),
+        doc("en1", TEXTS["en1"], title="Resolution 12", record_class="01.2", document_date=date(2025, 12, 31)),
+        doc("sec", TEXTS["sec"], title="Prevzem", record_class="01.2", document_date=date(2025, 5, 5),
+            confidentiality=Confidentiality.SECRET),
+        doc("esc", TEXTS["esc"], title="Ponudba", record_class="04.1", document_date=date(2025, 2, 1)),
+    ]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> WhooshIndex:
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    ix.upsert(_docs())
+    return ix
+
+
+def ids(index: WhooshIndex, query: str, scope: AccessScope = ADMIN, **kw: object) -> list[str]:
+    result = index.search(SearchRequest(query, **kw), scope, TEXTS.__getitem__)  # type: ignore[arg-type]
+    return [h.record_id for h in result.hits]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("pogodba", {"sl1", "esc"}),  # title "Pogodba" and body "pogodbe"
+    ("cetrtek", {"sl1"}),  # unaccented finds četrtek
+    ("toolepingu", {"et1"}),  # Töölepingu
+    ("leping", {"et1"}),  # lepingut
+    ("resolutions", {"en1"}),
+    ("resolution", {"en1"}),
+    ("sklep dokapitalizaciji", {"sl2"}),  # two words: both must match
+    ("sklep OR lopetamine", {"sl2", "et1"}),
+    ("dokapital*", {"sl2"}),
+])
+def test_words_across_languages(index: WhooshIndex, query: str, expected: set[str]) -> None:
+    assert set(ids(index, query)) == expected
+
+
+def test_phrases_match_word_order(index: WhooshIndex) -> None:
+    assert ids(index, '"nadzornega sveta"') == ["sl2"]
+    assert ids(index, '"sveta nadzornega"') == []
+
+
+def test_negation_excludes(index: WhooshIndex) -> None:
+    assert set(ids(index, "pogodba -ponudba")) == {"sl1"}
+    assert set(ids(index, "pogodba NOT ponudba")) == {"sl1"}
+
+
+def test_fields_filter(index: WhooshIndex) -> None:
+    assert set(ids(index, "class:06.1")) == {"sl1", "et1"}
+    assert set(ids(index, "principal:\"beta d.d.\"")) == {"sl2"}
+    assert set(ids(index, "tag:kadri")) == {"sl1"}
+    assert set(ids(index, "from:novak")) == {"sl1"}
+    assert set(ids(index, "pogodba class:04.1")) == {"esc"}
+    assert set(ids(index, "class:06.1 -principal:\"tallinna oü\"")) == {"sl1"}
+    assert ids(index, "class:99.9") == []
+    assert set(ids(index, "confidentiality:secret")) == {"sec"}
+    assert set(ids(index, "state:active year:2023")) == {"et1"}
+
+
+def test_date_ranges(index: WhooshIndex) -> None:
+    assert set(ids(index, "date:2025-01-01..2025-12-31")) == {"sl1", "en1", "sec", "esc"}
+    assert set(ids(index, "date:2025-03-06")) == {"sl1"}
+    assert set(ids(index, "date:..2024-11-20")) == {"sl2", "et1"}
+    assert set(ids(index, "date:2025-12")) == {"en1"}
+    assert set(ids(index, "date:1.2.2025..6.3.2025")) == {"sl1", "esc"}
+    assert set(ids(index, "year:2023..2024")) == {"sl2", "et1"}
+    assert set(ids(index, "retention:2030..2040")) == {"et1"}
+
+
+@pytest.mark.parametrize("query", ["date:2025-13-01", "date:15.13.2026", "year:soon", "date:2026..2025",
+                                   "colour:red", '"unclosed phrase', "", "class:"])
+def test_query_errors_are_one_sentence(index: WhooshIndex, query: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        ids(index, query)
+    message = str(caught.value)
+    assert message.endswith(".") and "\n" not in message and "Traceback" not in message
+    assert isinstance(caught.value, IndexerError)
+
+
+def test_sort_by_date_and_pagination(index: WhooshIndex) -> None:
+    newest = ids(index, "class:01.2 OR class:06.1", sort="-date")
+    assert newest == []  # class values are ANDed filters; OR applies to words only
+    all_dated = ids(index, "year:2000..2100", sort="-date")
+    assert all_dated == ["en1", "sec", "sl1", "esc", "sl2", "et1"]
+    assert ids(index, "year:2000..2100", sort="date")[0] == "et1"
+    page2 = index.search(SearchRequest("year:2000..2100", sort="-date", page=2, page_len=4), ADMIN, TEXTS.__getitem__)
+    assert page2.total == 6 and [h.record_id for h in page2.hits] == ["sl2", "et1"]
+
+
+def test_facets_count_matches(index: WhooshIndex) -> None:
+    result = index.search(SearchRequest("year:2000..2100"), ADMIN, TEXTS.__getitem__)
+    assert result.facets["record_class"] == {"01.2": 3, "06.1": 2, "04.1": 1}
+    assert result.facets["year"] == {"2025": 4, "2023": 1, "2024": 1}
+    assert result.facets["confidentiality"]["secret"] == 1
+    assert result.facets["state"] == {"active": 6}
+
+
+def test_snippets_are_escaped_and_marked(index: WhooshIndex) -> None:
+    result = index.search(SearchRequest("ponudba"), ADMIN, TEXTS.__getitem__)
+    snippet = result.hits[0].snippet
+    assert "<mark>Ponudba</mark>" in snippet
+    assert "<script>" not in snippet and "&lt;script&gt;" in snippet
+    inflected = index.search(SearchRequest("pogodba"), ADMIN, TEXTS.__getitem__)
+    assert any("<mark>Pogodbe</mark>" in h.snippet for h in inflected.hits)
+
+
+def test_snippets_are_built_only_for_the_page(index: WhooshIndex) -> None:
+    asked: list[str] = []
+
+    def text_of(rid: RecordId) -> str:
+        asked.append(rid)
+        return TEXTS[rid]
+    index.search(SearchRequest("year:2000..2100", page_len=2), ADMIN, text_of)
+    assert len(asked) == 2
+
+
+VIEWER = AccessScope(actor="vida", role=Role.VIEWER, clearance=Confidentiality.INTERNAL, principals=None)
+
+
+def test_secret_record_is_invisible_to_internal_viewer(index: WhooshIndex) -> None:
+    asked: list[str] = []
+
+    def text_of(rid: RecordId) -> str:
+        asked.append(rid)
+        return TEXTS[rid]
+    for query in ("zebrafin", "kolibri", '"kodno ime"', "zebraf*", "prevzem", "confidentiality:secret"):
+        seen = index.search(SearchRequest(query), VIEWER, text_of)
+        nonsense = index.search(SearchRequest("qqxyzzy"), VIEWER, text_of)
+        assert seen.total == nonsense.total == 0
+        assert seen.hits == () and seen.facets == {} and seen.suggestion is None
+    assert "sec" not in asked
+    # facets of a broad search do not count the secret record either
+    broad = index.search(SearchRequest("year:2000..2100"), VIEWER, text_of)
+    assert broad.total == 5 and "secret" not in broad.facets["confidentiality"]
+    assert sum(broad.facets["record_class"].values()) == 5
+    assert index.search(SearchRequest("kolibri"), ADMIN, text_of).total == 1
+
+
+def test_principals_restrict_hits_and_facets(index: WhooshIndex) -> None:
+    scope = AccessScope(actor="b", role=Role.SECRETARY, clearance=Confidentiality.SECRET,
+                        principals=frozenset({"Beta d.d."}))
+    result = index.search(SearchRequest("year:2000..2100"), scope, TEXTS.__getitem__)
+    assert [h.record_id for h in result.hits] == ["sl2"]
+    assert result.facets["principal"] == {"Beta d.d.": 1}
+
+
+def test_did_you_mean_only_for_unrestricted_users(index: WhooshIndex) -> None:
+    assert index.search(SearchRequest("dakapitalizaciji"), ADMIN, TEXTS.__getitem__).suggestion == "dokapitalizaciji"
+    assert index.search(SearchRequest("dakapitalizaciji"), VIEWER, TEXTS.__getitem__).suggestion is None
+
+
+def test_refresh_sees_updates_and_deletions(index: WhooshIndex) -> None:
+    assert ids(index, "kolibri") == ["sec"]  # the searcher is now open and cached
+    index.remove([RecordId("sec")])
+    assert ids(index, "kolibri") == []
+    index.upsert([doc("sl1", "Drugačno besedilo brez ključnih besed.", title="Pogodba o zaposlitvi")])
+    assert ids(index, "cetrtek") == []
+    assert ids(index, "drugacno") == ["sl1"]
+    assert index.doc_count() == 5
+
+
+def test_upsert_deduplicates_within_a_batch(index: WhooshIndex) -> None:
+    index.upsert([doc("dup", "prva verzija"), doc("dup", "druga verzija"), doc("dup", "tretja verzija")])
+    assert ids(index, "verzija") == ["dup"]
+    assert ids(index, "tretja") == ["dup"] and ids(index, "prva") == []
+    assert "dup" in index.ids()
+
+
+def test_disposed_records_leave_no_words(index: WhooshIndex) -> None:
+    index.upsert([doc("sl2", TEXTS["sl2"], title="Zapisnik 3. seje", record_class="01.2", state=State.DISPOSED)])
+    assert ids(index, "dokapitalizaciji") == []
+    assert "sl2" not in ids(index, "year:2000..2100")
+
+
+def test_second_process_sees_commits(index: WhooshIndex, tmp_path: Path) -> None:
+    other = open_index(tmp_path / "index", KEY)
+    assert set(ids(other, "pogodba")) == {"sl1", "esc"}
+    index.remove([RecordId("esc")])
+    assert set(ids(other, "pogodba")) == {"sl1"}
