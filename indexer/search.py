@@ -29,6 +29,7 @@ from records.ports import Hit, IndexDoc, SearchRequest, SearchResult, TextSource
 
 CURRENT = "current"  # symlink in <home>/index naming the live generation directory
 WRITE_TIMEOUT = 30.0  # seconds a writer waits for the lock before IndexBusy
+WRITE_LIMIT_MB = 128  # posting buffer before whoosh spills sorted runs (to our in-memory temp)
 MAX_COLLECT = 10_000  # deepest hit a page may reach; bounds the top-N heap
 SNIPPET_CHARS = 240
 Progress = Callable[[int, int], None]
@@ -131,7 +132,7 @@ def rebuild(root: str | Path, key: bytes, docs: Iterable[IndexDoc], progress: Pr
 
 def _write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]) -> None:
     try:
-        writer = index.writer(timeout=WRITE_TIMEOUT, limitmb=128)
+        writer = index.writer(timeout=WRITE_TIMEOUT, limitmb=WRITE_LIMIT_MB)
     except LockError:
         raise IndexBusy("The search index is being updated by another process: try again in a minute.") from None
     try:
