@@ -218,7 +218,7 @@ class WhooshIndex:
         with self._lock:
             return self.searcher().doc_count()
 
-    def _scope_filter(self, s: Searcher, scope: AccessScope) -> BitSet | None:
+    def _scope_filter(self, s: Searcher, scope: AccessScope) -> BitSet:
         """The documents `scope` may see, as a docnum set cached per searcher (docnums change
         when segments merge, so the cache is dropped with the searcher)."""
         levels = scope.visible_levels
@@ -246,6 +246,10 @@ class WhooshIndex:
         allowed = self._scope_filter(s, scope)
         page = max(1, request.page)
         page_len = max(1, min(request.page_len, 200))
+        if not allowed:
+            # whoosh reads an empty filter set as "no filter": a user who may see nothing gets
+            # nothing here, before the query runs.
+            return SearchResult(total=0, hits=(), facets={}, page=page, page_len=page_len)
         limit = min(page * page_len, MAX_COLLECT)
         sortedby: Any = None
         reverse = False
@@ -317,3 +321,19 @@ def open_index(path: str | Path, key: bytes, *, create: bool = False) -> WhooshI
     if create and not os.path.islink(root / CURRENT):
         create_index(root, key)
     return WhooshIndex(root, key)
+
+
+_shared: dict[Path, WhooshIndex] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_index(path: str | Path, key: bytes) -> WhooshIndex:
+    """One WhooshIndex per index directory and process (created empty when missing), so every
+    request of a long-running shell shares the decrypted-segment cache and the searcher."""
+    root = Path(path).resolve()
+    with _shared_lock:
+        index = _shared.get(root)
+        if index is None or index._key != bytes(key):  # noqa: SLF001
+            index = open_index(root, key, create=True)
+            _shared[root] = index
+        return index

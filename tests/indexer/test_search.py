@@ -209,3 +209,14 @@ def test_second_process_sees_commits(index: WhooshIndex, tmp_path: Path) -> None
     assert set(ids(other, "pogodba")) == {"sl1", "esc"}
     index.remove([RecordId("esc")])
     assert set(ids(other, "pogodba")) == {"sl1"}
+
+
+def test_a_user_who_may_see_nothing_finds_nothing(tmp_path: Path) -> None:
+    # whoosh treats an empty filter set as no filter at all; the index must not
+    ix = open_index(tmp_path / "only-secret", KEY, create=True)
+    ix.upsert([doc("s1", "kolibri zebrafin", confidentiality=Confidentiality.SECRET)])
+    result = ix.search(SearchRequest("kolibri"), VIEWER, TEXTS.__getitem__)
+    assert result.total == 0 and result.hits == () and result.facets == {}
+    nobody = AccessScope(actor="n", role=Role.VIEWER, clearance=Confidentiality.SECRET,
+                         principals=frozenset({"Nobody Ltd"}))
+    assert ix.search(SearchRequest("kolibri"), nobody, TEXTS.__getitem__).total == 0

@@ -1,0 +1,111 @@
+"""`strongroom search` and `strongroom reindex`: the sealed full-text index from the command line."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from indexer.lookup import index_documents, indexable_count, search_records
+from indexer.search import create_index, rebuild
+from records import checkpoints
+from records.events import event
+from records.ports import SearchRequest, SearchResult
+from vault import Home
+from web.cli import cli
+from web.cli.keys_cmds import INIT_STEPS
+from web.cli.records_cmds import ACTOR, _open, _scope, ports_for
+from web.settings import Settings
+
+JSON_FACETS = ("record_class", "principal", "year", "state")
+_TAG = re.compile(r"</?mark>")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def index_path(home: Home) -> Any:
+    return home.path / "index"
+
+
+def _create_empty_index(home: Home, settings: Settings) -> None:
+    if not (index_path(home) / "current").is_symlink():
+        create_index(index_path(home), home.index_key)
+
+
+INIT_STEPS.append(_create_empty_index)
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    return {
+        "total": result.total,
+        "page": result.page,
+        "hits": [{"id": h.record_id, "registry_number": h.registry_number, "title": h.title,
+                  "record_class": h.record_class, "score": round(h.score, 4), "snippet": h.snippet}
+                 for h in result.hits],
+        "facets": {name: result.facets.get(name, {}) for name in JSON_FACETS},
+        "suggestion": result.suggestion,
+    }
+
+
+def _plain(snippet: str) -> str:
+    return html.unescape(_TAG.sub("*", snippet))
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--as", "as_user", help="Search as this user (their clearance and principals apply).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--limit", type=click.IntRange(1, 200), default=20, show_default=True, help="Hits per page.")
+@click.option("--page", type=click.IntRange(1, 500), default=1, show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance", show_default=True)
+@click.pass_obj
+def search(obj: dict[str, object], query: str, as_user: str | None, as_json: bool, limit: int, page: int,
+           sort: str) -> None:
+    """Full-text search: words, "phrases", OR, -word, prefix*, class: principal: from: tag: state:
+    year:2024..2026 date:2025-01-01..2025-12-31."""
+    settings, home = _open(obj)
+    with home:
+        scope = _scope(home, settings, as_user)
+        result = search_records(ports_for(home), SearchRequest(query, page=page, page_len=limit, sort=sort),
+                                scope, now=_now())
+    if as_json:
+        click.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+        return
+    first = (result.page - 1) * result.page_len + 1
+    if not result.hits:
+        click.echo("No records match." + (f" Did you mean: {result.suggestion}?" if result.suggestion else ""))
+        return
+    click.echo(f"{result.total} records match; showing {first}-{first + len(result.hits) - 1}.")
+    for hit in result.hits:
+        click.echo(f"{hit.registry_number}  {hit.title}  [{hit.record_class}]")
+        if hit.snippet:
+            click.echo(f"    {_plain(hit.snippet)}")
+
+
+@cli.command("reindex")
+@click.pass_obj
+def reindex(obj: dict[str, object]) -> None:
+    """Rebuild the search index from the vault's sealed text renditions (the old index serves
+    until the new one is complete)."""
+    _settings, home = _open(obj)
+    with home:
+        ports = ports_for(home)
+        total = indexable_count(ports)
+        with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:
+            last = [0]
+
+            def progress(done: int, _total: int) -> None:
+                bar.update(done - last[0])
+                last[0] = done
+            count = rebuild(index_path(home), home.index_key, index_documents(ports), progress, total=total,
+                            batch=2_000)
+        with ports.catalog.transaction() as tx:
+            checkpoints.append(tx, ports, event("index.rebuild", actor=ACTOR, now=_now(),
+                                                details=(("records", str(count)),)))
+    click.echo(f"Indexed {count} records.")
