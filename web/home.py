@@ -8,6 +8,9 @@ from pathlib import Path
 
 import click
 
+from indexer.errors import IndexCorrupt
+from indexer.search import shared_index
+from records.ports import Extractor, Ports, SearchIndex
 from vault import Home, VaultError, open_home
 from web.settings import Settings
 
@@ -75,3 +78,18 @@ def read_secret_key(settings: Settings) -> bytes:
         raise VaultError(f"The web secret key {settings.secret_key_path} is missing: "
                          "run `strongroom init` or restore it from a backup.") from None
     return bytes.fromhex(text)
+
+
+def search_index_of(home: Home) -> SearchIndex | None:
+    """The home's sealed search index (<home>/index, created empty on first use, one per process).
+    None when it is damaged: filing goes on (the index is derived) and `strongroom reindex` repairs it."""
+    try:
+        return shared_index(home.path / "index", home.index_key)
+    except IndexCorrupt:
+        return None
+
+
+def ports_of(home: Home, extractor: Extractor) -> Ports:
+    """The one place the shells (CLI, watcher, import, web) get their adapters from."""
+    return Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer, extractor=extractor,
+                 index=search_index_of(home), audit_hmac=home.audit_hmac)

@@ -26,7 +26,7 @@ from vault import Home, check_password, hash_password
 from vault.passwords import MIN_PASSWORD_LENGTH
 from web.cli import cli
 from web.cli.keys_cmds import INIT_STEPS
-from web.home import open_from_settings, settings_from_cli
+from web.home import open_from_settings, ports_of, settings_from_cli
 from web.intake import bulk_import, import_sources
 from web.settings import Settings
 
@@ -55,8 +55,7 @@ class TextOnlyExtractor:
 
 
 def ports_for(home: Home, extractor: Any = None) -> Ports:
-    return Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer,
-                 extractor=extractor or TextOnlyExtractor(), audit_hmac=home.audit_hmac)
+    return ports_of(home, extractor or TextOnlyExtractor())
 
 
 def plan_for(settings: Settings) -> Plan:
