@@ -1,0 +1,46 @@
+"""whoosh-reloaded 2.7.5 regressions we patch or avoid: refresh, dedupe, fresh-compile import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from whoosh.fields import ID, Schema
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import QueryParser
+
+from indexer import whoosh_compat
+
+
+def test_refresh_after_update_sees_one_copy() -> None:
+    whoosh_compat.install()
+    ix = RamStorage().create_index(Schema(id=ID(unique=True, stored=True)))
+    with ix.writer() as w:
+        for i in range(4):
+            w.add_document(id=f"a{i}")
+    searcher = ix.searcher()
+    assert searcher.doc_count() == 4
+    with ix.writer() as w:
+        w.update_document(id="a0")
+    searcher = searcher.refresh()  # stock 2.7.5 re-adds the old segment: 5 documents
+    assert searcher.doc_count() == 4
+    with ix.writer() as w:
+        w.delete_by_term("id", "a1")
+    searcher = searcher.refresh()
+    assert searcher.doc_count() == 3
+    assert [h["id"] for h in searcher.search(QueryParser("id", ix.schema).parse("a1"))] == []
+
+
+def test_date_parser_gets_a_naive_utc_basedate() -> None:
+    plugin = whoosh_compat.date_parser_plugin()
+    assert plugin.basedate.tzinfo is None
+
+
+def test_import_with_warnings_as_errors_and_a_fresh_pycache(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=str(tmp_path / "pycache"))
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-W", "error", "-c", "import indexer.search, indexer.query"],
+                          cwd=repo, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
