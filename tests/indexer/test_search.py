@@ -220,3 +220,24 @@ def test_a_user_who_may_see_nothing_finds_nothing(tmp_path: Path) -> None:
     nobody = AccessScope(actor="n", role=Role.VIEWER, clearance=Confidentiality.SECRET,
                          principals=frozenset({"Nobody Ltd"}))
     assert ix.search(SearchRequest("kolibri"), nobody, TEXTS.__getitem__).total == 0
+
+
+def test_totals_without_facets_are_filtered_too(index: WhooshIndex) -> None:
+    # without facets whoosh may skip blocks and count by re-running the query: still filtered
+    for query in ("kolibri", "year:2000..2100", "strogo OR pogodba OR sklep"):
+        admin = index.search(SearchRequest(query, with_facets=False, page_len=1), ADMIN, TEXTS.__getitem__)
+        viewer = index.search(SearchRequest(query, with_facets=False, page_len=1), VIEWER, TEXTS.__getitem__)
+        assert viewer.total == admin.total - 1
+
+
+def test_hold_filter(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from records.model import Hold
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    held = doc("h", "besedilo")
+    hold = Hold(hold_id="1", reason="spor", placed_by="a", placed_at=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    from dataclasses import replace
+    ix.upsert([IndexDoc(record=replace(held.record, holds=(hold,)), text=held.text), doc("f", "besedilo")])
+    assert ids(ix, "besedilo hold:yes") == ["h"]
+    assert ids(ix, "besedilo hold:no") == ["f"]
