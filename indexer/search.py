@@ -7,11 +7,12 @@ import os
 import secrets
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from whoosh import highlight, sorting
+from whoosh import collectors, highlight
 from whoosh.index import FileIndex, LockError
 from whoosh.idsets import BitSet
 from whoosh.query import And, Or, Query, Term
@@ -174,6 +175,7 @@ class WhooshIndex:
         self._storage, self._index = _open_storage(self.root, self._key)
         self._searcher: Searcher | None = None
         self._filters: dict[tuple[Any, ...], BitSet] = {}
+        self._columns: dict[str, list[str]] = {}
 
     # ---- writing ---------------------------------------------------------------------
 
@@ -203,10 +205,10 @@ class WhooshIndex:
         self._reopen_if_swapped()
         if self._searcher is None:
             self._searcher = self._index.searcher()
-            self._filters = {}
+            self._filters, self._columns = {}, {}
         elif not self._searcher.up_to_date():
             self._searcher = whoosh_compat.fresh_searcher(self._searcher)
-            self._filters = {}
+            self._filters, self._columns = {}, {}
         return self._searcher
 
     def ids(self) -> set[RecordId]:
@@ -255,31 +257,45 @@ class WhooshIndex:
         reverse = False
         if request.sort in ("date", "-date"):
             sortedby, reverse = "date", request.sort == "-date"
-        groupedby = None
-        if request.with_facets:
-            groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
+        # No block-quality skipping and no matcher replacement (which prunes documents that cannot
+        # reach the top N): every allowed match passes the recorder, which gives the
+        # exact filtered total and the documents the facets count.
+        top = (collectors.SortingCollector(sortedby, limit=limit, reverse=reverse) if sortedby
+               else collectors.TopCollector(limit=limit, usequality=False, replace=0))
+        recorder = _Recorder(top)
         try:
-            results = s.search(parsed.query, limit=limit, filter=allowed, sortedby=sortedby, reverse=reverse,
-                               groupedby=groupedby, terms=False)
+            s.search_with_collector(parsed.query, collectors.FilterCollector(recorder, allow=allowed))
         except IndexerError:
             raise
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
             raise IndexerError("The search could not be run: simplify it (fewer wildcards) and try again.") \
                 from None
-        total = len(results)
+        results = top.results()
+        total = len(recorder.docs)
         start = (page - 1) * page_len
         page_hits = [results[i] for i in range(start, min(start + page_len, len(results.top_n)))]
         results.highlighter = _highlighter()
         hits = tuple(self._hit(h, text_of) for h in page_hits)
         facets: dict[str, dict[str, int]] = {}
-        if groupedby is not None and total:
-            for name in FACET_FIELDS:
-                counts = results.groups(name)
-                facets[name] = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                                if k not in (None, "")}
+        if request.with_facets and total:
+            facets = self._facets(s, recorder.docs)
         suggestion = self._suggest(s, parsed, scope) if total == 0 and parsed.free_text else None
         return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion, page=page,
                             page_len=page_len)
+
+    def _facets(self, s: Searcher, docs: list[int]) -> dict[str, dict[str, int]]:
+        """Counts per facet value over the (already filtered) matching documents. The column values
+        are read into lists once per searcher; whoosh's own facets re-read each column per query."""
+        if not self._columns:
+            reader = s.reader()
+            for name in FACET_FIELDS:
+                self._columns[name] = [str(v) if v is not None else "" for v in reader.column_reader(name)]
+        out: dict[str, dict[str, int]] = {}
+        for name in FACET_FIELDS:
+            counts = Counter(map(self._columns[name].__getitem__, docs))
+            counts.pop("", None)
+            out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return out
 
     def _hit(self, hit: Any, text_of: TextSource) -> Hit:
         fields = hit.fields()
@@ -308,6 +324,22 @@ class WhooshIndex:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+
+
+class _Recorder(collectors.WrappingCollector):
+    """Notes every document that reaches the ranking collector (after the ACL filter)."""
+
+    def __init__(self, child: collectors.Collector) -> None:
+        super().__init__(child)
+        self.docs: list[int] = []
+
+    def prepare(self, top_searcher: Searcher, q: Query, context: Any) -> None:
+        super().prepare(top_searcher, q, context)
+        self.docs = []
+
+    def collect(self, sub_docnum: int) -> Any:
+        self.docs.append(self.child.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
 
 
 def _lexicon(reader: Any, field: str) -> Iterable[str]:

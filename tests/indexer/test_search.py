@@ -241,3 +241,23 @@ def test_hold_filter(tmp_path: Path) -> None:
     ix.upsert([IndexDoc(record=replace(held.record, holds=(hold,)), text=held.text), doc("f", "besedilo")])
     assert ids(ix, "besedilo hold:yes") == ["h"]
     assert ids(ix, "besedilo hold:no") == ["f"]
+
+
+def test_totals_are_exact_whatever_the_page_length(tmp_path: Path) -> None:
+    # whoosh's top-N collector prunes documents that cannot reach the top N; totals and facets
+    # must still count every match the user may see
+    import random
+    rng = random.Random(3)
+    words = ["in", "na", "the", "ja", "pogodba", "arve", "sklep"]
+    texts = {f"t{i}": " ".join(rng.choices(words, weights=[30, 20, 20, 10, 3, 2, 1], k=60)) for i in range(400)}
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    ix.upsert([doc(rid, text) for rid, text in texts.items()])
+    cases = {'"in na"': lambda t: " in na " in f" {t} ",
+             "sklep OR arve": lambda t: "sklep" in t.split() or "arve" in t.split(),
+             "in pogodba": lambda t: "in" in t.split() and "pogodba" in t.split()}
+    for query, truth in cases.items():
+        expected = sum(1 for t in texts.values() if truth(t))
+        for page_len in (1, 10, 200):
+            result = ix.search(SearchRequest(query, page_len=page_len), ADMIN, texts.__getitem__)
+            assert result.total == expected, (query, page_len)
+            assert sum(result.facets["record_class"].values()) == expected
