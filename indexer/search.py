@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import threading
+from itertools import islice
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from whoosh import collectors, highlight
 from whoosh.index import FileIndex, LockError
 from whoosh.idsets import BitSet
-from whoosh.query import And, Or, Query, Term
+from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
 from whoosh.searching import Searcher
 
@@ -32,6 +33,8 @@ CURRENT = "current"  # symlink in <home>/index naming the live generation direct
 WRITE_TIMEOUT = 30.0  # seconds a writer waits for the lock before IndexBusy
 WRITE_LIMIT_MB = 128  # posting buffer before whoosh spills sorted runs (to our in-memory temp)
 MAX_COLLECT = 10_000  # deepest hit a page may reach; bounds the top-N heap
+FILTER_CACHE = 256  # cached filter sets per searcher (scopes and field restrictions)
+COUNT_LIMIT = 5_000  # matches counted (and faceted) per query; above it the total is a floor
 SNIPPET_CHARS = 240
 Progress = Callable[[int, int], None]
 
@@ -174,7 +177,7 @@ class WhooshIndex:
         self._lock = threading.RLock()
         self._storage, self._index = _open_storage(self.root, self._key)
         self._searcher: Searcher | None = None
-        self._filters: dict[tuple[Any, ...], BitSet] = {}
+        self._filters: dict[tuple[Any, ...], Any] = {}
         self._columns: dict[str, list[str]] = {}
 
     # ---- writing ---------------------------------------------------------------------
@@ -237,6 +240,16 @@ class WhooshIndex:
         self._filters[key] = allowed
         return allowed
 
+    def _restricted(self, s: Searcher, allowed: BitSet, restrictions: Query) -> set[int]:
+        key = ("restriction", id(allowed), repr(restrictions))
+        cached = self._filters.get(key)
+        if cached is None:
+            if len(self._filters) > FILTER_CACHE:
+                self._filters = {k: v for k, v in self._filters.items() if k[0] != "restriction"}
+            cached = {d for d in s.docs_for_query(restrictions) if d in allowed}
+            self._filters[key] = cached
+        return cached  # type: ignore[return-value]
+
     def search(self, request: SearchRequest, scope: AccessScope, text_of: TextSource) -> SearchResult:
         with self._lock:
             return self._search(request, scope, text_of)
@@ -245,7 +258,13 @@ class WhooshIndex:
         s = self.searcher()
         reader = s.reader()
         parsed = query_language.parse(request.query, s.schema, lambda field: _lexicon(reader, field))
-        allowed = self._scope_filter(s, scope)
+        allowed: Any = self._scope_filter(s, scope)
+        scored = parsed.query
+        if parsed.restrictions is not None and not isinstance(parsed.text, Every):
+            # Field and date restrictions become part of the (cached) filter: a year range is a
+            # few thousand numeric terms, cheaper to resolve once than inside every scored match.
+            allowed = self._restricted(s, allowed, parsed.restrictions)
+            scored = parsed.text
         page = max(1, request.page)
         page_len = max(1, min(request.page_len, 200))
         if not allowed:
@@ -257,31 +276,42 @@ class WhooshIndex:
         reverse = False
         if request.sort in ("date", "-date"):
             sortedby, reverse = "date", request.sort == "-date"
-        # No block-quality skipping and no matcher replacement (which prunes documents that cannot
-        # reach the top N): every allowed match passes the recorder, which gives the
-        # exact filtered total and the documents the facets count.
-        top = (collectors.SortingCollector(sortedby, limit=limit, reverse=reverse) if sortedby
-               else collectors.TopCollector(limit=limit, usequality=False, replace=0))
+        # Term queries: ranking uses whoosh's pruning top-N collector, and counting is a separate
+        # unscored pass over the filtered matches that stops at COUNT_LIMIT (exact below it, a
+        # floor above it). Phrases cannot be pruned, so one unpruned pass ranks and counts them.
+        prunable = False
+        if sortedby:
+            top: collectors.Collector = collectors.SortingCollector(sortedby, limit=limit, reverse=reverse)
+        else:
+            prunable = not _has_phrase(scored)
+            top = collectors.TopCollector(limit=limit, usequality=prunable, replace=10 if prunable else 0)
         recorder = _Recorder(top)
         try:
-            s.search_with_collector(parsed.query, collectors.FilterCollector(recorder, allow=allowed))
+            s.search_with_collector(scored, collectors.FilterCollector(recorder, allow=allowed))
+            if sortedby or not prunable:
+                matched = recorder.docs
+            else:
+                matched = list(islice((d for d in s.docs_for_query(scored) if d in allowed), COUNT_LIMIT + 1))
         except IndexerError:
             raise
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
             raise IndexerError("The search could not be run: simplify it (fewer wildcards) and try again.") \
                 from None
+        exact = len(matched) <= COUNT_LIMIT or sortedby is not None or not prunable
+        if not exact:
+            matched = matched[:COUNT_LIMIT]
         results = top.results()
-        total = len(recorder.docs)
+        total = len(matched)
         start = (page - 1) * page_len
         page_hits = [results[i] for i in range(start, min(start + page_len, len(results.top_n)))]
         results.highlighter = _highlighter()
         hits = tuple(self._hit(h, text_of) for h in page_hits)
         facets: dict[str, dict[str, int]] = {}
         if request.with_facets and total:
-            facets = self._facets(s, recorder.docs)
+            facets = self._facets(s, matched)
         suggestion = self._suggest(s, parsed, scope) if total == 0 and parsed.free_text else None
         return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion, page=page,
-                            page_len=page_len)
+                            page_len=page_len, total_exact=exact)
 
     def _facets(self, s: Searcher, docs: list[int]) -> dict[str, dict[str, int]]:
         """Counts per facet value over the (already filtered) matching documents. The column values
@@ -340,6 +370,10 @@ class _Recorder(collectors.WrappingCollector):
     def collect(self, sub_docnum: int) -> Any:
         self.docs.append(self.child.offset + sub_docnum)
         return self.child.collect(sub_docnum)
+
+
+def _has_phrase(q: Query) -> bool:
+    return isinstance(q, Phrase) or any(_has_phrase(c) for c in q.children())
 
 
 def _lexicon(reader: Any, field: str) -> Iterable[str]:

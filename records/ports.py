@@ -168,6 +168,7 @@ class SearchResult:
     suggestion: str | None = None  # "did you mean", only from what the user may see
     page: int = 1
     page_len: int = 20
+    total_exact: bool = True  # False: `total` (and the facets) stop at the index's counting limit
 
 
 class TextSource(Protocol):
