@@ -261,3 +261,20 @@ def test_totals_are_exact_whatever_the_page_length(tmp_path: Path) -> None:
             result = ix.search(SearchRequest(query, page_len=page_len), ADMIN, texts.__getitem__)
             assert result.total == expected, (query, page_len)
             assert sum(result.facets["record_class"].values()) == expected
+
+
+def test_counting_stops_at_the_limit_for_term_queries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("indexer.search.COUNT_LIMIT", 25)
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    ix.upsert([doc(f"c{i:03d}", "pogodba " * (1 + i % 7), confidentiality=Confidentiality.SECRET if i % 2 else
+                   Confidentiality.INTERNAL) for i in range(100)])
+    admin = ix.search(SearchRequest("pogodba", page_len=5), ADMIN, lambda rid: "pogodba")
+    assert admin.total == 25 and not admin.total_exact and sum(admin.facets["state"].values()) == 25
+    assert len(admin.hits) == 5 and admin.hits[0].score >= admin.hits[-1].score
+    viewer = ix.search(SearchRequest("pogodba"), VIEWER, lambda rid: "pogodba")
+    assert viewer.total == 25 and "secret" not in viewer.facets["confidentiality"]
+    assert all(int(h.record_id[1:]) % 2 == 0 for h in viewer.hits)
+    small = ix.search(SearchRequest("pogodba class:03.1 date:2025"), VIEWER, lambda rid: "pogodba")
+    assert small.total == 25  # filing date stands in for the missing document date
+    phrase = ix.search(SearchRequest('"pogodba pogodba"'), ADMIN, lambda rid: "pogodba")
+    assert phrase.total_exact and phrase.total == sum(1 for i in range(100) if i % 7)

@@ -44,6 +44,7 @@ INIT_STEPS.append(_create_empty_index)
 def result_json(result: SearchResult) -> dict[str, Any]:
     return {
         "total": result.total,
+        "total_exact": result.total_exact,
         "page": result.page,
         "hits": [{"id": h.record_id, "registry_number": h.registry_number, "title": h.title,
                   "record_class": h.record_class, "score": round(h.score, 4), "snippet": h.snippet}
@@ -81,7 +82,8 @@ def search(obj: dict[str, object], query: str, as_user: str | None, as_json: boo
     if not result.hits:
         click.echo("No records match." + (f" Did you mean: {result.suggestion}?" if result.suggestion else ""))
         return
-    click.echo(f"{result.total} records match; showing {first}-{first + len(result.hits) - 1}.")
+    count = f"{result.total}" if result.total_exact else f"More than {result.total}"
+    click.echo(f"{count} records match; showing {first}-{first + len(result.hits) - 1}.")
     for hit in result.hits:
         click.echo(f"{hit.registry_number}  {hit.title}  [{hit.record_class}]")
         if hit.snippet:
