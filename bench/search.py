@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
 
 from bench.corpus import PRINCIPALS, Vocabulary, corpus, queries, text_of  # noqa: E402
+from indexer import generations  # noqa: E402
 from indexer import search as search_module  # noqa: E402
 from records.access import AccessScope  # noqa: E402
 from records.model import Confidentiality, RecordId, Role  # noqa: E402
@@ -49,7 +50,7 @@ class PlainStorage(FileStorage):
 
 def _use(storage: str) -> None:
     if storage == "plain":
-        search_module.SealedStorage = PlainStorage  # type: ignore[misc,assignment]
+        generations.SealedStorage = PlainStorage  # type: ignore[misc,assignment]
 
 
 def _peak_mb() -> float:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import html
 import os
-import secrets
-import shutil
 import threading
-from itertools import islice
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from whoosh import collectors, highlight
-from whoosh.index import FileIndex, LockError
 from whoosh.idsets import BitSet
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
@@ -22,132 +19,21 @@ from whoosh.searching import Searcher
 
 from indexer import query as query_language
 from indexer import whoosh_compat
-from indexer.errors import IndexBusy, IndexCorrupt, IndexerError, IndexMissing
-from indexer.schema import FACET_FIELDS, build_schema, document_of
-from indexer.storage import SealedStorage
+from indexer.errors import IndexerError
+from indexer.generations import CURRENT, create_index, live_dir, open_storage, rebuild, write
+from indexer.schema import FACET_FIELDS
 from records.access import AccessScope
 from records.model import Confidentiality, RecordId, State
 from records.ports import Hit, IndexDoc, SearchRequest, SearchResult, TextSource
 
-CURRENT = "current"  # symlink in <home>/index naming the live generation directory
-WRITE_TIMEOUT = 30.0  # seconds a writer waits for the lock before IndexBusy
-WRITE_LIMIT_MB = 128  # posting buffer before whoosh spills sorted runs (to our in-memory temp)
+__all__ = ["CURRENT", "WhooshIndex", "create_index", "open_index", "rebuild", "shared_index"]
+
 MAX_COLLECT = 10_000  # deepest hit a page may reach; bounds the top-N heap
 FILTER_CACHE = 256  # cached filter sets per searcher (scopes and field restrictions)
 COUNT_LIMIT = 5_000  # matches counted (and faceted) per query; above it the total is a floor
 SNIPPET_CHARS = 240
-Progress = Callable[[int, int], None]
 
 whoosh_compat.install()
-
-
-def _live_dir(root: Path) -> Path:
-    return root / os.readlink(root / CURRENT)
-
-
-def _corrupt(root: Path) -> IndexCorrupt:
-    return IndexCorrupt(f"The search index at {root} cannot be read (damaged or incomplete): "
-                        "run `strongroom reindex` to rebuild it from the vault.")
-
-
-def _open_storage(root: Path, key: bytes) -> tuple[SealedStorage, FileIndex]:
-    link = root / CURRENT
-    if not os.path.islink(link):
-        raise IndexMissing(f"There is no search index at {root} yet: run `strongroom reindex`.")
-    live = _live_dir(root)
-    storage = SealedStorage(live, key)
-    storage.remove_leftovers()
-    try:
-        if not storage.index_exists():
-            raise IndexMissing(f"The search index at {root} has no committed generation: "
-                               "run `strongroom reindex`.")
-        index = storage.open_index()
-        index.searcher().close()  # opening decrypts and authenticates every live segment
-    except IndexerError:
-        raise
-    except Exception:  # noqa: BLE001 - pickle, struct and whoosh errors all mean "unreadable"
-        raise _corrupt(root) from None
-    return storage, index
-
-
-def _new_generation(root: Path, key: bytes) -> tuple[Path, SealedStorage, FileIndex]:
-    root.mkdir(parents=True, exist_ok=True)
-    live = root / f"ix-{secrets.token_hex(6)}"
-    storage = SealedStorage(live, key)
-    storage.create()
-    return live, storage, storage.create_index(build_schema())
-
-
-def _publish(root: Path, live: Path) -> None:
-    """Point `current` at `live` atomically (symlink, rename, fsync) and drop older generations."""
-    tmp = root / f".{CURRENT}-{secrets.token_hex(4)}"
-    os.symlink(live.name, tmp)
-    os.replace(tmp, root / CURRENT)
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    for old in root.glob("ix-*"):
-        if old.name != live.name:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def create_index(root: Path, key: bytes) -> None:
-    """An empty index at `root` (replacing whatever is there)."""
-    live, _, _ = _new_generation(root, key)
-    _publish(root, live)
-
-
-def _dedupe(docs: Sequence[IndexDoc]) -> list[IndexDoc]:
-    # update_document only replaces committed documents: two updates of one id in one writer
-    # would leave two live copies, so keep the last per id.
-    latest = {d.record.id: d for d in docs}
-    return list(latest.values())
-
-
-def rebuild(root: str | Path, key: bytes, docs: Iterable[IndexDoc], progress: Progress | None = None,
-            *, total: int = 0, batch: int = 5_000) -> int:
-    """Build a fresh index from `docs` in a new directory and swap it in atomically; the old index
-    keeps serving until the swap. Commits every `batch` documents so memory stays bounded."""
-    root = Path(root)
-    live, _, index = _new_generation(root, key)
-    done = 0
-    try:
-        pending: list[IndexDoc] = []
-        for doc in docs:
-            pending.append(doc)
-            if len(pending) >= batch:
-                _write(index, pending, [])
-                done += len(pending)
-                pending = []
-                if progress:
-                    progress(done, total)
-        _write(index, pending, [])
-        done += len(pending)
-        if progress:
-            progress(done, total)
-    except BaseException:
-        shutil.rmtree(live, ignore_errors=True)
-        raise
-    _publish(root, live)
-    return done
-
-
-def _write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]) -> None:
-    try:
-        writer = index.writer(timeout=WRITE_TIMEOUT, limitmb=WRITE_LIMIT_MB)
-    except LockError:
-        raise IndexBusy("The search index is being updated by another process: try again in a minute.") from None
-    try:
-        for rid in removals:
-            writer.delete_by_term("id", rid)
-        for doc in _dedupe(upserts):
-            writer.update_document(**document_of(doc))
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
 
 
 class _MarkFormatter(highlight.HtmlFormatter):
@@ -175,7 +61,7 @@ class WhooshIndex:
         self.root = Path(path)
         self._key = bytes(key)
         self._lock = threading.RLock()
-        self._storage, self._index = _open_storage(self.root, self._key)
+        self._storage, self._index = open_storage(self.root, self._key)
         self._searcher: Searcher | None = None
         self._filters: dict[tuple[Any, ...], Any] = {}
         self._columns: dict[str, list[str]] = {}
@@ -185,18 +71,18 @@ class WhooshIndex:
     def upsert(self, docs: Sequence[IndexDoc]) -> None:
         if docs:
             self._reopen_if_swapped()
-            _write(self._index, docs, [])
+            write(self._index, docs, [])
 
     def remove(self, ids: Sequence[RecordId]) -> None:
         if ids:
             self._reopen_if_swapped()
-            _write(self._index, [], list(ids))
+            write(self._index, [], list(ids))
 
     def _reopen_if_swapped(self) -> None:
         # A rebuild (another process) publishes a new generation directory.
         with self._lock:
-            if Path(self._storage.folder) != _live_dir(self.root):
-                self._storage, self._index = _open_storage(self.root, self._key)
+            if Path(self._storage.folder) != live_dir(self.root):
+                self._storage, self._index = open_storage(self.root, self._key)
                 if self._searcher is not None:
                     self._searcher.close()
                 self._searcher = None

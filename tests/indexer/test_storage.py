@@ -77,7 +77,7 @@ def test_index_files_hold_no_plaintext(tmp_path: Path, canary_scan: Scan, monkey
 
 def test_spilled_posting_runs_stay_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # limitmb=1 forces several sorted runs through temp storage, read back by the merge
-    monkeypatch.setattr("indexer.search.WRITE_LIMIT_MB", 1)
+    monkeypatch.setattr("indexer.generations.WRITE_LIMIT_MB", 1)
     created: list[str] = []
     original = MemoryTempStorage.create_file
 
