@@ -222,7 +222,9 @@ class WhooshIndex:
         except Exception:  # noqa: BLE001 - a missing rendition must not fail the whole page
             text = ""
         if text:
-            snippet = hit.highlights("body_light", text=text, top=2) or _plain_snippet(text)
+            # the light field marks inflected matches; phrases live on the exact field only
+            snippet = (hit.highlights("body_light", text=text, top=2) or hit.highlights("body", text=text, top=2)
+                       or _plain_snippet(text))
         return Hit(record_id=record_id, registry_number=fields.get("registry_number", ""),
                    title=fields.get("title", ""), record_class=fields.get("record_class", ""),
                    score=float(hit.score or 0.0), snippet=snippet)

@@ -69,6 +69,8 @@ def test_words_across_languages(index: WhooshIndex, query: str, expected: set[st
 
 def test_phrases_match_word_order(index: WhooshIndex) -> None:
     assert ids(index, '"nadzornega sveta"') == ["sl2"]
+    snippet = index.search(SearchRequest('"nadzornega sveta"'), ADMIN, TEXTS.__getitem__).hits[0].snippet
+    assert "<mark>nadzornega</mark> <mark>sveta</mark>" in snippet
     assert ids(index, '"sveta nadzornega"') == []
 
 
