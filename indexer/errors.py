@@ -21,3 +21,7 @@ class IndexBusy(IndexerError):
 
 class QueryError(IndexerError):
     """The search text cannot be understood; the message says which part and how to write it."""
+
+
+class ExtractorClosed(IndexerError):
+    """The sandboxed extractor was closed (or its workers cannot start); restart the program."""

@@ -1,0 +1,64 @@
+"""One entry point from bytes and a name to an Extraction: pick the format by magic bytes, then read it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from records.errors import ExtractionFailed
+from records.ports import Extraction
+
+from .docx import read_docx
+from .eml import read_eml
+from .kinds import MEDIA_TYPES, Kind, choose
+from .markup import html_to_text
+from .odt import read_odt
+from .pdf import read_pdf
+from .text import decode_text
+
+UNSUPPORTED = "no text: file type not supported"
+
+
+def _read_text(data: bytes, max_chars: int) -> Extraction:
+    try:
+        text, _encoding = decode_text(data)
+    except ExtractionFailed:
+        # Not text after all (an image, an archive, random bytes): file it, flagged, without text.
+        return Extraction(text="", media_type=MEDIA_TYPES[Kind.OTHER], note=UNSUPPORTED)
+    return Extraction(text=text[:max_chars], media_type=MEDIA_TYPES[Kind.TEXT],
+                      note="text cut at the size limit" if len(text) > max_chars else "")
+
+
+def _read_html(data: bytes, max_chars: int) -> Extraction:
+    try:
+        markup, _encoding = decode_text(data)
+    except ExtractionFailed:
+        markup = data.decode("utf-8", "replace")
+    text = html_to_text(markup)
+    return Extraction(text=text[:max_chars], media_type=MEDIA_TYPES[Kind.HTML])
+
+
+def read_document(data: bytes, name: str, max_chars: int) -> Extraction:
+    """Raises ExtractionFailed (one sentence) for damaged, disguised or hostile files."""
+    kind, note = choose(data, name)
+    if kind is Kind.PDF:
+        result = read_pdf(data, max_chars)
+    elif kind is Kind.DOCX:
+        result = read_docx(data)
+    elif kind is Kind.ODT:
+        result = read_odt(data)
+    elif kind is Kind.EML:
+        result = read_eml(data, max_chars)
+    elif kind is Kind.HTML:
+        result = _read_html(data, max_chars)
+    elif kind is Kind.TEXT:
+        result = _read_text(data, max_chars)
+    elif kind is Kind.EMPTY:
+        result = Extraction(text="", media_type=MEDIA_TYPES[Kind.EMPTY], note="no text: the file is empty")
+    else:
+        result = Extraction(text="", media_type=MEDIA_TYPES[Kind.OTHER], note=UNSUPPORTED)
+    if len(result.text) > max_chars:
+        result = dataclasses.replace(result, text=result.text[:max_chars],
+                                     note="; ".join(n for n in (result.note, "text cut at the size limit") if n))
+    if note:
+        result = dataclasses.replace(result, note="; ".join(n for n in (result.note, note) if n))
+    return result

@@ -1,0 +1,245 @@
+"""SandboxedExtractor: a pool of reused, self-limited worker processes that read untrusted documents."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from records.errors import ExtractionFailed
+from records.ports import Extraction
+
+from ..errors import ExtractorClosed
+from .frames import FrameError, decode_extraction, dumps, loads, write_frame
+from .kinds import LABELS, sniff
+
+_START_TIMEOUT_S = 60.0
+
+
+def _size(mb: float) -> str:
+    return f"{mb / 1024:g} GB" if mb >= 1024 else f"{mb:g} MB"
+
+
+@dataclass(slots=True, eq=False)
+class _Worker:
+    process: subprocess.Popen[bytes]
+    buffer: bytearray = field(default_factory=bytearray)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: any child goes too
+        except (ProcessLookupError, PermissionError):
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        self.process.wait()
+
+    def read_exact(self, size: int, deadline: float) -> bytes:
+        """Reads with a wall-clock deadline; TimeoutError when it passes, FrameError when the pipe closes."""
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        while len(self.buffer) < size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, min(1 << 20, max(size - len(self.buffer), 1 << 16)))
+            if not chunk:
+                raise FrameError("the worker closed its pipe")
+            self.buffer += chunk
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def read_frame(self, limit: int, deadline: float) -> bytes:
+        size = int.from_bytes(self.read_exact(8, deadline), "big")
+        if size > limit:
+            raise FrameError(f"the worker answered with {size} bytes, over the limit of {limit}")
+        return self.read_exact(size, deadline)
+
+
+def _kill_all(workers: set[_Worker]) -> None:
+    for worker in list(workers):
+        worker.kill()
+    workers.clear()
+
+
+class SandboxedExtractor:
+    """records.ports.Extractor (and BytesExtractor). Thread-safe; close() or `with` ends every worker."""
+
+    def __init__(self, workers: int = 2, timeout_s: float = 30, memory_mb: int = 1024, max_text_mb: int = 20,
+                 max_input_mb: int = 200) -> None:
+        self.size = max(1, workers)
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.max_chars = max_text_mb * 1024 * 1024
+        self.max_input = max_input_mb * 1024 * 1024
+        # A result holds the text (UTF-8, up to 4 bytes a character) and base64 attachments of an input
+        # no larger than max_input: anything larger is a subverted worker.
+        self.max_answer = 4 * self.max_chars + 2 * self.max_input + (1 << 20)
+        self._lock = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._starting = 0
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _kill_all, self._all)
+
+    # ---- pool ------------------------------------------------------------------------------
+
+    def _spawn(self) -> _Worker:
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "indexer.extract.worker", str(self.memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd="/",
+            start_new_session=True, close_fds=True)
+        worker = _Worker(process)
+        try:
+            ready = loads(worker.read_frame(1024, time.monotonic() + _START_TIMEOUT_S))
+            if ready != {"ready": True}:
+                raise FrameError("unexpected greeting")
+        except (TimeoutError, FrameError):
+            worker.kill()
+            raise ExtractorClosed("the text extraction worker could not start; check the installation "
+                                  "and restart the program.") from None
+        return worker
+
+    def _acquire(self) -> _Worker:
+        with self._lock:
+            while True:
+                if self._closed:
+                    raise ExtractorClosed("the text extractor has been closed; restart the program.")
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._all) + self._starting < self.size:
+                    self._starting += 1
+                    break
+                self._lock.wait()
+        try:
+            worker = self._spawn()
+        finally:
+            with self._lock:
+                self._starting -= 1
+                self._lock.notify()
+        with self._lock:
+            if self._closed:
+                worker.kill()
+                raise ExtractorClosed("the text extractor has been closed; restart the program.")
+            self._all.add(worker)
+        return worker
+
+    def _release(self, worker: _Worker, healthy: bool) -> None:
+        if not healthy:
+            worker.kill()
+        with self._lock:
+            if healthy and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._all.discard(worker)
+                if healthy:
+                    worker.kill()
+            self._lock.notify()
+
+    def pids(self) -> list[int]:
+        """The live worker processes (for tests and the health page)."""
+        with self._lock:
+            return [w.pid for w in self._all]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._idle.clear()
+            workers = set(self._all)
+            self._all.clear()
+            self._lock.notify_all()
+        _kill_all(workers)
+
+    def __enter__(self) -> SandboxedExtractor:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    # ---- extraction ------------------------------------------------------------------------
+
+    def extract(self, path: str, name: str) -> Extraction:
+        # The parent reads the file and hands the worker bytes: the worker then needs no file system at
+        # all (it opens nothing after its limits are set), and it never learns where the vault lives.
+        try:
+            with open(path, "rb") as stream:
+                data = stream.read(self.max_input + 1)
+        except OSError:
+            raise ExtractionFailed("the file could not be opened for reading; check that it still exists.") \
+                from None
+        return self.extract_bytes(data, name)
+
+    def extract_bytes(self, data: bytes, name: str) -> Extraction:
+        if len(data) > self.max_input:
+            raise ExtractionFailed(f"the file is larger than {_size(self.max_input / 2**20)}, the limit for "
+                                   "reading its text; split or compress it.")
+        # Only the cheap magic-byte look at the first 4 KB happens in this process (zip directories not).
+        label = "document" if data.startswith(b"PK") else LABELS[sniff(data[:4096])]
+        worker = self._acquire()
+        healthy = False
+        try:
+            answer = self._ask(worker, data, name, label)
+            healthy = answer.get("fault") is None
+        finally:
+            self._release(worker, healthy)
+        if answer.get("fault") == "memory":
+            raise ExtractionFailed(f"reading the file needed more than {_size(self.memory_mb)} of memory.")
+        if answer.get("ok") is True:
+            try:
+                return decode_extraction(answer["extraction"])
+            except (FrameError, KeyError, TypeError):
+                raise ExtractionFailed("the text extraction worker returned a malformed result.") from None
+        reason = answer.get("reason")
+        if not isinstance(reason, str) or not reason:
+            raise ExtractionFailed("the text extraction worker returned a malformed result.")
+        raise ExtractionFailed(reason[:500])
+
+    def _ask(self, worker: _Worker, data: bytes, name: str, label: str) -> dict[str, object]:
+        deadline = time.monotonic() + self.timeout_s
+        request = dumps({"name": name, "max_input": self.max_input, "max_chars": self.max_chars,
+                         "timeout": int(self.timeout_s + 0.999)})
+        try:
+            assert worker.process.stdin is not None
+            write_frame(worker.process.stdin, request)
+            write_frame(worker.process.stdin, data)
+            answer = loads(worker.read_frame(self.max_answer, deadline))
+            if not isinstance(answer, dict):
+                raise FrameError("the answer is not an object")
+            return answer
+        except TimeoutError:
+            worker.kill()
+            return {"fault": "timeout", "ok": False,
+                    "reason": f"the {label} took longer than {self.timeout_s:g} s to read."}
+        except (FrameError, BrokenPipeError, OSError, ValueError):
+            worker.kill()
+            status = worker.process.returncode
+            if status in (-signal.SIGXCPU, -signal.SIGKILL) and time.monotonic() >= deadline - 1:
+                reason = f"the {label} took longer than {self.timeout_s:g} s to read."
+            elif status == -signal.SIGXCPU:
+                reason = f"the {label} used more than {self.timeout_s:g} s of processor time to read."
+            elif status in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):
+                reason = f"the reader crashed on the {label}; it is damaged or hostile."
+            else:
+                reason = f"the reader stopped unexpectedly on the {label}; it may be damaged or hostile."
+            return {"fault": "died", "ok": False, "reason": reason}
