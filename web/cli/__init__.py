@@ -34,6 +34,7 @@ def _register_commands() -> None:
         keys_cmds,
         records_cmds,
         search_cmds,
+        serve_cmds,
     )
     from web.cli import intake_cmds  # noqa: F401  (after records_cmds: its init step copies the plan first)
 

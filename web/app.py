@@ -1,0 +1,133 @@
+"""The Flask app factory: one open home, its blueprints, sessions, CSRF, languages and error pages."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from records.errors import RecordsError
+from records.plan import Plan, load_default, load_plan
+from records.ports import Ports
+from vault import Home
+from web import i18n, security
+from web.blueprints import guard
+from web.blueprints.exports import exports_blueprint
+from web.settings import Settings
+
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+THROTTLE_WINDOW_SECONDS = 60.0
+ABSOLUTE_SESSION_SECONDS = 10 * 3600
+
+
+def create_app(home: Home, settings: Settings, *, ports: Ports | None = None, plan: Plan | None = None,
+               secret_key: bytes | None = None, clock: Callable[[], datetime] | None = None,
+               monotonic: Callable[[], float] = time.monotonic, allowed_hosts: tuple[str, ...] | None = None,
+               intake: object | None = None) -> Flask:
+    """The web UI of an open home. `clock`/`monotonic` are injectable so tests can move time."""
+    from web.cli.records_cmds import ports_for
+    from web.home import read_secret_key
+
+    app = Flask("web", template_folder="templates", static_folder="static")
+    app.request_class = security.InMemoryRequest
+    app.config.update(
+        SECRET_KEY=secret_key or read_secret_key(settings),
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=settings.max_upload_mb * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
+        STRONGROOM_LANGUAGE=settings.language,
+        TEMPLATES_AUTO_RELOAD=False,
+        DEBUG=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    if plan is None:
+        plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
+    sessions = security.SessionStore(idle_seconds=settings.idle_lock_minutes * 60,
+                                     absolute_seconds=ABSOLUTE_SESSION_SECONDS, clock=monotonic)
+    limit = settings.login_attempts_per_minute
+    app.extensions["strongroom"] = guard.WebState(
+        ports=ports or ports_for(home), plan=plan, settings=settings, home_path=home.path, sessions=sessions,
+        user_throttle=security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic),
+        client_throttle=security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic),
+        intake=intake, **({"clock": clock} if clock else {}))
+    app.session_interface = security.ServerSessionInterface(sessions)
+    CSRFProtect(app)
+    i18n.install(app)
+    security.install(app, allowed_hosts=allowed_hosts or security.LOOPBACK_HOSTS)
+    _register(app)
+    _errors(app)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    return app
+
+
+def _register(app: Flask) -> None:
+    from web.blueprints import admin, audit, auth, records, registers, retention, search, upload
+
+    for module in (auth, search, records, upload, retention, registers, audit, admin):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(exports_blueprint(ports_of=guard.ports, user_of=guard.current_user,
+                                             plan_of=guard.plan))
+
+    @app.before_request
+    def signed_in_only() -> Response | None:
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if guard.current_user() is None:
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return None
+
+    @app.context_processor
+    def page_context() -> dict[str, Any]:
+        from records.access import Permission
+        user = guard.current_user() if request.endpoint not in (None, "static") else None
+        may = (lambda p: user is not None and guard.scope().may(Permission(p)))
+        return {"user": user, "may": may}
+
+
+
+
+def _errors(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    def page(status: int, message: str) -> tuple[str, int]:
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc: CSRFError) -> tuple[str, int]:
+        return page(400, _("The form had expired or did not come from this page. Go back, reload and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response | tuple[str, int]:
+        status = exc.code or 500
+        if status == 401:
+            return redirect(url_for("auth.login"))
+        texts = {
+            400: _("The request was not understood. Go back and try again."),
+            403: _("Your role does not allow this. Ask an administrator if you need it."),
+            404: _("There is nothing here that you may see. Check the address or search again."),
+            405: _("This address does not take that kind of request. Use the links on the page."),
+            413: _("The file is too large. Split it or ask an administrator to raise the limit."),
+            429: _("Too many attempts. Wait a minute and try again."),
+        }
+        return page(status, texts.get(status, _("The request could not be handled. Go back and try again.")))
+
+    @app.errorhandler(RecordsError)
+    def records_error(exc: RecordsError) -> tuple[str, int]:
+        from records.errors import AccessDenied, RecordNotFound
+        if isinstance(exc, RecordNotFound):
+            return page(404, _("There is nothing here that you may see. Check the address or search again."))
+        if isinstance(exc, AccessDenied):
+            return page(403, _("Your role does not allow this. Ask an administrator if you need it."))
+        return page(400, str(exc))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[str, int]:
+        app.logger.error("unexpected error %s on %s", type(exc).__name__, request.endpoint)  # no text, no values
+        return page(500, _("Something went wrong on our side. Try again; if it keeps happening, run `strongroom verify`."))

@@ -1,0 +1,72 @@
+"""Administration: users (list, add, disable)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from records import accounts
+from records.access import Permission
+from records.errors import RecordsError
+from records.model import Confidentiality, Role
+from vault import hash_password
+from vault.passwords import MIN_PASSWORD_LENGTH
+from web.blueprints import guard
+from web.security import PASSWORD_CHECKS
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _page(error: str = "", status: int = 200) -> tuple[str, int]:
+    s = guard.require(Permission.ADMIN)
+    users = accounts.list_users(guard.ports(), s)
+    return render_template("admin.html", users=users, roles=list(Role), levels=list(Confidentiality),
+                           error=error), status
+
+
+@bp.get("/users")
+def users() -> tuple[str, int]:
+    guard.require(Permission.ADMIN)
+    return _page()
+
+
+@bp.post("/users")
+def add_user() -> Response | tuple[str, int]:
+    s = guard.require(Permission.ADMIN)
+    form = request.form
+    password = form.get("password", "")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _page(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), 400)
+    try:
+        role = Role(form.get("role", ""))
+        level = Confidentiality(form["clearance"]) if form.get("clearance") else None
+    except ValueError:
+        return _page(_("Choose a role and a clearance from the lists."), 400)
+    principals = tuple(p.strip() for p in form.get("principals", "").split(",") if p.strip())
+    with PASSWORD_CHECKS:
+        hashed = hash_password(password)
+    try:
+        accounts.add_user(guard.ports(), s, name=form.get("name", "").strip(), role=role, password_hash=hashed,
+                          clearance=level, principals=principals, now=guard.now(), channel="web")
+    except RecordsError as exc:
+        return _page(str(exc), 400)
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<name>/disable")
+def disable_user(name: str) -> Response | tuple[str, int]:
+    s = guard.require(Permission.ADMIN)
+    p = guard.ports()
+    user = p.catalog.get_user(name)
+    if user is None:
+        return _page(_("There is no such user."), 404)
+    if user.name == s.actor:
+        return _page(_("You cannot disable your own account."), 400)
+    with p.catalog.transaction() as tx:
+        tx.put_user(replace(user, disabled=True))
+    guard.audit("user.disable", s.actor, details=(("user", name),))
+    guard.state().sessions.drop_user(name)
+    return redirect(url_for("admin.users"))

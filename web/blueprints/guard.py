@@ -1,0 +1,96 @@
+"""What every view starts with: the signed-in user, their scope, and a permission check."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from flask import abort, current_app, g, session
+
+from records import checkpoints
+from records.access import AccessScope, Permission
+from records.events import event
+from records.model import User
+from records.plan import Plan
+from records.ports import Ports, SearchRequest, SearchResult
+from web.security import SessionStore, Throttle
+from web.settings import Settings
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(slots=True)
+class WebState:
+    """The open home behind one app: its ports, plan and settings, and the web's own state."""
+
+    ports: Ports
+    plan: Plan
+    settings: Settings
+    home_path: object
+    sessions: SessionStore
+    user_throttle: Throttle
+    client_throttle: Throttle
+    clock: Callable[[], datetime] = _utcnow
+    intake: object | None = None  # vault.inbox Intake for the unsorted queue, when available
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def state() -> WebState:
+    return current_app.extensions["strongroom"]  # type: ignore[no-any-return]
+
+
+def ports() -> Ports:
+    return state().ports
+
+
+def plan() -> Plan:
+    return state().plan
+
+
+def now() -> datetime:
+    return state().clock()
+
+
+def current_user() -> User | None:
+    """The signed-in user, re-read from the catalogue each request (a disabled account ends at once)."""
+    if "user_obj" in g:
+        return g.user_obj  # type: ignore[no-any-return]
+    name = session.get("user")
+    user = ports().catalog.get_user(name) if isinstance(name, str) else None
+    if user is not None and user.disabled:
+        user = None
+    g.user_obj = user
+    return user
+
+
+def scope() -> AccessScope:
+    user = current_user()
+    if user is None:
+        abort(401)
+    return AccessScope.of(user)
+
+
+def require(permission: Permission) -> AccessScope:
+    """The first line of every view: the user's scope, or 403 when the role lacks `permission`."""
+    s = scope()
+    if not s.may(permission):
+        abort(403)
+    return s
+
+
+def audit(action: str, actor: str, *, outcome: str = "ok", details: tuple[tuple[str, str], ...] = ()) -> None:
+    """An audit entry for something the web itself decides (login, logout, refused login)."""
+    p = ports()
+    with p.catalog.transaction() as tx:
+        checkpoints.append(tx, p, event(action, actor=actor, now=now(), channel="web", outcome=outcome,
+                                        details=details))
+
+
+def search(request: SearchRequest, s: AccessScope) -> SearchResult:
+    """The one call the search page makes (the scoped, audited use case)."""
+    from indexer.lookup import search_records
+    return search_records(ports(), request, s, now=now(), channel="web")

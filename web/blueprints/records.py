@@ -1,0 +1,127 @@
+"""One record: metadata, class fields, retention and holds, preview, download, links, history."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from records import holds, retention, retrieval
+from records.access import Permission
+from records.errors import RecordNotFound, RecordsError
+from records.model import BlobRole, RecordId, details_to_dict
+from records.ports import RecordFilter
+from web.blueprints import guard
+from web.security import PREVIEW_CSP
+
+bp = Blueprint("records", __name__, url_prefix="/records")
+MAX_FILENAME_BYTES = 200
+HISTORY_LIMIT = 50
+PREVIEW_TEXT_CHARS = 200_000
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def download_name(name: str) -> str:
+    """A file name safe for a header and a disk: no controls, bidi overrides, slashes; <= 200 bytes."""
+    name = _BIDI.sub("", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.replace("/", "_").replace("\\", "_").strip().lstrip(".") or "document"
+    encoded = name.encode("utf-8")
+    if len(encoded) > MAX_FILENAME_BYTES:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext if dot and len(ext.encode()) <= 10 else ""
+        keep = MAX_FILENAME_BYTES - len(ext.encode()) - (1 if ext else 0)
+        stem_bytes = (stem if ext else name).encode("utf-8")[:keep]
+        name = stem_bytes.decode("utf-8", "ignore") + (f".{ext}" if ext else "")
+    return name
+
+
+def content_disposition(name: str, kind: str = "attachment") -> str:
+    """RFC 6266: an ASCII fallback plus the exact name as UTF-8 in filename*."""
+    safe = download_name(name)
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"%;\\' else "_" for ch in safe)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(safe, safe='')}"
+
+
+@bp.get("/<record_id>")
+def view(record_id: str) -> str:
+    s = guard.require(Permission.READ)
+    p = guard.ports()
+    record = retrieval.view_record(p, s, RecordId(record_id), now=guard.now(), channel="web")
+    plan = guard.plan()
+    cls = plan.by_code().get(record.record_class)
+    decision = retention.decide(record, plan, jurisdiction=guard.state().settings.jurisdiction, now=guard.now())
+    children = [r for r in p.catalog.find(RecordFilter(parent_id=record.id)) if s.can_see(r)]
+    parent = None
+    if record.parent_id:
+        try:
+            parent = retrieval.visible_record(p, s, record.parent_id)
+        except RecordNotFound:
+            parent = None
+    history = [e for e in p.catalog.audit_entries() if e.event.record_id == record.id][-HISTORY_LIMIT:]
+    text = ""
+    is_pdf = record.media_type == "application/pdf"
+    if not is_pdf and record.blob(BlobRole.TEXT) is not None and record.state.value != "disposed":
+        text = retrieval.read_text(p, s, record.id, now=guard.now(), channel="web")[:PREVIEW_TEXT_CHARS]
+    details = details_to_dict(record.details) or {}
+    details.pop("kind", None)
+    return render_template("record.html", record=record, cls=cls, decision=decision, children=children,
+                           parent=parent, history=history, text=text, is_pdf=is_pdf, details=details,
+                           may_hold=s.may(Permission.HOLD))
+
+
+@bp.get("/<record_id>/preview")
+def preview(record_id: str) -> Response:
+    s = guard.require(Permission.READ)
+    p = guard.ports()
+    record = retrieval.visible_record(p, s, RecordId(record_id))
+    if record.media_type == "application/pdf":
+        record, chunks = retrieval.read_original(p, s, record.id, now=guard.now(), channel="web")
+        mimetype = "application/pdf"
+    else:  # anything but a PDF is shown as its text rendition, never as HTML
+        text = retrieval.read_text(p, s, record.id, now=guard.now(), channel="web")
+        chunks, mimetype = iter([text.encode("utf-8")]), "text/plain; charset=utf-8"
+    response = Response(chunks, mimetype=mimetype)
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Disposition"] = content_disposition(record.original_name, "inline")
+    return response
+
+
+@bp.get("/<record_id>/download")
+def download(record_id: str) -> Response:
+    s = guard.require(Permission.READ)
+    record, chunks = retrieval.read_original(guard.ports(), s, RecordId(record_id), now=guard.now(), channel="web")
+    response = Response(chunks, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = content_disposition(record.original_name)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post("/<record_id>/holds")
+def place_hold(record_id: str) -> Response | tuple[str, int]:
+    s = guard.require(Permission.HOLD)
+    try:
+        holds.place_hold(guard.ports(), s, RecordId(record_id), request.form.get("reason", "")[:500],
+                         now=guard.now(), channel="web")
+    except RecordNotFound:
+        raise
+    except RecordsError as exc:
+        return render_template("error.html", status=400, message=str(exc)), 400
+    return redirect(url_for("records.view", record_id=record_id, _anchor="holds"))
+
+
+@bp.post("/<record_id>/holds/<hold_id>/release")
+def release_hold(record_id: str, hold_id: str) -> Response | tuple[str, int]:
+    s = guard.require(Permission.HOLD)
+    try:
+        holds.release_hold(guard.ports(), s, RecordId(record_id), hold_id=hold_id, now=guard.now(),
+                           channel="web")
+    except RecordNotFound:
+        raise
+    except RecordsError as exc:
+        return render_template("error.html", status=400, message=str(exc)), 400
+    return redirect(url_for("records.view", record_id=record_id, _anchor="holds"))
+

@@ -1,0 +1,201 @@
+"""`strongroom serve` (the web UI of a home, on loopback) and `strongroom demo` (a ready demo home)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import shutil
+import signal
+import socket
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import click
+
+from records.filing import FilingRequest, file_document
+from records.plan import Plan, load_default, load_plan
+from vault import Home
+from web.cli import cli
+from web.home import open_from_settings, settings_from_cli
+from web.settings import Settings
+
+ACTOR = "system:web"
+DEMO_DIR = "demo-home"
+DEMO_PASSPHRASE_FILE = ".demo-passphrase"
+DEMO_ADMIN = "admin"
+THREADS = 8
+# (class, name, title, principal, confidentiality, text): a little of each language so search has matter
+DEMO_DOCUMENTS = (
+    ("03.1", "pogodba-vzdrzevanje.txt", "Pogodba o vzdrževanju opreme", "Podjetje d.o.o.", None,
+     "Pogodba o vzdrževanju računalniške opreme med Podjetje d.o.o. in Servis Šoštanj d.o.o. "
+     "Odpovedni rok je trideset dni. Pogodba velja do 31. 12. 2027."),
+    ("00.2", "skupscina-2026.txt", "Zapisnik skupščine 2026", "Podjetje d.o.o.", None,
+     "Zapisnik redne skupščine družbe. Sklep: dobiček se razporedi v rezerve. Prisotni družbeniki."),
+    ("00.4", "juhatuse-otsus.txt", "Juhatuse otsus nr 7", "Ettevõte OÜ", None,
+     "Juhatuse koosoleku protokoll. Otsustati sõlmida üürileping ja kinnitada eelarve."),
+    ("04.1", "kiri-tarnijale.txt", "Kiri tarnijale arve kohta", "Ettevõte OÜ", None,
+     "Lugupeetud tarnija, palume saata parandatud arve. Lugupidamisega, juhatus."),
+    ("04.1", "letter-auditor.txt", "Letter to the auditor", "Example Ltd", None,
+     "Dear auditor, please find enclosed the annual report and the board minutes for review."),
+    ("02.1", "employment-contract.txt", "Employment contract (confidential)", "Example Ltd", "confidential",
+     "Employment contract between Example Ltd and the employee. Salary and notice period."),
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _plan(settings: Settings) -> Plan:
+    return load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
+
+
+def _free_port(host: str, start: int) -> int:
+    for port in range(start, start + 50):
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            try:
+                s.bind((host.strip("[]"), port))
+            except OSError:
+                continue
+            return port
+    raise click.ClickException(f"No free port from {start} to {start + 49}: stop another server or pass --port.")
+
+
+def run_server(home: Home, settings: Settings, *, host: str, port: int, watch: bool, allow_remote: bool,
+               banner: list[str] | None = None) -> None:
+    """Serve the open home until Ctrl-C or SIGTERM; the drop-folder watcher runs alongside."""
+    from waitress import create_server
+
+    from web.app import create_app
+    from web.cli.records_cmds import ports_for
+    from web.intake import filing_function, intake_for, start_watcher
+    from web.security import LOOPBACK_HOSTS
+
+    if not _is_loopback(host):
+        if not allow_remote:
+            raise click.UsageError(f"Binding {host} would expose the records to the network: "
+                                   "use 127.0.0.1, or add --allow-remote behind TLS and a firewall.")
+        click.echo("WARNING: Strongroom is reachable from the network. Put it behind TLS and a firewall.", err=True)
+    plan = _plan(settings)
+    ports = ports_for(home)
+    file_fn = filing_function(ports, plan, settings)
+    allowed = LOOPBACK_HOSTS if _is_loopback(host) else (*LOOPBACK_HOSTS, host.lower(), socket.gethostname().lower())
+    app = create_app(home, settings, ports=ports, plan=plan, intake=intake_for(home, plan, file_fn),
+                     allowed_hosts=allowed)
+    watcher = None
+    if watch:
+        from vault.errors import VaultError
+        try:
+            watcher = start_watcher(home, settings, file_fn, plan=plan)
+        except VaultError as exc:
+            click.echo(f"The drop-folder watcher did not start: {exc}", err=True)
+    server = create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom")
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")  # type: ignore[union-attr]
+    for line in banner or []:
+        click.echo(line)
+    if watcher is not None:
+        click.echo(f"Drop folder: {home.path / 'inbox'} ({watcher.mode})")
+    click.echo("Ctrl-C stops.")
+    previous = signal.signal(signal.SIGTERM, lambda _n, _f: server.close())
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
+        if watcher is not None:
+            click.echo("Stopping the watcher after the file in hand...", err=True)
+            watcher.stop()
+    click.echo("Stopped.")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8750).")
+@click.option("--no-watch", is_flag=True, help="Do not file from the drop folders in this process.")
+@click.option("--allow-remote", is_flag=True, help="Allow listening on a non-loopback address.")
+@click.pass_obj
+def serve(obj: dict[str, object], host: str | None, port: int | None, no_watch: bool, allow_remote: bool) -> None:
+    """Unlock the home and serve the web UI on this computer."""
+    settings = settings_from_cli(obj, host=host, port=port)
+    with open_from_settings(settings, actor=ACTOR, channel="web") as home:
+        run_server(home, settings, host=settings.host, port=settings.port, watch=not no_watch,
+                   allow_remote=allow_remote)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text + "\n")
+
+
+def _file_demo_documents(home: Home, settings: Settings) -> int:
+    from records.model import Confidentiality
+    from web.cli.records_cmds import ports_for
+    ports, plan = ports_for(home), _plan(settings)
+    staging = home.path / "inbox" / ".demo"  # plaintext only ever inside the inbox, and removed at once
+    staging.mkdir(mode=0o700, parents=True, exist_ok=True)
+    filed = 0
+    try:
+        for code, name, title, principal, level, text in DEMO_DOCUMENTS:
+            path = staging / secrets.token_hex(6)
+            _write_private(path, text)
+            outcome = file_document(ports, plan, path, FilingRequest(
+                original_name=name, record_class=code, principal=principal, title=title,
+                confidentiality=Confidentiality(level) if level else None, document_date=date(2026, 3, 2),
+                actor=ACTOR, channel="web"), jurisdiction=settings.jurisdiction, now=datetime.now(timezone.utc))
+            filed += outcome.status == "filed"
+            path.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return filed
+
+
+@cli.command()
+@click.option("--port", type=int, default=None, help="Port (default 8750 or the next free one).")
+@click.pass_context
+def demo(ctx: click.Context, port: int | None) -> None:
+    """Create ./demo-home on the first run (secrets printed once), then serve it with the watcher."""
+    path = Path.cwd() / DEMO_DIR
+    secret_file = path / DEMO_PASSPHRASE_FILE
+    banner: list[str] = []
+    if not path.exists():
+        from web.cli.keys_cmds import init
+        passphrase = secrets.token_urlsafe(18)
+        password = secrets.token_urlsafe(12)
+        saved = {k: os.environ.get(k) for k in ("STRONGROOM_PASSPHRASE", "STRONGROOM_ADMIN_PASSWORD")}
+        os.environ.update(STRONGROOM_PASSPHRASE=passphrase, STRONGROOM_ADMIN_PASSWORD=password)
+        try:
+            ctx.invoke(init, home_dir=str(path), admin=DEMO_ADMIN, jurisdiction=None)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        _write_private(secret_file, passphrase)
+        settings = Settings.load({"home": path, "passphrase": passphrase})
+        with open_from_settings(settings, actor=ACTOR, channel="web") as home:
+            filed = _file_demo_documents(home, settings)
+        click.echo(f"\nDemo home created with {filed} demo documents.")
+        click.echo(f"Passphrase (shown once; saved to {secret_file}): {passphrase}")
+        banner.append(f"Login: {DEMO_ADMIN} / {password}   (shown once: write it down)")
+    else:
+        banner.append(f"Login: {DEMO_ADMIN} (the password was printed on the first run)")
+    if not secret_file.exists():
+        raise click.ClickException(f"{secret_file} is missing: use `strongroom --home {path} serve` instead.")
+    settings = Settings.load({"home": path, "passphrase_file": secret_file, "port": port})
+    with open_from_settings(settings, actor=ACTOR, channel="web") as home:
+        chosen = settings.port if port else _free_port(settings.host, settings.port)
+        run_server(home, settings, host=settings.host, port=chosen, watch=True, allow_remote=False, banner=banner)
+
+
+

@@ -1,0 +1,52 @@
+"""Languages of the UI: Slovene, Estonian and English, from ?lang=, the session, or Accept-Language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel, format_date, format_datetime
+
+LANGUAGES = ("sl", "et", "en")
+LANGUAGE_NAMES = {"sl": "Slovenščina", "et": "Eesti", "en": "English"}
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang", "")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen  # remembered for the rest of the session
+        return chosen
+    remembered = session.get("lang")
+    if remembered in LANGUAGES:
+        return str(remembered)
+    return request.accept_languages.best_match(LANGUAGES) or default_language()
+
+
+def default_language() -> str:
+    from flask import current_app
+    return str(current_app.config.get("STRONGROOM_LANGUAGE", "en"))
+
+
+def language() -> str:
+    from flask_babel import get_locale
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+
+
+def day(value: date | datetime | None) -> str:
+    """A date in the locale's medium format ('23. nov. 2026', '23. nov 2026', 'Nov 23, 2026')."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    return format_date(value, "medium")
+
+
+def install(app: Flask) -> None:
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Ljubljana"
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, ui_language=language)

@@ -1,0 +1,214 @@
+"""Web safeguards: server-side sessions, response headers, host and origin checks, login throttling."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Request, Response, abort, request
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+       "frame-src 'self'; frame-ancestors 'none'")
+# The preview of an original runs in an opaque origin: no scripts, no forms, no same-origin access.
+PREVIEW_CSP = "sandbox; default-src 'none'; object-src 'self'; plugin-types application/pdf; frame-ancestors 'self'"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+COOKIE_NAME = "strongroom_session"
+MAX_SESSIONS = 5000  # memory bound: the oldest session is dropped beyond this
+PASSWORD_CHECKS = threading.BoundedSemaphore(2)  # Argon2 runs at once: a login flood cannot eat all memory
+
+Clock = Callable[[], float]
+
+
+class InMemoryRequest(Request):
+    """Uploads stay in memory (bounded by MAX_CONTENT_LENGTH): werkzeug would spool big ones
+    to a temp file in /tmp, and no byte of a document may reach the disk in plaintext there."""
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> Any:
+        return io.BytesIO()
+
+
+class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
+    """A session whose data lives on the server; the cookie holds a random id only."""
+
+    def __init__(self, sid: str, initial: dict[str, Any] | None = None, *, created: float) -> None:
+        def touched(_self: Any) -> None:
+            self.modified = True
+        super().__init__(initial or {}, touched)
+        self.sid = sid
+        self.created = created
+        self.modified = False
+        self.rotate_requested = False
+        self.ended = False
+
+    def rotate(self) -> None:
+        """Give the session a new id (at login): an id planted before login is worth nothing after."""
+        self.rotate_requested = True
+        self.modified = True
+
+    def end(self) -> None:
+        """Forget the session on the server (logout)."""
+        self.clear()
+        self.ended = True
+        self.modified = True
+
+
+@dataclass(slots=True)
+class _Stored:
+    data: dict[str, Any]
+    created: float
+    last_seen: float
+
+
+@dataclass(slots=True)
+class SessionStore:
+    """Sessions by id, with an idle and an absolute lifetime; expired ones are gone for good."""
+
+    idle_seconds: float
+    absolute_seconds: float
+    clock: Clock = time.monotonic
+    _items: OrderedDict[str, _Stored] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def load(self, sid: str) -> _Stored | None:
+        now = self.clock()
+        with self._lock:
+            item = self._items.get(sid)
+            if item is None:
+                return None
+            if now - item.last_seen > self.idle_seconds or now - item.created > self.absolute_seconds:
+                del self._items[sid]
+                return None
+            item.last_seen = now
+            self._items.move_to_end(sid)
+            return item
+
+    def save(self, sid: str, data: dict[str, Any], created: float) -> None:
+        with self._lock:
+            self._items[sid] = _Stored(dict(data), created, self.clock())
+            self._items.move_to_end(sid)
+            while len(self._items) > MAX_SESSIONS:
+                self._items.popitem(last=False)
+
+    def drop(self, sid: str) -> None:
+        with self._lock:
+            self._items.pop(sid, None)
+
+    def drop_user(self, name: str) -> None:
+        """End every session of a user (disabled account, changed password)."""
+        with self._lock:
+            for sid in [s for s, item in self._items.items() if item.data.get("user") == name]:
+                del self._items[sid]
+
+
+class ServerSessionInterface(SessionInterface):
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        sid = request.cookies.get(COOKIE_NAME, "")
+        item = self.store.load(sid) if sid else None
+        if item is None:
+            return ServerSession(secrets.token_urlsafe(32), created=self.store.clock())
+        return ServerSession(sid, item.data, created=item.created)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, ServerSession)
+        cookie = {"httponly": True, "samesite": "Strict", "secure": app.config.get("SESSION_COOKIE_SECURE", False),
+                  "path": "/"}
+        if session.ended:
+            self.store.drop(session.sid)
+            response.delete_cookie(COOKIE_NAME, path="/")
+            return
+        if session.rotate_requested:
+            self.store.drop(session.sid)
+            session.sid = secrets.token_urlsafe(32)
+            session.created = self.store.clock()
+        if not session:
+            if request.cookies.get(COOKIE_NAME):
+                response.delete_cookie(COOKIE_NAME, path="/")
+            return
+        self.store.save(session.sid, dict(session), session.created)
+        response.set_cookie(COOKIE_NAME, session.sid, **cookie)
+
+
+class Throttle:
+    """At most `limit` failures per key in `window` seconds; after that the key waits (HTTP 429).
+    Failures age out, so nobody is locked out for good."""
+
+    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and now - times[0] > self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, keys: Iterable[str]) -> bool:
+        now = self.clock()
+        with self._lock:
+            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+
+    def fail(self, keys: Iterable[str]) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+            if len(self._failures) > 10000:  # memory bound under a spray of names
+                self._failures = {k: v for k, v in self._failures.items() if v}
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def allowed_host(host: str, allowed: tuple[str, ...]) -> bool:
+    """`host` (Host header, maybe with a port) names one of the allowed host names."""
+    name = host.strip().lower()
+    if name.startswith("["):
+        end = name.find("]")
+        name = name[: end + 1] if end > 0 else name
+    else:
+        name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+    return name in allowed
+
+
+def install(app: Flask, *, allowed_hosts: tuple[str, ...]) -> None:
+    """Host allow-list (DNS rebinding), same-origin POSTs, and the headers of every response."""
+
+    @app.before_request
+    def check_host_and_origin() -> None:
+        if not allowed_host(request.host, allowed_hosts):
+            abort(400)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            origin = request.headers.get("Origin")
+            if origin and origin != "null" and origin.rstrip("/") != request.host_url.rstrip("/"):
+                abort(403)
+            if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+                abort(403)
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
