@@ -49,11 +49,15 @@ def create_app(home: Home, settings: Settings, *, ports: Ports | None = None, pl
     )
     if plan is None:
         plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
+    ports = ports or ports_for(home)
+    if intake is None:  # the unsorted queue files through the same pipeline as the watcher
+        from web.intake import filing_function, intake_for
+        intake = intake_for(home, plan, filing_function(ports, plan, settings))
     sessions = security.SessionStore(idle_seconds=settings.idle_lock_minutes * 60,
                                      absolute_seconds=ABSOLUTE_SESSION_SECONDS, clock=monotonic)
     limit = settings.login_attempts_per_minute
     app.extensions["strongroom"] = guard.WebState(
-        ports=ports or ports_for(home), plan=plan, settings=settings, home_path=home.path, sessions=sessions,
+        ports=ports, plan=plan, settings=settings, home_path=home.path, sessions=sessions,
         user_throttle=security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic),
         client_throttle=security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic),
         intake=intake, **({"clock": clock} if clock else {}))

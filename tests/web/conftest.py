@@ -62,8 +62,8 @@ def app(home: Home, ticker: Ticker, tmp_path: Path) -> Flask:
 
 @pytest.fixture
 def client(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as c:
-        yield c
+    # Not `with`: a preserved request context would share flask.g with a second client's requests.
+    yield app.test_client()
 
 
 def csrf_of(client: FlaskClient, path: str = "/login") -> str:

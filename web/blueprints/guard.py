@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from flask import abort, current_app, g, session
+from flask import abort, current_app, request, session
 
 from records import checkpoints
 from records.access import AccessScope, Permission
@@ -17,6 +17,10 @@ from records.plan import Plan
 from records.ports import Ports, SearchRequest, SearchResult
 from web.security import SessionStore, Throttle
 from web.settings import Settings
+
+
+_USER_KEY = "strongroom.user"
+_UNSET = object()
 
 
 def _utcnow() -> datetime:
@@ -57,13 +61,14 @@ def now() -> datetime:
 
 def current_user() -> User | None:
     """The signed-in user, re-read from the catalogue each request (a disabled account ends at once)."""
-    if "user_obj" in g:
-        return g.user_obj  # type: ignore[no-any-return]
+    cached = request.environ.get(_USER_KEY, _UNSET)  # per request, never shared through the app context
+    if cached is not _UNSET:
+        return cached  # type: ignore[no-any-return]
     name = session.get("user")
     user = ports().catalog.get_user(name) if isinstance(name, str) else None
     if user is not None and user.disabled:
         user = None
-    g.user_obj = user
+    request.environ[_USER_KEY] = user
     return user
 
 
