@@ -40,12 +40,15 @@ class _Walk:
             raise ExtractionFailed(f"the e-mail has more than {MAX_PARTS} parts; it may be hostile.")
         if len(part.keys()) > MAX_HEADERS:
             raise ExtractionFailed("the e-mail has an absurd number of header lines; it may be hostile.")
+        kind = part.get_content_type()
+        if kind == "message/rfc822":  # a forwarded message is its own document, not part of this body
+            self._attach(part, part.get_filename(), kind)
+            return
         if part.is_multipart():
             for child in part.get_payload():  # type: ignore[union-attr]
                 if isinstance(child, Message):
                     self.visit(child, depth + 1)
             return
-        kind = part.get_content_type()
         filename = part.get_filename()
         disposition = (part.get_content_disposition() or "").lower()
         if kind == "message/rfc822" or filename or disposition == "attachment" or not kind.startswith("text/"):

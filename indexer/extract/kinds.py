@@ -65,8 +65,10 @@ def _zip_kind(data: bytes) -> Kind:
 
 
 def _looks_like_mail(head: bytes) -> bool:
+    """A header block (Name: value lines) naming at least two of the usual mail headers."""
+    lines = head.split(b"\n")
     known = 0
-    for index, line in enumerate(head.split(b"\n")[:40]):
+    for line in lines[:-1][:300]:  # the last piece may be cut mid-line
         line = line.rstrip(b"\r")
         if not line:
             break
@@ -76,7 +78,9 @@ def _looks_like_mail(head: bytes) -> bool:
         if not match:
             return False
         known += match.group(1).lower() in _MAIL_HEADERS
-    return known >= 2
+        if known >= 2:
+            return True
+    return False
 
 
 def sniff(data: bytes) -> Kind:
@@ -91,11 +95,11 @@ def sniff(data: bytes) -> Kind:
     if data.startswith((b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*",
                         b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"\x7fELF", b"MZ")):
         return Kind.OTHER
+    if _looks_like_mail(data[:16384].lstrip(b"\r\n")):
+        return Kind.EML
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if stripped.startswith((b"<!doctype html", b"<html")) or b"<html" in stripped[:512]:
         return Kind.HTML
-    if _looks_like_mail(head.lstrip(b"\r\n")):
-        return Kind.EML
     return Kind.TEXT  # text.py decides whether the bytes really are text
 
 
@@ -108,6 +112,7 @@ def choose(data: bytes, name: str) -> tuple[Kind, str]:
     if found in _OWN_READER:
         return found, f"the file is a {LABELS[found]} although its name ends in {extension_of(name)}"
     if claimed in _STRICT:
-        raise ExtractionFailed(f"the file's name ends in {extension_of(name)} but it is not a "
+        article = "an" if LABELS[claimed][0] in "aeiouAEIOU" else "a"
+        raise ExtractionFailed(f"the file's name ends in {extension_of(name)} but it is not {article} "
                                f"{LABELS[claimed]}; it may be damaged or disguised.")
     return found, ""

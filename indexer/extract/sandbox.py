@@ -19,6 +19,7 @@ from records.ports import Extraction
 from ..errors import ExtractorClosed
 from .frames import FrameError, decode_extraction, dumps, loads, write_frame
 from .kinds import LABELS, sniff
+from .worker import EXIT_MEMORY
 
 _START_TIMEOUT_S = 60.0
 
@@ -234,6 +235,8 @@ class SandboxedExtractor:
         except (FrameError, BrokenPipeError, OSError, ValueError):
             worker.kill()
             status = worker.process.returncode
+            if status == EXIT_MEMORY:
+                return {"fault": "memory", "ok": False}
             if status in (-signal.SIGXCPU, -signal.SIGKILL) and time.monotonic() >= deadline - 1:
                 reason = f"the {label} took longer than {self.timeout_s:g} s to read."
             elif status == -signal.SIGXCPU:

@@ -29,7 +29,17 @@ def _cpu_budget(seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+EXIT_MEMORY = 3  # the parent reads this status as "needed more memory than allowed"
+
+
 def main() -> None:
+    try:
+        _serve()
+    except MemoryError:
+        os._exit(EXIT_MEMORY)  # no clean-up that could allocate again
+
+
+def _serve() -> None:
     memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 1024
     _limit(memory_mb)
     # The protocol owns the original stdin/stdout; fd 0/1 become /dev/null so that a stray print()
