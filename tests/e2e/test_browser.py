@@ -1,0 +1,152 @@
+"""End to end in headless Chromium against a real server (waitress on a free loopback port):
+sign in, file by upload, search, open, download, hold and release, a viewer kept out; no CSP
+violations or console errors; screenshots of the main pages for the README."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import PASSWORD, add_users
+from vault import Home
+from web.app import create_app
+from web.settings import Settings
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(home: Home) -> Iterator[str]:
+    from waitress import create_server
+    add_users(home)
+    settings = Settings.load({"home": home.path}, environ={})
+    app = create_app(home, settings, secret_key=b"e2e-only-secret-key-0123456789ab")
+    port = _free_port()
+    srv = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        pytest.skip("headless Chromium is not installed (/usr/bin/chromium): run tools/ensure-chromium.sh")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _watch(page: object, problems: list[str]) -> None:
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")  # type: ignore[attr-defined]
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))  # type: ignore[attr-defined]
+
+
+def _login(page: object, base: str, name: str) -> None:
+    page.goto(f"{base}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", name)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/search")  # type: ignore[attr-defined]
+
+
+def test_secretary_files_finds_opens_downloads_holds_and_a_viewer_is_kept_out(
+        server: str, browser: object, tmp_path: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    context = browser.new_context(accept_downloads=True, locale="sl-SI",  # type: ignore[attr-defined]
+                                  viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    _watch(page, problems)
+    page.goto(f"{server}/login")
+    page.screenshot(path=str(SHOTS / "login.png"))
+    _login(page, server, "anna")
+
+    # file by upload (three documents, one secret)
+    docs = {"pogodba-najem.txt": "Pogodba o najemu poslovnih prostorov, odpovedni rok 90 dni.",
+            "zapisnik-uprave.txt": "Zapisnik seje uprave: sklep o najemu in proračunu.",
+            "tajno.txt": "Strogo zaupni načrt prevzema družbe Kvarnerplov."}
+    page.goto(f"{server}/upload")
+    for name, text in docs.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    page.set_input_files("input[name=file]", [str(tmp_path / n) for n in docs if n != "tajno.txt"])
+    page.select_option("select[name=record_class]", "03.1")
+    page.click("form#upload-form button[type=submit]")
+    assert page.locator("tr.filed").count() == 2
+    page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
+    page.set_input_files("input[name=file]", str(tmp_path / "tajno.txt"))
+    page.select_option("select[name=confidentiality]", "secret")
+    page.click("form#upload-form button[type=submit]")
+    assert page.locator("tr.filed").count() == 1
+
+    # search and open
+    page.goto(f"{server}/search?q=najemu")
+    assert page.locator("li.hit").count() == 2
+    assert page.locator("li.hit mark").count() >= 1
+    page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
+    page.click("li.hit a.title >> nth=0")
+    page.wait_for_selector("article.record")
+    record_url = page.url
+
+    # download
+    with page.expect_download() as info:
+        page.click("a.button[download]")
+    download = info.value
+    assert download.suggested_filename.endswith(".txt")
+    assert Path(download.path()).read_text(encoding="utf-8") in docs.values()
+
+    # place and release a hold
+    page.fill("input[name=reason]", "Spor 12/2026")
+    page.click("form.hold-form button[type=submit]")
+    assert page.locator("ul.holds li", has_text="Spor 12/2026").count() == 1
+    page.screenshot(path=str(SHOTS / "record.png"), full_page=True)
+    page.goto(f"{server}/retention/")
+    assert page.locator("text=Spor 12/2026").count() >= 0
+    page.screenshot(path=str(SHOTS / "retention.png"), full_page=True)
+    page.goto(record_url)
+    page.click("ul.holds form button[type=submit]")
+    assert page.locator("ul.holds form").count() == 0
+
+    # the secret record's address, then a viewer
+    page.goto(f"{server}/search?q=Kvarnerplov")
+    secret_url = page.locator("li.hit a.title").first.get_attribute("href")
+    assert secret_url
+    viewer_context = browser.new_context(locale="et-EE")  # type: ignore[attr-defined]
+    viewer = viewer_context.new_page()
+    _watch(viewer, problems)
+    _login(viewer, server, "vaatleja")
+    viewer.goto(f"{server}/search?q=Kvarnerplov")
+    assert viewer.locator("li.hit").count() == 0
+    assert "Otsing" in viewer.content()
+    response = viewer.goto(f"{server}{secret_url}")
+    assert response is not None and response.status == 404
+    response = viewer.goto(f"{server}/upload")
+    assert response is not None and response.status == 403
+    problems = [p for p in problems if "404" not in p and "403" not in p]  # the refusals we asked for
+    assert problems == []
+    context.close()
+    viewer_context.close()
