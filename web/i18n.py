@@ -44,9 +44,18 @@ def day(value: date | datetime | None) -> str:
     return format_date(value, "medium")
 
 
+def language_url(code: str) -> str:
+    """The current page in another language (its query kept, e.g. the search words)."""
+    from flask import url_for
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    if request.endpoint is None or request.method != "GET":
+        return f"?lang={code}"
+    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
+
+
 def install(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Ljubljana"
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["day"] = day
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, ui_language=language)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, ui_language=language, language_url=language_url)

@@ -19,7 +19,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
        "frame-src 'self'; frame-ancestors 'none'")
 # The preview of an original runs in an opaque origin: no scripts, no forms, no same-origin access.
-PREVIEW_CSP = "sandbox; default-src 'none'; object-src 'self'; plugin-types application/pdf; frame-ancestors 'self'"
+PREVIEW_CSP = "sandbox; default-src 'none'; object-src 'self'; frame-ancestors 'self'"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 COOKIE_NAME = "strongroom_session"
 MAX_SESSIONS = 5000  # memory bound: the oldest session is dropped beyond this
