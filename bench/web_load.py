@@ -1,0 +1,178 @@
+"""Load bench of the search page: N records filed through the real use case, then C concurrent
+signed-in clients searching for D seconds against waitress on loopback. Stops by itself.
+
+    .venv/bin/python bench/web_load.py [--records 10000] [--clients 20] [--seconds 30]
+
+Prints: filing time, p50/p95/max of GET /search, requests, errors, and the page weight of /search
+(HTML + CSS + JS bytes). Uses test-only KDF parameters for the throwaway home (not a KDF bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import random
+import re
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpus import PRINCIPALS, Vocabulary, queries, text_of  # noqa: E402
+from records.filing import FilingRequest, file_document  # noqa: E402
+from records.model import Confidentiality, Role, User  # noqa: E402
+from records.plan import load_default  # noqa: E402
+from vault import KdfParams, hash_password, init_home, open_home  # noqa: E402
+from web.app import create_app  # noqa: E402
+from web.cli.records_cmds import ports_for  # noqa: E402
+from web.intake import BatchingIndex  # noqa: E402
+from web.settings import Settings  # noqa: E402
+
+PASSWORD = "bench-password-123"
+CLASSES = ("03.1", "04.1", "00.2", "01.1", "02.1", "00.4")
+
+
+def build(home_dir: Path, n: int) -> float:
+    init_home(home_dir, "bench passphrase", kdf=KdfParams.fast_for_tests())
+    home = open_home(home_dir, "bench passphrase")
+    vocab = Vocabulary()
+    plan = load_default()
+    ports = ports_for(home)
+    batching = BatchingIndex(ports.index, batch=500) if ports.index is not None else None
+    ports = replace(ports, index=batching)
+    staging = home_dir / "inbox" / ".bench"
+    staging.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(timezone.utc)
+    started = time.perf_counter()
+
+    def one(i: int) -> None:
+        rng = random.Random(i)
+        path = staging / f"{i}"
+        path.write_text(text_of(vocab, i), encoding="utf-8")
+        level = Confidentiality.SECRET if i % 2 else Confidentiality.INTERNAL  # half hidden from the viewer
+        file_document(ports, plan, path, FilingRequest(
+            original_name=f"doc-{i}.txt", record_class=CLASSES[i % len(CLASSES)],
+            principal=PRINCIPALS[i % len(PRINCIPALS)], title=" ".join(vocab.sample(rng, 4)).capitalize(),
+            confidentiality=level, actor="bench"), jurisdiction="SI", now=now)
+        path.unlink()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for done, _ in enumerate(pool.map(one, range(n)), 1):
+            if done % 1000 == 0:
+                print(f"  filed {done}/{n} ({time.perf_counter() - started:.0f} s)", flush=True)
+    if batching is not None:
+        batching.flush()
+    shutil.rmtree(staging, ignore_errors=True)
+    with home.catalog.transaction() as tx:
+        for name, role, level in (("admin", Role.ADMIN, Confidentiality.SECRET),
+                                  ("viewer", Role.VIEWER, Confidentiality.INTERNAL)):
+            tx.put_user(User(name=name, role=role, clearance=level,
+                             password_hash=hash_password(PASSWORD, test=True), created_at=now))
+    home.close()
+    return time.perf_counter() - started
+
+
+class Client:
+    def __init__(self, port: int, user: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookie = ""
+        body = self.request("GET", "/login")[1]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)  # type: ignore[union-attr]
+        status, _ = self.request("POST", "/login", urlencode({"username": user, "password": PASSWORD,
+                                                              "csrf_token": token}))
+        assert status == 302, f"login failed: {status}"
+
+    def request(self, method: str, path: str, form: str | None = None) -> tuple[int, str]:
+        headers = {"Host": "127.0.0.1"}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=form, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, data.decode("utf-8", "replace")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="strongroom-web-bench-"))
+    try:
+        home_dir = work / "home"
+        print(f"filing {args.records} records...", flush=True)
+        build_s = build(home_dir, args.records)
+        print(f"filed {args.records} records in {build_s:.1f} s ({args.records / build_s:.0f}/s)")
+        from waitress import create_server
+        home = open_home(home_dir, "bench passphrase")
+        settings = Settings.load({"home": home_dir, "login_attempts_per_minute": 1000}, environ={})
+        app = create_app(home, settings, secret_key=b"bench-secret-key-0123456789abcdef")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = create_server(app, host="127.0.0.1", port=port, threads=8)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        qs = queries(Vocabulary(), 200)
+        latencies: list[float] = []
+        errors = [0]
+        lock = threading.Lock()
+        deadline = time.monotonic() + args.seconds
+
+        def run(k: int) -> None:
+            client = Client(port, "viewer" if k % 2 else "admin")
+            rng = random.Random(k)
+            mine: list[float] = []
+            while time.monotonic() < deadline:
+                path = "/search?" + urlencode({"q": rng.choice(qs)})
+                t0 = time.perf_counter()
+                try:
+                    status, _ = client.request("GET", path)
+                except (OSError, http.client.HTTPException):
+                    status = 0
+                    client = Client(port, "viewer" if k % 2 else "admin")
+                mine.append(time.perf_counter() - t0)
+                if status != 200:
+                    with lock:
+                        errors[0] += 1
+            with lock:
+                latencies.extend(mine)
+
+        with ThreadPoolExecutor(max_workers=args.clients) as pool:
+            list(pool.map(run, range(args.clients)))
+        probe = Client(port, "admin")
+        html = probe.request("GET", "/search?" + urlencode({"q": qs[1]}))[1]
+        css = probe.request("GET", "/static/strongroom.css")[1]
+        js = probe.request("GET", "/static/strongroom.js")[1]
+        server.close()
+        home.close()
+        ms = sorted(x * 1000 for x in latencies)
+        p95 = ms[int(len(ms) * 0.95) - 1] if ms else float("nan")
+        print(f"search page, {args.clients} clients, {args.seconds:.0f} s: {len(ms)} requests "
+              f"({len(ms) / args.seconds:.0f}/s), p50 {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, "
+              f"max {ms[-1]:.0f} ms, errors {errors[0]}")
+        weight = [len(x.encode()) for x in (html, css, js)]
+        print(f"page weight of /search: HTML {weight[0]} B + CSS {weight[1]} B + JS {weight[2]} B "
+              f"= {sum(weight)} B")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
