@@ -60,7 +60,7 @@ def create_app(home: Home, settings: Settings, *, ports: Ports | None = None, pl
         ports=ports, plan=plan, settings=settings, home_path=home.path, sessions=sessions,
         user_throttle=security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic),
         client_throttle=security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic),
-        intake=intake, **({"clock": clock} if clock else {}))
+        intake=intake, home=home, **({"clock": clock} if clock else {}))
     app.session_interface = security.ServerSessionInterface(sessions)
     CSRFProtect(app)
     i18n.install(app)

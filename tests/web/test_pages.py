@@ -4,6 +4,7 @@ IDOR, holds, downloads, the unsorted queue, users, languages."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 from pathlib import Path
@@ -146,12 +147,10 @@ def test_place_and_release_a_hold(admin: FlaskClient) -> None:
 
 
 def test_unsorted_queue_classify(app: Flask, admin: FlaskClient, home_path: Path) -> None:
-    from vault import open_home  # noqa: F401  (the app's home is already open)
     folder = home_path / "inbox" / "_unsorted"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "racun.txt").write_text("Račun št. 42 za storitve.")
     old = time.time() - 60
-    import os
     os.utime(folder / "racun.txt", (old, old))
     page = admin.get("/unsorted").get_data(as_text=True)
     assert "racun.txt" in page
@@ -244,3 +243,19 @@ def test_registers_and_audit_pages(app: Flask, admin: FlaskClient) -> None:
     body = admin.get("/audit/?action=record").get_data(as_text=True)
     assert "record.file" in body or "record." in body
     assert "login" not in re.sub(r"<[^>]+>", " ", body).split()
+
+
+def test_admin_adds_and_removes_a_passphrase_slot(app: Flask, admin: FlaskClient, home_path: Path) -> None:
+    from vault import open_home
+    token = csrf_of(admin, "/admin/passphrases")
+    new = "a second long passphrase for the office"
+    assert admin.post("/admin/passphrases", data={"csrf_token": token, "passphrase": new, "confirm": new,
+                                                  "password": "wrong"}).status_code == 400
+    body = admin.post("/admin/passphrases", data={"csrf_token": token, "passphrase": new, "confirm": new,
+                                                  "password": "a-long-test-password"}).get_data(as_text=True)
+    slot = re.search(r"slot (\S+) was added", body)
+    assert slot is not None, body
+    open_home(home_path, new).close()  # the new passphrase really opens the home
+    assert admin.post(f"/admin/passphrases/{slot.group(1)}/remove",
+                      data={"csrf_token": token, "password": "a-long-test-password"}).status_code == 200
+    assert slot.group(1) not in admin.get("/admin/passphrases").get_data(as_text=True)

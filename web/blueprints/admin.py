@@ -1,4 +1,4 @@
-"""Administration: users (list, add, disable)."""
+"""Administration: users (list, add, disable) and the passphrase slots that unlock the home."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from records import accounts
 from records.access import Permission
 from records.errors import RecordsError
 from records.model import Confidentiality, Role
-from vault import hash_password
+from vault import VaultError, check_password, hash_password
 from vault.passwords import MIN_PASSWORD_LENGTH
 from web.blueprints import guard
 from web.security import PASSWORD_CHECKS
@@ -70,3 +70,50 @@ def disable_user(name: str) -> Response | tuple[str, int]:
     guard.audit("user.disable", s.actor, details=(("user", name),))
     guard.state().sessions.drop_user(name)
     return redirect(url_for("admin.users"))
+
+
+def _slots_page(error: str = "", message: str = "", status: int = 200) -> tuple[str, int]:
+    guard.require(Permission.ADMIN)
+    home = guard.state().home
+    slots = home.slots() if home is not None else []  # type: ignore[attr-defined]
+    return render_template("passphrases.html", slots=slots, error=error, message=message), status
+
+
+def _confirm_own_password() -> bool:
+    """Key-slot changes ask for the admin's own password again (a left-open session is not enough)."""
+    user = guard.current_user()
+    with PASSWORD_CHECKS:
+        return user is not None and check_password(user.password_hash, request.form.get("password", ""))
+
+
+@bp.get("/passphrases")
+def passphrases() -> tuple[str, int]:
+    guard.require(Permission.ADMIN)
+    return _slots_page()
+
+
+@bp.post("/passphrases")
+def add_passphrase() -> tuple[str, int]:
+    s = guard.require(Permission.ADMIN)
+    if not _confirm_own_password():
+        return _slots_page(_("Your password is wrong."), status=400)
+    new = request.form.get("passphrase", "")
+    if new != request.form.get("confirm", ""):
+        return _slots_page(_("The two passphrases differ: type the same passphrase twice."), status=400)
+    try:
+        slot_id = guard.state().home.add_passphrase(new, actor=s.actor, channel="web")  # type: ignore[union-attr]
+    except VaultError as exc:
+        return _slots_page(str(exc), status=400)
+    return _slots_page(message=_("Passphrase slot %(slot)s was added.", slot=slot_id))
+
+
+@bp.post("/passphrases/<slot_id>/remove")
+def remove_passphrase(slot_id: str) -> tuple[str, int]:
+    s = guard.require(Permission.ADMIN)
+    if not _confirm_own_password():
+        return _slots_page(_("Your password is wrong."), status=400)
+    try:
+        guard.state().home.remove_passphrase(slot_id, actor=s.actor, channel="web")  # type: ignore[union-attr]
+    except VaultError as exc:
+        return _slots_page(str(exc), status=400)
+    return _slots_page(message=_("Passphrase slot %(slot)s was removed.", slot=slot_id))

@@ -40,6 +40,7 @@ class WebState:
     client_throttle: Throttle
     clock: Callable[[], datetime] = _utcnow
     intake: object | None = None  # vault.inbox Intake for the unsorted queue, when available
+    home: object | None = None  # the open vault.Home (key slots)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
