@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import click
 
 from indexer.errors import IndexCorrupt
+from indexer.extract.sandbox import SandboxedExtractor
 from indexer.search import shared_index
 from records.ports import Extractor, Ports, SearchIndex
 from vault import Home, VaultError, open_home
@@ -45,7 +47,9 @@ def open_from_settings(settings: Settings, *, actor: str = "system:cli", channel
                        prompt: bool = True) -> Home:
     """Unlock the settings' home with its passphrase; the unlock is an audit entry by `actor`."""
     passphrase = passphrase_from(settings, prompt)
-    return open_home(settings.home, passphrase, actor=actor, channel=channel)
+    home = open_home(settings.home, passphrase, actor=actor, channel=channel)
+    shared_extractor(settings)  # fixes the sandbox limits from these settings; workers start on first use
+    return home
 
 
 def settings_from_cli(obj: dict[str, object] | None, **flags: object) -> Settings:
@@ -89,7 +93,25 @@ def search_index_of(home: Home) -> SearchIndex | None:
         return None
 
 
-def ports_of(home: Home, extractor: Extractor) -> Ports:
-    """The one place the shells (CLI, watcher, import, web) get their adapters from."""
+_extractor_lock = threading.Lock()
+_extractor: SandboxedExtractor | None = None
+
+
+def shared_extractor(settings: Settings | None = None) -> SandboxedExtractor:
+    """The process's one sandboxed extraction pool (reused workers, ended at exit by its finalizer).
+    The first call's settings fix the per-document timeout and the workers' memory limit."""
+    global _extractor
+    with _extractor_lock:
+        if _extractor is None:
+            chosen = settings or Settings()
+            _extractor = SandboxedExtractor(workers=2, timeout_s=chosen.extract_timeout_seconds,
+                                            memory_mb=chosen.extract_memory_mb)
+        return _extractor
+
+
+def ports_of(home: Home, extractor: Extractor | None = None) -> Ports:
+    """The one place the shells (CLI, watcher, import, web) get their adapters from; without an
+    `extractor` they share the sandboxed one."""
+    extractor = extractor or shared_extractor()
     return Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer, extractor=extractor,
                  index=search_index_of(home), audit_hmac=home.audit_hmac)

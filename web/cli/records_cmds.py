@@ -20,7 +20,7 @@ from records.errors import AccessDenied, DispositionRefused, RecordNotFound
 from records.filing import FilingRequest
 from records.model import Confidentiality, Direction, Record, RecordId, Role, details_to_dict
 from records.plan import Plan, default_plan_text, load_plan
-from records.ports import Extraction, Ports, RecordFilter
+from records.ports import Ports, RecordFilter
 from records.retention import Decision, missing_trigger
 from vault import Home, check_password, hash_password
 from vault.passwords import MIN_PASSWORD_LENGTH
@@ -36,26 +36,8 @@ ACTOR = "system:cli"
 # ---- wiring (reused by other shells: build the ports and plan of an open home) -----------------
 
 
-class TextOnlyExtractor:
-    """Until the sandboxed extractor of `indexer.extract` is wired: UTF-8 text is read, any other
-    format is filed without text (a note says so) rather than parsed in this process."""
-
-    def extract(self, path: str, name: str) -> Extraction:
-        with open(path, "rb") as fh:
-            head = fh.read(8192)
-        if b"\x00" in head:
-            return Extraction(text="", media_type="application/octet-stream",
-                              note="no text: this format is not extracted yet")
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            return Extraction(text="", media_type="application/octet-stream",
-                              note="no text: this format is not extracted yet")
-        return Extraction(text=text, media_type="text/plain")
-
-
 def ports_for(home: Home, extractor: Any = None) -> Ports:
-    return ports_of(home, extractor or TextOnlyExtractor())
+    return ports_of(home, extractor)
 
 
 def plan_for(settings: Settings) -> Plan:
