@@ -30,7 +30,7 @@ __all__ = ["CURRENT", "WhooshIndex", "create_index", "open_index", "rebuild", "s
 
 MAX_COLLECT = 10_000  # deepest hit a page may reach; bounds the top-N heap
 FILTER_CACHE = 256  # cached filter sets per searcher (scopes and field restrictions)
-COUNT_LIMIT = 5_000  # matches counted (and faceted) per query; above it the total is a floor
+COUNT_LIMIT = 2_000  # matches counted (and faceted) per query; above it the total is a floor
 SNIPPET_CHARS = 240
 
 whoosh_compat.install()
@@ -164,16 +164,20 @@ class WhooshIndex:
             sortedby, reverse = "date", request.sort == "-date"
         # Term queries: ranking uses whoosh's pruning top-N collector, and counting is a separate
         # unscored pass over the filtered matches that stops at COUNT_LIMIT (exact below it, a
-        # floor above it). Phrases cannot be pruned, so one unpruned pass ranks and counts them.
+        # floor above it). Phrases cannot be pruned: one pass ranks and counts them, and stops
+        # at COUNT_LIMIT matches (the top N then comes from those). Date sorts see every match.
         prunable = False
         if sortedby:
             top: collectors.Collector = collectors.SortingCollector(sortedby, limit=limit, reverse=reverse)
         else:
             prunable = not _has_phrase(scored)
             top = collectors.TopCollector(limit=limit, usequality=prunable, replace=10 if prunable else 0)
-        recorder = _Recorder(top)
+        recorder = _Recorder(top, cap=None if sortedby or prunable else COUNT_LIMIT + 1)
         try:
-            s.search_with_collector(scored, collectors.FilterCollector(recorder, allow=allowed))
+            try:
+                s.search_with_collector(scored, collectors.FilterCollector(recorder, allow=allowed))
+            except _Enough:
+                top.finish()
             if sortedby or not prunable:
                 matched = recorder.docs
             else:
@@ -183,7 +187,7 @@ class WhooshIndex:
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
             raise IndexerError("The search could not be run: simplify it (fewer wildcards) and try again.") \
                 from None
-        exact = len(matched) <= COUNT_LIMIT or sortedby is not None or not prunable
+        exact = len(matched) <= COUNT_LIMIT or sortedby is not None
         if not exact:
             matched = matched[:COUNT_LIMIT]
         results = top.results()
@@ -244,18 +248,25 @@ class WhooshIndex:
                 self._searcher = None
 
 
+class _Enough(Exception):
+    """Raised by the recorder to stop an unprunable search at its counting limit."""
+
+
 class _Recorder(collectors.WrappingCollector):
     """Notes every document that reaches the ranking collector (after the ACL filter)."""
 
-    def __init__(self, child: collectors.Collector) -> None:
+    def __init__(self, child: collectors.Collector, cap: int | None = None) -> None:
         super().__init__(child)
         self.docs: list[int] = []
+        self.cap = cap
 
     def prepare(self, top_searcher: Searcher, q: Query, context: Any) -> None:
         super().prepare(top_searcher, q, context)
         self.docs = []
 
     def collect(self, sub_docnum: int) -> Any:
+        if self.cap is not None and len(self.docs) >= self.cap:
+            raise _Enough
         self.docs.append(self.child.offset + sub_docnum)
         return self.child.collect(sub_docnum)
 

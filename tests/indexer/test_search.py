@@ -279,4 +279,9 @@ def test_counting_stops_at_the_limit_for_term_queries(tmp_path: Path, monkeypatc
     small = ix.search(SearchRequest("pogodba class:03.1 date:2025"), VIEWER, lambda rid: "pogodba")
     assert small.total == 25  # filing date stands in for the missing document date
     phrase = ix.search(SearchRequest('"pogodba pogodba"'), ADMIN, lambda rid: "pogodba")
+    assert not phrase.total_exact and phrase.total == 25 and len(phrase.hits) == 20
+    few = ix.search(SearchRequest('"pogodba pogodba" class:03.1 date:2025'), VIEWER, lambda rid: "pogodba")
+    assert few.total == 25 and not few.total_exact
+    monkeypatch.setattr("indexer.search.COUNT_LIMIT", 1000)
+    phrase = ix.search(SearchRequest('"pogodba pogodba"'), ADMIN, lambda rid: "pogodba")
     assert phrase.total_exact and phrase.total == sum(1 for i in range(100) if i % 7)
