@@ -17,7 +17,7 @@ from records.errors import ExtractionFailed
 from records.ports import Extraction
 
 from ..errors import ExtractorClosed
-from .frames import FrameError, decode_extraction, dumps, loads, write_frame
+from .frames import FrameError, decode_extraction, dumps, loads
 from .kinds import LABELS, sniff
 from .worker import EXIT_MEMORY
 
@@ -49,6 +49,23 @@ class _Worker:
             except OSError:
                 pass
         self.process.wait()
+
+    def send(self, payload: bytes, deadline: float) -> None:
+        """Writes one frame with a wall-clock deadline (a stuck worker stops reading; we must not block)."""
+        assert self.process.stdin is not None
+        fd = self.process.stdin.fileno()
+        os.set_blocking(fd, False)
+        view = memoryview(len(payload).to_bytes(8, "big") + payload)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [fd], [], left)
+            if ready:
+                try:
+                    view = view[os.write(fd, view[: 1 << 20]):]
+                except BlockingIOError:
+                    continue
 
     def read_exact(self, size: int, deadline: float) -> bytes:
         """Reads with a wall-clock deadline; TimeoutError when it passes, FrameError when the pipe closes."""
@@ -221,9 +238,8 @@ class SandboxedExtractor:
         request = dumps({"name": name, "max_input": self.max_input, "max_chars": self.max_chars,
                          "timeout": int(self.timeout_s + 0.999)})
         try:
-            assert worker.process.stdin is not None
-            write_frame(worker.process.stdin, request)
-            write_frame(worker.process.stdin, data)
+            worker.send(request, deadline)
+            worker.send(data, deadline)
             answer = loads(worker.read_frame(self.max_answer, deadline))
             if not isinstance(answer, dict):
                 raise FrameError("the answer is not an object")

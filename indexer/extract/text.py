@@ -54,9 +54,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
             pass
     if not decoded:
         raise ExtractionFailed("the file is not text in UTF-8, Windows-1250 or Windows-1257.")
-    scores = {"cp1250": _score(decoded.get("cp1250", ""), _SLOVENE, _CP1250_ODD) if "cp1250" in decoded else None,
-              "cp1257": _score(decoded.get("cp1257", ""), _ESTONIAN, _CP1257_ODD) if "cp1257" in decoded else None}
-    best = max((name for name in decoded), key=lambda name: (scores[name], name == "cp1250"))
+    scores = {"cp1250": _score(decoded.get("cp1250", ""), _SLOVENE, _CP1250_ODD),
+              "cp1257": _score(decoded.get("cp1257", ""), _ESTONIAN, _CP1257_ODD)}
+    # Higher score wins; on a tie (no telling letters at all) Slovene's cp1250 is the default.
+    best = max(decoded, key=lambda name: (scores[name], name == "cp1250"))
     text = decoded[best]
     if _looks_binary(text):
         raise ExtractionFailed("the file contains binary data, not text.")

@@ -77,6 +77,18 @@ def test_a_hung_worker_is_killed_at_the_timeout_and_replaced() -> None:
         assert pool.extract_bytes(b"after", "c.txt").text == "after"
 
 
+def test_a_worker_that_stops_reading_cannot_block_the_caller() -> None:
+    with SandboxedExtractor(workers=1, timeout_s=1.5) as pool:
+        pool.extract_bytes(b"warm", "a.txt")
+        [pid] = pool.pids()
+        os.kill(pid, signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(ExtractionFailed, match="took longer than 1.5 s"):
+            pool.extract_bytes(b"a" * (8 * 1024 * 1024), "big.txt")  # far more than a pipe buffer
+        assert time.monotonic() - started < 4
+        assert pool.extract_bytes(b"after", "c.txt").text == "after"
+
+
 def test_memory_limit_gives_one_sentence_and_a_fresh_worker() -> None:
     with SandboxedExtractor(workers=1, memory_mb=200, max_input_mb=300) as pool:
         pool.extract_bytes(b"warm", "a.txt")
