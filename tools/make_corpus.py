@@ -67,15 +67,8 @@ def many_pages_pdf(pages: int = 3000) -> bytes:
     return out.getvalue()
 
 
-def flate_bomb_pdf(megabytes: int = 120) -> bytes:
-    """One page whose content stream inflates to `megabytes` MB of spaces (about 1000:1)."""
-    import zlib
-
-    packed = zlib.compress(b" " * (megabytes * 1024 * 1024), 9)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
-               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"]
+def raw_pdf(objects: list[bytes]) -> bytes:
+    """A minimal PDF from numbered object bodies (1 is the catalog), with a correct xref table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -88,6 +81,42 @@ def flate_bomb_pdf(megabytes: int = 120) -> bytes:
         out.write(b"%010d 00000 n \n" % offset)
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+_CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+
+
+def flate_bomb_pdf(megabytes: int = 120) -> bytes:
+    """One page whose content stream inflates to `megabytes` MB of spaces (about 1000:1)."""
+    import zlib
+
+    packed = zlib.compress(b" " * (megabytes * 1024 * 1024), 9)
+    return raw_pdf([_CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+                    b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"])
+
+
+def huge_array_pdf(elements: int = 150_000) -> bytes:
+    return raw_pdf([_CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                    b"<< /Type /Page /Parent 2 0 R /MediaBox [" + b"0 " * elements + b"] >>"])
+
+
+def deep_page_tree_pdf(depth: int = 150) -> bytes:
+    levels = [b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % (index + 3) for index in range(depth)]
+    return raw_pdf([_CATALOG, *levels, b"<< /Type /Page /MediaBox [0 0 10 10] >>"])
+
+
+def docx_lying_sizes() -> bytes:
+    """The directory declares 100 bytes for a 5 MB document.xml: the reader must not trust it."""
+    body = _body("x" * (5 * 1024 * 1024))
+    data = bytearray(docx_with(body))
+    real = len(body).to_bytes(4, "little")
+    fake = (100).to_bytes(4, "little")
+    start = 0
+    while (found := data.find(real, start)) >= 0:  # local header and central directory size fields
+        data[found:found + 4] = fake
+        start = found + 4
+    return bytes(data)
 
 
 def docx_ratio_bomb() -> bytes:
@@ -181,7 +210,10 @@ def hostile_corpus() -> dict[str, Callable[[], bytes]]:
         "encrypted.pdf": encrypted_pdf,
         "many-pages.pdf": many_pages_pdf,
         "flate-bomb.pdf": flate_bomb_pdf,
+        "huge-array.pdf": huge_array_pdf,
+        "deep-page-tree.pdf": deep_page_tree_pdf,
         "ratio-bomb.docx": docx_ratio_bomb,
+        "lying-sizes.docx": docx_lying_sizes,
         "declared-bomb.docx": docx_declared_bomb,
         "many-entries.docx": docx_many_entries,
         "traversal.docx": docx_traversal,

@@ -60,8 +60,8 @@ def read_pdf(data: bytes, max_chars: int) -> Extraction:
                 break
         title, author, created = _info(reader)
     except LimitReachedError:
-        raise ExtractionFailed("the PDF exceeds the reader's safety limits (it may be a decompression bomb).") \
-            from None
+        raise ExtractionFailed("the PDF exceeds the reader's safety limits (huge or deeply nested structures, "
+                               "or a decompression bomb); it may be hostile.") from None
     except FileNotDecryptedError:
         return Extraction(text="", media_type="application/pdf", note="no text: the PDF is password-protected")
     except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError,
