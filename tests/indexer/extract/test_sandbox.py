@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -154,8 +157,6 @@ def test_a_forgotten_pool_is_cleaned_up_by_its_finalizer() -> None:
     pool.extract_bytes(b"x", "x.txt")
     pids = pool.pids()
     del pool
-    import gc
-
     gc.collect()
     assert not any(_alive(pid) for pid in pids)
 
@@ -167,3 +168,31 @@ def test_worker_holds_only_its_pipes_and_dev_null() -> None:
         fd_dir = Path(f"/proc/{pid}/fd")
         targets = {os.readlink(fd_dir / fd) for fd in os.listdir(fd_dir)}
     assert all(t.startswith("pipe:") or t == "/dev/null" for t in targets), targets
+
+
+def test_the_worker_limits_stop_writes_and_big_allocations(tmp_path: Path) -> None:
+    """The limits the worker sets on itself, exercised by hostile code in a child that sets the same."""
+    probe = tmp_path / "probe.txt"
+    script = f"""
+import os, sys
+from indexer.extract.worker import _limit
+_limit(256)
+results = []
+try:
+    with open({str(probe)!r}, "w") as fh:
+        fh.write("x" * 10000)
+        fh.flush()
+    results.append("wrote")
+except OSError:
+    results.append("write refused")
+try:
+    block = bytearray(1024 * 1024 * 1024)
+    results.append("allocated")
+except MemoryError:
+    results.append("allocation refused")
+print(",".join(results))
+"""
+    done = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd="/")
+    assert done.stdout.strip() == "write refused,allocation refused", done.stderr
+    assert not probe.exists() or probe.stat().st_size == 0
