@@ -67,6 +67,8 @@ def _zip_kind(data: bytes) -> Kind:
 def _looks_like_mail(head: bytes) -> bool:
     """A header block (Name: value lines) naming at least two of the usual mail headers."""
     lines = head.split(b"\n")
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]  # an mbox "From sender date" separator line
     known = 0
     for line in lines[:-1][:300]:  # the last piece may be cut mid-line
         line = line.rstrip(b"\r")

@@ -111,6 +111,12 @@ def test_email_headers_body_and_attachment(extractor: SandboxedExtractor, tmp_pa
     assert "Priloga" not in result.text  # attachments are their own documents
 
 
+def test_mbox_style_email_with_from_line(extractor: SandboxedExtractor) -> None:
+    data = b"From janez@obcina.si Tue Nov  4 10:15:00 2025\n" + _email().as_bytes()
+    result = extractor.extract_bytes(data, "saved.eml")
+    assert result.title == "Pogodba \u2013 podpis \u017eupana" and SLOVENE in result.text
+
+
 def test_html_only_email_becomes_text_without_scripts(extractor: SandboxedExtractor) -> None:
     message = _email()
     message.set_content("<html><head><style>p{}</style></head><body><p>Spoštovani,</p>"
