@@ -53,9 +53,19 @@ def language_url(code: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
 
 
+def label(value: object) -> str:
+    """The UI word for a confidentiality level or record state (stored values stay English)."""
+    from flask_babel import gettext as _
+    words = {"public": _("public"), "internal": _("internal"), "confidential": _("confidential"),
+             "secret": _("secret"), "active": _("active"), "disposed": _("disposed"),
+             "closed": _("closed"), "due": _("due")}
+    return words.get(str(value), str(value))
+
+
 def install(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Ljubljana"
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["label"] = label
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, ui_language=language, language_url=language_url)

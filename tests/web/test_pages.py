@@ -50,7 +50,7 @@ def test_upload_then_find_by_search(admin: FlaskClient) -> None:
     record_id = upload(admin, "dopis.txt", "Spoštovani, pošiljamo podpisano pogodbo o najemu.")
     found, body = hits(admin, "pogodbo")
     assert found == [record_id]
-    assert "<mark>" in body and "1 results" in body
+    assert "<mark>" in body and "Results: 1" in body
     assert admin.get(f"/records/{record_id}").status_code == 200
 
 
@@ -84,7 +84,7 @@ def test_viewer_cannot_see_open_preview_download_or_find_a_secret_record(app: Fl
         # IDOR: identical answers, apart from the echo of the address asked for (the language links)
         assert hidden.get_data(as_text=True).replace(secret, missing) == absent.get_data(as_text=True)
     found, body = hits(viewer, "Kvarnerplov")
-    assert found == [] and "0 results" in body
+    assert found == [] and "Results: 0" in body
     found, body = hits(viewer, "class:04.1")
     assert secret not in body
     assert viewer.post(f"/records/{secret}/holds", data={"csrf_token": csrf_of(viewer, "/search"),
