@@ -40,14 +40,15 @@ def watch(obj: dict[str, object], polling: bool) -> None:
         watcher = start_watcher(home, settings, file_fn, plan=plan, polling=polling, on_result=_report)
         click.echo(f"Watching {home.path / 'inbox'} ({watcher.mode}); Ctrl-C stops.", err=True)
         stopping = threading.Event()
-        previous = signal.signal(signal.SIGTERM, lambda _n, _f: stopping.set())
+        # Ctrl-C sets a flag rather than raising KeyboardInterrupt: an interrupt landing inside
+        # threading internals (Thread.is_alive) can corrupt the watcher thread's state and hang.
+        previous = {sig: signal.signal(sig, lambda _n, _f: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             while not stopping.wait(0.5) and watcher.running:
                 pass
-        except KeyboardInterrupt:
-            pass
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             click.echo("Stopping after the file in hand...", err=True)
             watcher.stop()
         if watcher.error is not None:

@@ -46,7 +46,12 @@ def test_watch_files_drops_and_stops_cleanly_on_ctrl_c(cli_home: Path) -> None: 
         time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
     assert proc.returncode == 0, err
     assert out.count("filed") == 2 and "Stopped." in err and "Traceback" not in err
     with open_home(cli_home, PASSPHRASE) as home:
