@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench clean
+.PHONY: run test bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Strongroom needs Python 3.11 or newer.") if sys.version_info < (3, 11) else None'
@@ -19,6 +19,10 @@ run: $(STAMP)
 test: $(STAMP)
 	bash tools/ensure-chromium.sh
 	$(PY) -m pytest
+
+screenshots: $(STAMP)
+	bash tools/ensure-chromium.sh
+	STRONGROOM_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/e2e -q
 
 bench: $(STAMP)
 	@echo "Benchmarks live in bench/; run them one by one, e.g. $(PY) bench/seal.py"
