@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import threading
 from pathlib import Path
 
@@ -28,6 +29,13 @@ def passphrase_from(settings: Settings, prompt: bool = True, *, confirm: bool = 
         return read_secret_file(settings.passphrase_file, "passphrase")
     if not prompt:
         raise VaultError("No passphrase was given: set STRONGROOM_PASSPHRASE or STRONGROOM_PASSPHRASE_FILE.")
+    return ask_secret(label, "STRONGROOM_PASSPHRASE or STRONGROOM_PASSPHRASE_FILE", confirm=confirm)
+
+
+def ask_secret(label: str, variables: str, *, confirm: bool = False) -> str:
+    """Prompt for a secret on the terminal; with no terminal (cron, CI, a pipe), say what to set instead."""
+    if not sys.stdin.isatty():
+        raise VaultError(f"{label}: none was given and there is no terminal to ask on; set {variables}.")
     return str(click.prompt(label, hide_input=True, confirmation_prompt=confirm))
 
 

@@ -30,9 +30,11 @@ def cli(ctx: click.Context, home: str | None) -> None:
 def _register_commands() -> None:
     # Each module adds its commands to `cli` when imported.
     from web.cli import (  # noqa: F401
+        accounts_cmds,
         export_cmds,
         keys_cmds,
         records_cmds,
+        retention_cmds,
         search_cmds,
         serve_cmds,
     )

@@ -24,7 +24,8 @@ from records.model import Confidentiality, Role, User
 from vault import Home, init_home, open_home
 from vault.passwords import MIN_PASSWORD_LENGTH, hash_password
 from web.cli import EXIT_INTEGRITY, cli
-from web.home import open_from_settings, passphrase_from, read_secret_file, settings_from_cli, write_secret_key
+from web.home import (ask_secret, open_from_settings, passphrase_from, read_secret_file, settings_from_cli,
+                      write_secret_key)
 from web.settings import JURISDICTIONS, Settings
 
 INIT_STEPS: list[Callable[[Home, Settings], None]] = []
@@ -152,12 +153,11 @@ def _unlock(settings: Settings, recovery_key_file: Path | None) -> Home:
 def _new_passphrase(path: Path | None) -> str:
     if path is not None:
         return read_secret_file(path, "new passphrase")
-    return str(click.prompt("New passphrase", hide_input=True, confirmation_prompt=True))
+    return ask_secret("New passphrase", "--new-passphrase-file", confirm=True)
 
 
 def _admin_password(settings: Settings) -> str:
-    password = settings.admin_password or str(
-        click.prompt("Admin password", hide_input=True, confirmation_prompt=True))
+    password = settings.admin_password or ask_secret("Admin password", "STRONGROOM_ADMIN_PASSWORD", confirm=True)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.UsageError(f"The admin password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
     return password

@@ -1,4 +1,4 @@
-"""`strongroom import|list|show|get|edit|user|audit|hold|retention|dispose|registers`: the records commands.
+"""`strongroom import|list|show|get|edit`: the records commands, and the wiring other command modules share.
 
 Each command parses, opens the home, calls one use case in `records`, prints. `--class`
 takes a code or a slug; ID arguments take a record id or a registry number.
@@ -14,19 +14,17 @@ from typing import Any
 
 import click
 
-from records import accounts, amendment, certificates, disposition, holds, registers, retrieval
+from records import amendment, retrieval
 from records.access import AccessScope
-from records.errors import AccessDenied, DispositionRefused, RecordNotFound
+from records.errors import AccessDenied, RecordNotFound
 from records.filing import FilingRequest
-from records.model import Confidentiality, Direction, Record, RecordId, Role, details_to_dict
+from records.model import Confidentiality, Record, RecordId, details_to_dict
 from records.plan import Plan, default_plan_text, load_plan
 from records.ports import Ports, RecordFilter
-from records.retention import Decision, missing_trigger
-from vault import Home, check_password, hash_password
-from vault.passwords import MIN_PASSWORD_LENGTH
+from vault import Home, check_password
 from web.cli import cli
 from web.cli.keys_cmds import INIT_STEPS
-from web.home import open_from_settings, ports_of, settings_from_cli
+from web.home import ask_secret, open_from_settings, ports_of, settings_from_cli
 from web.intake import bulk_import, import_sources
 from web.settings import Settings
 
@@ -68,7 +66,7 @@ def _scope(home: Home, settings: Settings, as_user: str | None) -> AccessScope:
     if as_user is None:
         return AccessScope.system(ACTOR)
     user = home.catalog.get_user(as_user)
-    password = settings.user_password or str(click.prompt(f"Password for {as_user}", hide_input=True))
+    password = settings.user_password or ask_secret(f"Password for {as_user}", "STRONGROOM_USER_PASSWORD")
     if user is None or user.disabled or not check_password(user.password_hash, password):
         raise AccessDenied(f"The user name or password for {as_user} is wrong.")
     return AccessScope.of(user)
@@ -242,266 +240,3 @@ def edit(obj: dict[str, object], record: str, changes: tuple[str, ...], as_json:
         click.echo(f"Updated {updated.registry_number}: {', '.join(sorted(parsed))}.")
     if note:
         click.echo(note, err=True)
-
-
-# ---- users and the audit log ---------------------------------------------------------------------
-
-
-@cli.group()
-def user() -> None:
-    """Local user accounts for the web UI."""
-
-
-@user.command("add")
-@click.argument("name")
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--clearance", type=click.Choice([c.value for c in Confidentiality]),
-              help="Highest confidentiality the user may see (default internal; admins secret).")
-@click.option("--principal", "principals", multiple=True, help="Limit to this principal (repeat); none: all.")
-@click.pass_obj
-def user_add(obj: dict[str, object], name: str, role: str, clearance: str | None,
-             principals: tuple[str, ...]) -> None:
-    """Add a user; the password comes from a prompt or STRONGROOM_USER_PASSWORD."""
-    settings = settings_from_cli(obj)
-    password = settings.user_password or str(
-        click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.UsageError(f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
-    with open_from_settings(settings, actor=ACTOR) as home:
-        made = accounts.add_user(ports_for(home), AccessScope.system(ACTOR), name=name, role=Role(role),
-                                 password_hash=hash_password(password),
-                                 clearance=Confidentiality(clearance) if clearance else None,
-                                 principals=principals, now=_now())
-    click.echo(f"Added {made.role} {made.name} (clearance {made.clearance}).")
-
-
-@user.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def user_list(obj: dict[str, object], as_json: bool) -> None:
-    """List users (never their password hashes)."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        found = accounts.list_users(ports_for(home), AccessScope.system(ACTOR))
-    rows = [{"name": u.name, "role": str(u.role), "clearance": str(u.clearance),
-             "principals": list(u.principals), "disabled": u.disabled} for u in found]
-    if as_json:
-        _print_json(rows)
-        return
-    for r in rows:
-        click.echo(f"{r['name']:<16} {r['role']:<10} {r['clearance']:<13} {','.join(r['principals']) or '(all)'}")
-
-
-@cli.group()
-def audit() -> None:
-    """The audit trail."""
-
-
-@audit.command("log")
-@click.option("--limit", type=int, default=0, help="Only the last N entries.")
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one entry each, with hashes.")
-@click.pass_obj
-def audit_log(obj: dict[str, object], limit: int, as_json: bool) -> None:
-    """Print the audit trail (actor, action, record, outcome; never document text)."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        head = home.catalog.audit_head()
-        since = max(0, head.seq - limit) if head and limit else 0
-        entries = list(home.catalog.audit_entries(since))
-    for e in entries:
-        if as_json:
-            click.echo(json.dumps(e.to_json(), ensure_ascii=False, sort_keys=True))
-        else:
-            details = " ".join(f"{k}={v}" for k, v in e.event.details)
-            click.echo(f"{e.seq:>6} {e.event.ts:%Y-%m-%d %H:%M:%S} {e.event.actor:<14} {e.event.action:<18} "
-                       f"{e.event.outcome:<9} {e.event.record_id or '-'} {details}".rstrip())
-
-
-# ---- holds, retention, disposition -----------------------------------------------------------------
-
-
-@cli.group()
-def hold() -> None:
-    """Legal holds: a hold blocks disposition until released."""
-
-
-@hold.command("add")
-@click.argument("record")
-@click.option("--reason", required=True, help="The case, request or mandate behind the hold.")
-@click.pass_obj
-def hold_add(obj: dict[str, object], record: str, reason: str) -> None:
-    settings, home = _open(obj)
-    with home:
-        ports = ports_for(home)
-        placed = holds.place_hold(ports, _scope(home, settings, None), _record_id(ports, record), reason,
-                                  now=_now())
-    click.echo(f"Hold {placed.hold_id} placed on {record}.")
-
-
-@hold.command("release")
-@click.argument("record")
-@click.option("--hold", "hold_id", help="Which hold, when there are several.")
-@click.pass_obj
-def hold_release(obj: dict[str, object], record: str, hold_id: str | None) -> None:
-    settings, home = _open(obj)
-    with home:
-        ports = ports_for(home)
-        released = holds.release_hold(ports, _scope(home, settings, None), _record_id(ports, record),
-                                      now=_now(), hold_id=hold_id)
-    click.echo(f"Hold {released.hold_id} on {record} released.")
-
-
-@cli.group()
-def retention() -> None:
-    """Retention: what is due, what lacks its trigger event, destruction certificates."""
-
-
-def _decision_json(d: Decision) -> dict[str, Any]:
-    return {"id": d.record_id, "registry_number": d.registry_number, "record_class": d.record_class,
-            "status": str(d.status), "trigger": d.trigger, "retention_until": d.until,
-            "action": str(d.action) if d.action else None, "basis": d.basis, "reason": d.reason}
-
-
-def _print_decisions(decisions: list[Decision], as_json: bool, empty: str) -> None:
-    if as_json:
-        _print_json([_decision_json(d) for d in decisions])
-    elif not decisions:
-        click.echo(empty)
-    for d in decisions if not as_json else []:
-        click.echo(f"{d.registry_number:<16} {d.record_id}  {d.reason}")
-
-
-@retention.command("due")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluate on this day (default today).")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def retention_due(obj: dict[str, object], as_of: datetime | None, as_json: bool) -> None:
-    """Records whose retention has run out and that no hold blocks."""
-    settings, home = _open(obj)
-    with home:
-        found = disposition.due(ports_for(home), plan_for(settings), jurisdiction=settings.jurisdiction,
-                                as_of=_day(as_of))
-    _print_decisions(found, as_json, "No record is due for disposition.")
-
-
-@retention.command("missing-trigger")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def retention_missing(obj: dict[str, object], as_json: bool) -> None:
-    """Records whose retention clock waits for an event date (e.g. a contract's expiry)."""
-    settings, home = _open(obj)
-    with home:
-        found = missing_trigger(disposition.review(ports_for(home), plan_for(settings),
-                                                   jurisdiction=settings.jurisdiction, as_of=_now().date()))
-    _print_decisions(found, as_json, "Every record's retention clock has started.")
-
-
-@retention.command("certificates")
-@click.argument("certificate_id", required=False)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def retention_certificates(obj: dict[str, object], certificate_id: str | None, as_json: bool) -> None:
-    """List destruction certificates, or show one (signed JSON)."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        found = ([certificates.load(home.catalog, certificate_id)] if certificate_id
-                 else certificates.all_certificates(home.catalog))
-    if as_json or certificate_id:
-        _print_json([c.to_json() for c in found] if not certificate_id else found[0].to_json())
-        return
-    for c in found:
-        numbers = ", ".join(r["registry_number"] for r in c.body["records"])
-        click.echo(f"{c.certificate_id}  {c.body['time']}  {numbers}")
-
-
-@retention.command("approve")
-@click.argument("proposal_id")
-@click.option("--as", "as_user", required=True, metavar="USER", help="The approving user (password asked).")
-@click.pass_obj
-def retention_approve(obj: dict[str, object], proposal_id: str, as_user: str) -> None:
-    """Approve a destruction proposal as a second person, which carries it out."""
-    settings, home = _open(obj)
-    with home:
-        result = disposition.approve(ports_for(home), plan_for(settings), _scope(home, settings, as_user),
-                                     proposal_id, jurisdiction=settings.jurisdiction, now=_now())
-    _print_result(result)
-
-
-@cli.command()
-@click.argument("records", nargs=-1, required=True)
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Check due-ness on this day (default today).")
-@click.option("--as", "as_user", metavar="USER", help="Act as this user (password asked).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_obj
-def dispose(obj: dict[str, object], records: tuple[str, ...], as_of: datetime | None, as_user: str | None,
-            yes: bool) -> None:
-    """Destroy due, unheld records: shred keys, delete content, keep stubs and a signed certificate."""
-    settings, home = _open(obj)
-    with home:
-        ports = ports_for(home)
-        ids = [_record_id(ports, r) for r in records]
-        if _day(as_of) > _now().date():  # --as-of may look back, never bring destruction forward
-            raise DispositionRefused("Records cannot be destroyed as of a future day: use today's date "
-                                     "or an earlier one (`retention due --as-of` previews the future).")
-        if not yes:
-            click.confirm(f"Destroy {len(ids)} record(s) irrecoverably?", abort=True)
-        result = disposition.dispose(ports, plan_for(settings), _scope(home, settings, as_user), ids,
-                                     jurisdiction=settings.jurisdiction, as_of=_day(as_of), now=_now(),
-                                     require_second_approver=settings.require_second_approver)
-    _print_result(result)
-
-
-def _print_result(result: disposition.DispositionResult) -> None:
-    if result.proposal is not None:
-        click.echo(f"Proposed for destruction as {result.proposal.proposal_id}: a second person approves with "
-                   f"`strongroom retention approve {result.proposal.proposal_id} --as NAME`.")
-    elif result.certificate is not None:
-        click.echo(f"Destroyed {len(result.record_ids)} record(s); certificate "
-                   f"{result.certificate.certificate_id}:")
-        _print_json(result.certificate.to_json())
-
-
-# ---- registers ------------------------------------------------------------------------------------------
-
-
-@cli.group("registers")
-def registers_group() -> None:
-    """The contracts register and the correspondence book."""
-
-
-@registers_group.command("contracts")
-@click.option("--expiring-within", type=int, metavar="DAYS", help="Only expiries or notice deadlines within N days.")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def registers_contracts(obj: dict[str, object], expiring_within: int | None, as_json: bool) -> None:
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        found = registers.contracts(home.catalog, AccessScope.system(ACTOR), today=_now().date(),
-                                    expiring_within=expiring_within)
-    rows = [{"id": e.record.id, "registry_number": e.record.registry_number, "title": e.record.title,
-             "parties": list(e.fields.parties), "expiry": e.fields.expiry, "notice_days": e.fields.notice_days,
-             "notice_deadline": e.notice_deadline, "days_to_expiry": e.days_to_expiry} for e in found]
-    if as_json:
-        _print_json(rows)
-        return
-    for r in rows:
-        click.echo(f"{r['registry_number']:<16} expiry {r['expiry'] or '-':<10} notice by "
-                   f"{r['notice_deadline'] or '-':<10} {r['title']}")
-
-
-@registers_group.command("correspondence")
-@click.option("--direction", type=click.Choice(["in", "out"]))
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def registers_correspondence(obj: dict[str, object], direction: str | None, as_json: bool) -> None:
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        found = registers.correspondence(home.catalog, AccessScope.system(ACTOR),
-                                         direction=Direction(direction) if direction else None)
-    rows = [{"id": e.record.id, "registry_number": e.record.registry_number,
-             "direction": str(e.direction) if e.direction else None, "sender": e.fields.sender,
-             "recipients": list(e.fields.recipients), "subject": e.fields.subject,
-             "date": e.record.document_date or e.record.filed_at.date()} for e in found]
-    if as_json:
-        _print_json(rows)
-        return
-    for r in rows:
-        who = r["sender"] if r["direction"] == "in" else ", ".join(r["recipients"])
-        click.echo(f"{r['registry_number']:<16} {r['direction'] or '-':<3} {r['date']} {who}  {r['subject']}")
-
-
