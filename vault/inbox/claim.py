@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vault.atomicfile import fsync_dir
 from vault.inbox.names import PROCESSING, is_sidecar, sidecar_name
 
 REASON_SUFFIX = ".reason.txt"
@@ -41,14 +42,6 @@ class Claim:
     def claim_id(self) -> str:
         """Opaque id for logs: never the file name (logs hold no plaintext names)."""
         return self.directory.name
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def claim(inbox: Path, folder: str, source: Path) -> Claim | None:
