@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from records.audit import GENESIS, AuditEntry, AuditEvent, canonical, chain, eve
 from records.errors import DuplicateRecord, RecordNotFound
 from records.model import Record, RecordId, User, WrappedKey
 from records.ports import Checkpoint, RecordFilter
-from vault.errors import CatalogError
+from vault.errors import CatalogError, CatalogUnwritable
 from vault.migrations import migrate
 from vault.recordcodec import record_from_json, record_to_json, user_from_json, user_to_json
 
@@ -49,15 +50,24 @@ class SqlCipherCatalog:
         with self._lock:
             if self._tx_owner is not None:
                 raise RuntimeError("a catalogue transaction is already open in this thread")
-            self._conn.execute("BEGIN IMMEDIATE")
+            with _storage_faults(self.path):
+                self._conn.execute("BEGIN IMMEDIATE")
             self._tx_owner = threading.get_ident()
             try:
-                yield _Tx(self._conn)
+                with _storage_faults(self.path):
+                    yield _Tx(self._conn)
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                with contextlib.suppress(dbapi2.Error):  # a failed COMMIT has already rolled back
+                    self._conn.execute("ROLLBACK")
                 raise
             else:
-                self._conn.execute("COMMIT")
+                try:
+                    with _storage_faults(self.path):
+                        self._conn.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(dbapi2.Error):
+                        self._conn.execute("ROLLBACK")
+                    raise
             finally:
                 self._tx_owner = None
 
@@ -226,14 +236,37 @@ def _connect(path: Path, key: bytes) -> Any:
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         conn.execute("PRAGMA cipher_memory_security = ON")
         try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            with _storage_faults(path):
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except dbapi2.DatabaseError as exc:
             raise CatalogError(f"The catalogue {path} cannot be decrypted with this home's key: it is "
                                "damaged or from another home; restore it from a backup.") from exc
-        for pragma in ("secure_delete = ON", "journal_mode = WAL", "synchronous = FULL",
-                       "foreign_keys = ON", "temp_store = MEMORY"):
-            conn.execute(f"PRAGMA {pragma}")
+        with _storage_faults(path):
+            for pragma in ("secure_delete = ON", "journal_mode = WAL", "synchronous = FULL",
+                           "foreign_keys = ON", "temp_store = MEMORY"):
+                conn.execute(f"PRAGMA {pragma}")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+# SQLite reports a full, read-only or failing disk as an OperationalError with one of these
+# texts; it must not read as "damaged" (restoring a backup onto a full disk helps nobody).
+_STORAGE_FAULTS = (("disk is full", errno.ENOSPC, "the disk is full"),
+                   ("readonly", errno.EROFS, "the home is read-only"),
+                   ("unable to open database file", errno.EACCES, "the file cannot be opened for writing"),
+                   ("disk i/o error", errno.EIO, "a disk error, e.g. a full or read-only disk"))
+
+
+@contextlib.contextmanager
+def _storage_faults(path: Path) -> Iterator[None]:
+    """Turn SQLite's disk-full/read-only/I-O errors into CatalogUnwritable; others pass through."""
+    try:
+        yield
+    except dbapi2.OperationalError as exc:
+        text = str(exc).lower()
+        for needle, code, strerror in _STORAGE_FAULTS:
+            if needle in text:
+                raise CatalogUnwritable(str(path), code, strerror) from exc
+        raise

@@ -57,6 +57,22 @@ class CatalogError(VaultError):
     """The catalogue cannot be opened or migrated."""
 
 
+class CatalogUnwritable(CatalogError, OSError):
+    """The catalogue's disk is full, read-only or failing; nothing was committed.
+
+    Also an OSError, so callers that stop and keep the file on a storage fault (the intake)
+    treat it like a failed object write rather than as a bad document.
+    """
+
+    def __init__(self, path: str, errno_: int, strerror: str) -> None:
+        OSError.__init__(self, errno_, strerror)
+        self.message = (f"The catalogue {path} cannot be written ({strerror}): nothing was changed; "
+                        "free disk space or make the home writable, then try again.")
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class ObjectDamaged(VaultError, IntegrityError):
     """A sealed object (or a wrapped key) failed authentication; never retried into success."""
 
