@@ -6,6 +6,8 @@ from records.errors import IntegrityError
 
 EXIT_ERROR = 1
 EXIT_INTEGRITY = 3
+# Where a user who lost or damaged keys.json is sent (docs/backups.md owns the section).
+KEYS_RECOVERY_DOC = 'docs/backups.md, section "If keys.json is lost or damaged",'
 
 
 class VaultError(Exception):
@@ -40,7 +42,8 @@ class HomeExists(VaultError):
 class KeyFileMissing(VaultError):
     def __init__(self, path: str) -> None:
         super().__init__(f"The key file {path} is missing: restore keys.json from a backup of this "
-                         "home (the recovery key alone cannot open the home without it).")
+                         f"home as {KEYS_RECOVERY_DOC} describes (the recovery key alone cannot open "
+                         "the home without it).")
 
 
 class KeyFileInvalid(VaultError):

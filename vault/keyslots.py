@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from vault import kdf
 from vault.atomicfile import write_atomic
-from vault.errors import KeyFileInvalid, KeyFileMissing, SlotError, WrongPassphrase, WrongRecoveryKey
+from vault.errors import (KEYS_RECOVERY_DOC, KeyFileInvalid, KeyFileMissing, SlotError, WrongPassphrase,
+                          WrongRecoveryKey)
 from vault.kdf import KdfParams
 
 MAGIC = "strongroom-keys"
@@ -87,9 +88,11 @@ class KeyFile:
         try:
             doc = json.loads(data)
         except ValueError as exc:
-            raise KeyFileInvalid("keys.json is not readable: restore it from a backup of this home.") from exc
+            raise KeyFileInvalid("keys.json is not readable: restore it from a backup of this home as "
+                                 f"{KEYS_RECOVERY_DOC} describes.") from exc
         if not isinstance(doc, dict) or doc.get("magic") != MAGIC:
-            raise KeyFileInvalid("keys.json is not a Strongroom key file: restore it from a backup.")
+            raise KeyFileInvalid("keys.json is not a Strongroom key file: restore it from a backup as "
+                                 f"{KEYS_RECOVERY_DOC} describes.")
         if doc.get("version") != VERSION:
             raise KeyFileInvalid(f"keys.json has format version {doc.get('version')!r}, which this "
                                  "version of Strongroom cannot read: upgrade Strongroom.")
@@ -100,7 +103,8 @@ class KeyFile:
         except KeyFileInvalid:
             raise
         except (KeyError, TypeError, ValueError) as exc:
-            raise KeyFileInvalid("keys.json has a malformed key slot: restore it from a backup.") from exc
+            raise KeyFileInvalid("keys.json has a malformed key slot: restore it from a backup as "
+                                 f"{KEYS_RECOVERY_DOC} describes.") from exc
         return cls(vault_id=vault_id, slots=slots)
 
 
