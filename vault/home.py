@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from records.audit import AuditEvent
 from vault import keyslots
@@ -17,6 +18,9 @@ from vault.keyslots import KeyFile, SlotKind
 from vault.objects import ObjectStore
 from vault.recoverykey import format_recovery_key, new_recovery_key, parse_recovery_key
 from vault.signing import Ed25519Signer
+
+if TYPE_CHECKING:
+    from vault.verification import VerifyReport
 
 KEYS_FILE = "keys.json"
 CATALOG_FILE = "catalog.db"
@@ -127,6 +131,11 @@ class Home:
         """Every problem found, one sentence each; empty when the home is sound."""
         from vault.verification import verify_home
         return verify_home(self)
+
+    def verify_report(self) -> VerifyReport:
+        """`verify` plus the (record id, blob role) of every object that failed, to mark them."""
+        from vault.verification import verify_report
+        return verify_report(self)
 
     # ---- key slots: each change rewrites keys.json only; no data is re-encrypted ----------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from records.audit import GENESIS, first_break
@@ -15,15 +15,27 @@ if TYPE_CHECKING:
     from vault.home import Home
 
 
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """Every problem (one sentence each) and the records whose objects or data key failed."""
+
+    problems: list[str] = field(default_factory=list)
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # (record id, blob role)
+
+
 def verify_home(home: Home) -> list[str]:
-    problems = list(home.catalog.integrity_problems())
-    problems += _objects(home)
-    problems += _audit_chain(home)
-    problems += _checkpoints(home)
-    return problems
+    return verify_report(home).problems
 
 
-def _objects(home: Home) -> list[str]:
+def verify_report(home: Home) -> VerifyReport:
+    report = VerifyReport(problems=list(home.catalog.integrity_problems()))
+    report.problems.extend(_objects(home, report.damaged))
+    report.problems.extend(_audit_chain(home))
+    report.problems.extend(_checkpoints(home))
+    return report
+
+
+def _objects(home: Home, damaged: list[tuple[str, str]]) -> list[str]:
     problems: list[str] = []
     referenced: set[str] = set()
     for record in home.catalog.find():
@@ -37,6 +49,7 @@ def _objects(home: Home) -> list[str]:
                     pass
             except (ObjectDamaged, DataKeyDamaged) as exc:
                 problems.append(f"Record {record.registry_number} ({record.id}), {ref.role}: {exc}")
+                damaged.append((record.id, str(ref.role)))
     for object_id in sorted(home.blobs.object_ids() - referenced):
         problems.append(f"Object {object_id} is not referenced by any record (an orphan, e.g. from an "
                         "interrupted filing or an incomplete disposal): check, then delete it.")

@@ -127,11 +127,17 @@ def passphrase_new_recovery_key(obj: dict[str, object], yes: bool) -> None:
 def verify(ctx: click.Context, as_json: bool) -> None:
     """Authenticate every object and check the catalogue and audit trail (exit 3 on damage)."""
     with open_from_settings(settings_from_cli(ctx.obj)) as home:
-        problems = home.verify()
+        report = home.verify_report()
+        problems = report.problems
+        now = datetime.now(timezone.utc)
         with home.catalog.transaction() as tx:
-            tx.append_audit(AuditEvent(ts=datetime.now(timezone.utc), actor=ACTOR, action="vault.verify",
+            tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="vault.verify",
                                        outcome="ok" if not problems else "failed",
                                        details=(("problems", str(len(problems))),)))
+            # The mark a damaged record carries: an entry in its own history (records are immutable).
+            for record_id, role in report.damaged:
+                tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="record.damaged", outcome="failed",
+                                           record_id=record_id, details=(("blob", role),)))
     if as_json:
         click.echo(json.dumps({"ok": not problems, "problems": problems}, ensure_ascii=False, indent=2))
     elif problems:
