@@ -222,7 +222,9 @@ def _import_one(file_fn: FileFn, plan: Plan, path: Path, template: FilingRequest
     except (RecordsError, SidecarInvalid) as exc:
         return [ImportItem(str(path), "rejected", str(exc))]
     except OSError as exc:
-        return [ImportItem(str(path), "rejected", f"It cannot be read ({exc.strerror}).")]
+        # Reading the source or writing the vault (a full or read-only disk): nothing was stored.
+        return [ImportItem(str(path), "rejected", f"It could not be read or stored ({exc.strerror}): "
+                                                  "nothing was filed; fix the cause and import it again.")]
     return _flatten(str(path), outcome, attachment=False)
 
 
