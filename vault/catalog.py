@@ -17,7 +17,7 @@ from records.audit import GENESIS, AuditEntry, AuditEvent, canonical, chain, eve
 from records.errors import DuplicateRecord, RecordNotFound
 from records.model import Record, RecordId, User, WrappedKey
 from records.ports import Checkpoint, RecordFilter
-from vault.errors import CatalogError, CatalogUnwritable
+from vault.errors import CatalogDamaged, CatalogError, CatalogUnwritable
 from vault.migrations import migrate
 from vault.recordcodec import record_from_json, record_to_json, user_from_json, user_to_json
 
@@ -74,7 +74,7 @@ class SqlCipherCatalog:
     # ---- reads -------------------------------------------------------------------------
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        with self._lock:
+        with self._lock, _storage_faults(self.path):
             return list(self._conn.execute(sql, params).fetchall())
 
     def get(self, record_id: RecordId) -> Record:
@@ -238,7 +238,7 @@ def _connect(path: Path, key: bytes) -> Any:
         try:
             with _storage_faults(path):
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except dbapi2.DatabaseError as exc:
+        except (dbapi2.DatabaseError, CatalogDamaged) as exc:
             raise CatalogError(f"The catalogue {path} cannot be decrypted with this home's key: it is "
                                "damaged or from another home; restore it from a backup.") from exc
         with _storage_faults(path):
@@ -258,10 +258,12 @@ _STORAGE_FAULTS = (("disk is full", errno.ENOSPC, "the disk is full"),
                    ("unable to open database file", errno.EACCES, "the file cannot be opened for writing"),
                    ("disk i/o error", errno.EIO, "a disk error, e.g. a full or read-only disk"))
 
+_DAMAGE = ("malformed", "not a database", "corrupt")
+
 
 @contextlib.contextmanager
 def _storage_faults(path: Path) -> Iterator[None]:
-    """Turn SQLite's disk-full/read-only/I-O errors into CatalogUnwritable; others pass through."""
+    """SQLite's disk-full/read-only/I-O errors -> CatalogUnwritable, damage -> CatalogDamaged."""
     try:
         yield
     except dbapi2.OperationalError as exc:
@@ -269,4 +271,9 @@ def _storage_faults(path: Path) -> Iterator[None]:
         for needle, code, strerror in _STORAGE_FAULTS:
             if needle in text:
                 raise CatalogUnwritable(str(path), code, strerror) from exc
+        raise
+    except dbapi2.DatabaseError as exc:
+        # Constraint errors (IntegrityError) pass on to their callers; damage is one sentence.
+        if any(needle in str(exc).lower() for needle in _DAMAGE):
+            raise CatalogDamaged(str(path), str(exc)) from exc
         raise

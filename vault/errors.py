@@ -60,6 +60,16 @@ class CatalogError(VaultError):
     """The catalogue cannot be opened or migrated."""
 
 
+class CatalogDamaged(CatalogError):
+    """The catalogue's pages fail SQLCipher's authentication or SQLite's structure checks."""
+
+    exit_code = EXIT_INTEGRITY
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"The catalogue {path} is damaged ({detail}): nothing was changed; restore "
+                         "catalog.db from a backup of this home.")
+
+
 class CatalogUnwritable(CatalogError, OSError):
     """The catalogue's disk is full, read-only or failing; nothing was committed.
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from records.audit import AuditEvent
 from vault import keyslots
 from vault.catalog import SqlCipherCatalog
-from vault.errors import HomeExists, HomeNotFound, SlotError, VaultError
+from vault.errors import CatalogError, HomeExists, HomeNotFound, SlotError, VaultError
 from vault.kdf import KdfParams
 from vault.keyring import Keyring
 from vault.keyslots import KeyFile, SlotKind
@@ -76,6 +76,7 @@ def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: 
     if not path.is_dir():
         raise HomeNotFound(str(path))
     keyfile = keyslots.load(path / KEYS_FILE)
+    _check_catalog_present(path / CATALOG_FILE)
     if recovery_key is not None:
         master = keyslots.unlock_recovery(keyfile, parse_recovery_key(recovery_key))
         slot_id = RECOVERY
@@ -202,6 +203,17 @@ class Home:
 def _event(action: str, actor: str, channel: str = "cli", *details: tuple[str, str]) -> AuditEvent:
     return AuditEvent(ts=datetime.now(timezone.utc), actor=actor, action=action, channel=channel,
                       details=tuple(d for d in details if d[1]))
+
+
+def _check_catalog_present(catalog: Path) -> None:
+    """SQLite would silently start a new, empty catalogue in place of a missing or emptied one:
+    every record would vanish and registry numbers restart. An existing home always has one."""
+    wal = catalog.with_name(catalog.name + "-wal")
+    size = catalog.stat().st_size if catalog.is_file() else 0
+    if size == 0 and not (wal.is_file() and wal.stat().st_size > 0):
+        state = "empty" if catalog.is_file() else "missing"
+        raise CatalogError(f"The catalogue {catalog} is {state}: nothing was opened; restore catalog.db "
+                           "from a backup of this home.")
 
 
 def _check_passphrase(passphrase: str) -> None:
