@@ -232,6 +232,8 @@ def _entry(doc: dict[str, Any]) -> AuditEntry:
 def _connect(path: Path, key: bytes) -> Any:
     conn = dbapi2.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30.0)
     try:
+        # SQLCipher logs page HMAC failures to stderr itself; the user gets our one sentence instead.
+        conn.execute("PRAGMA cipher_log_level = NONE")
         # The raw-key form skips SQLCipher's own PBKDF2: the key is already a 256-bit sub-key.
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         conn.execute("PRAGMA cipher_memory_security = ON")
