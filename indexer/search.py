@@ -238,7 +238,10 @@ class WhooshIndex:
         see every record; for anyone restricted it is disabled (it could leak unseen words)."""
         if scope.principals is not None or scope.clearance is not Confidentiality.SECRET:
             return None
-        corrected = s.correct_query(parsed.text, parsed.free_text, correctors=None, maxdist=2, prefix=1)
+        try:
+            corrected = s.correct_query(parsed.text, parsed.free_text, correctors=None, maxdist=2, prefix=1)
+        except Exception:  # noqa: BLE001 - whoosh's corrector fails on some texts (e.g. "0:A"); a hint is optional
+            return None
         return corrected.string if corrected.query != parsed.text else None
 
     def close(self) -> None:
