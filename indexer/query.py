@@ -86,6 +86,8 @@ def _range(field: str, value: str) -> Query:
         try:
             lo = int(lo_text) if lo_text else None
             hi = (int(hi_text) if hi_text else None) if sep else lo
+            if any(y is not None and not 0 <= y <= 9999 for y in (lo, hi)):
+                raise ValueError(value)  # the year field holds 16 bits; whoosh would raise its own error
         except ValueError:
             raise QueryError(f"'{value}' is not a year or a range of years: write year:2024 or "
                              "year:2020..2024.") from None
