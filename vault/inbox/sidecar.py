@@ -115,6 +115,14 @@ def _short(exc: BaseException) -> str:
     return str(exc).split("\n")[0][:120]
 
 
+def _shown(value: Any, *, quoted: bool = False) -> str:
+    """A value from the sidecar, cut short (and quoted unless a short plain text): one line, whatever was sent."""
+    if not quoted and isinstance(value, str) and len(value) <= 40 and value.isprintable():
+        return value
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _text(value: Any, field: str, name: str) -> str:
     if not isinstance(value, str):
         raise SidecarInvalid(f"{name}: {field} must be text.")
@@ -173,7 +181,7 @@ def _details(value: Any, kind: str | None, name: str) -> Details | None:
     if kind is None:
         raise SidecarInvalid(f"{name}: this folder's class takes no class-specific details; remove \"details\".")
     if given != kind:
-        raise SidecarInvalid(f"{name}: this folder's class takes {kind} details, not {given}.")
+        raise SidecarInvalid(f"{name}: this folder's class takes {kind} details, not {_shown(given)}.")
     cls = DETAIL_KINDS[kind]
     types = {f.name: str(f.type) for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
@@ -181,7 +189,7 @@ def _details(value: Any, kind: str | None, name: str) -> Details | None:
         if key == "kind":
             continue
         if key not in types:
-            raise SidecarInvalid(f"{name}: {kind} details have no field {key!r}; "
+            raise SidecarInvalid(f"{name}: {kind} details have no field {_shown(key, quoted=True)}; "
                                  f"allowed are {', '.join(types)}.")
         if raw is not None:
             kwargs[key] = _detail_value(types[key], raw, f"details.{key}", name)
