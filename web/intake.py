@@ -22,7 +22,7 @@ from vault import Home
 from vault.inbox import (CommittedFn, FileFn, Intake, IntakeResult, SidecarInvalid, Watcher, WatchOptions,
                          is_document, parse_sidecar, walk_documents)
 from vault.inbox.sidecar import apply_sidecar
-from vault.inbox.names import IGNORED_DIRS, sidecar_name
+from vault.inbox.names import IGNORED_DIRS, may_have_sidecar, sidecar_name
 from web.settings import Settings
 
 INBOX_ACTOR = "system:inbox"
@@ -230,7 +230,7 @@ def _import_one(file_fn: FileFn, plan: Plan, path: Path, template: FilingRequest
 
 def _with_sidecar(plan: Plan, path: Path, request: FilingRequest) -> FilingRequest:
     side = path.with_name(sidecar_name(path.name))
-    if not side.is_file():
+    if not may_have_sidecar(path.name) or not side.is_file():
         return request
     cls = plan.resolve(request.record_class)
     return apply_sidecar(request, parse_sidecar(side.read_bytes(), detail_kind=cls.detail,

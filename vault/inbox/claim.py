@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vault.atomicfile import fsync_dir
-from vault.inbox.names import PROCESSING, is_sidecar, sidecar_name
+from vault.inbox.names import NAME_MAX, PROCESSING, is_sidecar, may_have_sidecar, sidecar_name
 
 REASON_SUFFIX = ".reason.txt"
 
@@ -35,6 +35,8 @@ class Claim:
 
     @property
     def sidecar(self) -> Path | None:
+        if not may_have_sidecar(self.name):
+            return None
         candidate = self.directory / sidecar_name(self.name)
         return candidate if candidate.exists() else None
 
@@ -55,11 +57,12 @@ def claim(inbox: Path, folder: str, source: Path) -> Claim | None:
     except FileNotFoundError:
         directory.rmdir()
         return None
-    side = source.with_name(sidecar_name(source.name))
-    try:
-        os.rename(side, directory / side.name)
-    except FileNotFoundError:
-        pass
+    if may_have_sidecar(source.name):
+        side = source.with_name(sidecar_name(source.name))
+        try:
+            os.rename(side, directory / side.name)
+        except FileNotFoundError:
+            pass
     fsync_dir(directory)
     fsync_dir(processing)
     fsync_dir(source.parent)
@@ -139,16 +142,29 @@ def recover(inbox: Path, committed: Callable[[Path], bool], folder_of: Callable[
 
 
 def free_name(directory: Path, name: str, also: tuple[str, ...] = ()) -> Path:
-    """`name`, or `stem (2).ext`, ... whichever is free together with its companion suffixes."""
+    """`name`, or `stem (2).ext`, ... whichever is free together with its companion suffixes.
+
+    The stem is shortened when the name with a companion suffix (NAME.reason.txt) or a counter
+    would pass the file system's 255-byte limit: a long name must not make a file unrejectable.
+    """
     stem, dot, ext = name.rpartition(".")
-    if not stem:
+    if not stem or len(os.fsencode(dot + ext)) > NAME_MAX // 2:
         stem, dot, ext = name, "", ""
+    room = NAME_MAX - max((len(os.fsencode(s)) for s in also), default=0)
     n = 1
     while True:
-        candidate = directory / (name if n == 1 else f"{stem} ({n}){dot}{ext}")
+        tail = ("" if n == 1 else f" ({n})") + dot + ext
+        candidate = directory / (_cut(stem, room - len(os.fsencode(tail))) + tail)
         if not candidate.exists() and not any(candidate.with_name(candidate.name + s).exists() for s in also):
             return candidate
         n += 1
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` without its last characters until it takes at most `limit` bytes on disk."""
+    while text and len(os.fsencode(text)) > limit:
+        text = text[:-1]
+    return text
 
 
 def one_sentence(text: str) -> str:

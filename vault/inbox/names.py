@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 SIDECAR_SUFFIX = ".json"
 UNSORTED = "_unsorted"
 PROCESSING = ".processing"
 LOCK_NAME = ".watch.lock"
+NAME_MAX = 255  # bytes in one file name (ext4, XFS, Btrfs, tmpfs)
 
 # Editor, office, browser and OS droppings (security.md §3.4 rule 4). Dotfiles are covered
 # separately: every name starting with "." is ignored, which includes our own .processing/.
@@ -41,6 +43,12 @@ def is_sidecar(name: str) -> bool:
 
 def sidecar_name(name: str) -> str:
     return name + SIDECAR_SUFFIX
+
+
+def may_have_sidecar(name: str) -> bool:
+    """False when NAME.json would pass the 255-byte file-name limit (it cannot exist, and looking
+    it up raises ENAMETOOLONG instead of answering "no")."""
+    return len(os.fsencode(sidecar_name(name))) <= NAME_MAX
 
 
 def is_document(name: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from records.ports import PendingFile
 from vault.inbox.errors import PendingNotFound
-from vault.inbox.names import UNSORTED, is_document, sidecar_name
+from vault.inbox.names import UNSORTED, is_document, may_have_sidecar, sidecar_name
 from vault.inbox.pipeline import Intake, IntakeResult
 
 
@@ -30,7 +30,7 @@ def list_pending(home: Path, *, settle_seconds: float = 2.0, now: float | None =
             continue
         if clock - st.st_mtime < settle_seconds:
             continue
-        has_sidecar = (folder / sidecar_name(path.name)).is_file()
+        has_sidecar = may_have_sidecar(path.name) and (folder / sidecar_name(path.name)).is_file()
         out.append(PendingFile(pending_id=path.name, original_name=path.name,
                                received_at=datetime.fromtimestamp(st.st_mtime, timezone.utc), size=st.st_size,
                                note="with metadata sidecar" if has_sidecar else ""))
