@@ -119,8 +119,8 @@ def new_home(path: Path) -> Path:
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A clean STRONGROOM_* environment and a private $TMPDIR; `cli_env["home"] = ...` chooses the home."""
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """A clean STRONGROOM_* environment (the passphrase set) and a private $TMPDIR; `run` names the home."""
     for name in list(os.environ):
         if name.startswith("STRONGROOM_"):
             monkeypatch.delenv(name)
@@ -129,8 +129,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[st
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
-    env: dict[str, str] = {}
-    yield env
+    yield
 
 
 def run(home: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

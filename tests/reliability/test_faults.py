@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,11 +23,11 @@ from records.plan import load_default
 from records.ports import RecordFilter
 from tests.conftest import PASSPHRASE
 from tests.records.conftest import PlainExtractor
-from tests.reliability.faults_support import (can_bind_mount, cli_env, disk_filled, new_home, object_files,  # noqa: F401
-                                              one_clear_sentence, original_bytes, read_only, records_of, run,
-                                              run_process, small_disk)
-from vault import ObjectDamaged, open_home
-from vault.inbox import IntakeError, Watcher, WatchOptions
+from tests.reliability.faults_support import (  # noqa: F401 - cli_env and small_disk are fixtures
+    can_bind_mount, cli_env, disk_filled, new_home, object_files, one_clear_sentence, original_bytes, read_only,
+    records_of, run, run_process, small_disk)
+from vault import Home, ObjectDamaged, open_home
+from vault.inbox import Intake, IntakeError, Watcher, WatchOptions
 from web.cli.search_cmds import _create_empty_index
 from web.home import ports_of
 from web.intake import filing_function, intake_for
@@ -36,11 +38,10 @@ FAST = WatchOptions(stability_seconds=0.2, network_stability_seconds=1.0, rescan
 KEYS_SECTION = "If keys.json is lost or damaged"
 
 
-def _wait(condition: object, timeout: float = 20.0) -> bool:
-    import time
+def _wait(condition: Callable[[], object], timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if callable(condition) and condition():
+        if condition():
             return True
         time.sleep(0.05)
     return False
@@ -92,7 +93,7 @@ def test_full_disk_import_fails_clearly_and_the_same_file_files_later(
     assert run(home, ["verify"], capsys)[0] == 0
 
 
-def _intake(home_path: Path):  # type: ignore[no-untyped-def]
+def _intake(home_path: Path) -> tuple[Home, Intake]:
     home = open_home(home_path, PASSPHRASE)
     plan = load_default()
     ports = ports_of(home, PlainExtractor())
@@ -260,7 +261,6 @@ def test_damaged_index_is_detected_and_reindex_restores_every_record(
     assert code == 0 and "Indexed 7 records." in out, err
     code, out, err = run_process(home, ["search", "kvarkadabra", "--json"])
     assert code == 0, err
-    import json
     found = {hit["registry_number"] for hit in json.loads(out)["hits"]}
     assert found == {number for number, _sha in records_of(home)} and len(found) == 7
 

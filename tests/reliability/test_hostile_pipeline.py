@@ -31,7 +31,7 @@ from web.settings import Settings
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 if str(TOOLS) not in sys.path:
     sys.path.insert(0, str(TOOLS))
-from make_corpus import hostile_corpus, simple_pdf  # noqa: E402
+from make_corpus import hostile_corpus  # noqa: E402
 
 EXTRACT_TIMEOUT = 15.0
 FAST = WatchOptions(stability_seconds=0.2, network_stability_seconds=1.0, rescan_seconds=1.0,
@@ -116,7 +116,8 @@ def drops() -> list[Drop]:
         Drop("contracts", "-rf --no-preserve-root.txt", text % 6),
         Drop("contracts", " leading and trailing .txt", text % 7),
         Drop("contracts", "huge-sidecar.txt", text % 8, b'{"title": "' + b"x" * 70_000 + b'"}'),
-        Drop("contracts", "deep-sidecar.txt", text % 9, _deep_json(30_000)),  # under the size limit, deeper than the parser allows
+        # under the size limit, deeper than the JSON parser's recursion limit
+        Drop("contracts", "deep-sidecar.txt", text % 9, _deep_json(30_000)),
         Drop("contracts", "wrong-types.txt", text % 10, json.dumps(
             {"title": 5, "tags": "x", "document_date": [2026], "details": {"value": {"a": 1}}}).encode()),
         Drop("contracts", "unknown-kind.txt", text % 11, json.dumps(

@@ -127,7 +127,8 @@ def _corpus() -> list[IndexDoc]:
 
 CORPUS = {d.record.id: d for d in _corpus()}
 SCOPES = [
-    AccessScope(actor="vida", role=Role.VIEWER, clearance=Confidentiality.INTERNAL, principals=frozenset({"Beta d.d."})),
+    AccessScope(actor="vida", role=Role.VIEWER, clearance=Confidentiality.INTERNAL,
+                principals=frozenset({"Beta d.d."})),
     AccessScope(actor="pia", role=Role.VIEWER, clearance=Confidentiality.PUBLIC, principals=None),
     AccessScope(actor="mia", role=Role.MANAGER, clearance=Confidentiality.SECRET,
                 principals=frozenset({"Acme d.o.o.", "Tallinna OÜ"})),
