@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-import threading
+import time
 
 import click
 
@@ -39,13 +39,14 @@ def watch(obj: dict[str, object], polling: bool) -> None:
         file_fn = filing_function(ports_for(home), plan, settings)
         watcher = start_watcher(home, settings, file_fn, plan=plan, polling=polling, on_result=_report)
         click.echo(f"Watching {home.path / 'inbox'} ({watcher.mode}); Ctrl-C stops.", err=True)
-        stopping = threading.Event()
-        # Ctrl-C sets a flag rather than raising KeyboardInterrupt: an interrupt landing inside
-        # threading internals (Thread.is_alive) can corrupt the watcher thread's state and hang.
-        previous = {sig: signal.signal(sig, lambda _n, _f: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        # The signal handler only flips a flag: raising KeyboardInterrupt, or calling Event.set()
+        # from a handler, can land inside threading's own lock handling and hang the stop.
+        stop_requested: list[int] = []
+        previous = {sig: signal.signal(sig, lambda n, _f: stop_requested.append(n))
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            while not stopping.wait(0.5) and watcher.running:
-                pass
+            while not stop_requested and watcher.running:
+                time.sleep(0.2)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
