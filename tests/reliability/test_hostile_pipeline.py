@@ -21,7 +21,7 @@ from indexer.extract.sandbox import SandboxedExtractor
 from records.plan import load_default
 from records.ports import RecordFilter
 from tests.conftest import PASSPHRASE
-from tests.reliability.faults_support import new_home
+from tests.reliability.faults_support import cli_env, new_home, run  # noqa: F401 - cli_env is a fixture
 from vault import Home, open_home
 from vault.inbox import IntakeResult, Status, Watcher, WatchOptions
 from web.home import ports_of
@@ -267,3 +267,30 @@ def test_odd_names_in_rejected_keep_a_reason_even_at_the_name_length_limit(pipel
     reason = target.with_name(target.name + ".reason.txt")
     assert "not a PDF" in reason.read_text(encoding="utf-8")
     assert len(os.fsencode(reason.name)) <= 255
+
+
+def test_the_same_drops_through_strongroom_import(tmp_path: Path, cli_env: None,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`strongroom import` reads the same files and sidecars with the same use case: one outcome per
+    file, a JSON summary instead of a traceback, the sources left where they were, verify clean."""
+    home_path = new_home(tmp_path / "home")
+    source = tmp_path / "incoming"
+    source.mkdir()
+    all_drops = [Drop(".", d.name, d.data, d.sidecar) for d in drops()]
+    for drop in all_drops:
+        _place(source, drop)
+    code, out, err = run(home_path, ["import", str(source), "--class", "contracts", "--json"], capsys)
+    assert code == 1 and "Traceback" not in out + err  # 1: some were rejected, as expected
+    items = [i for i in json.loads(out) if not i["path"].endswith("(attachment)")]
+    assert len(items) == len(all_drops)
+    assert {i["status"] for i in items} <= {"filed", "rejected"}
+    assert all(i["reason"] for i in items)
+    status = {Path(i["path"]).name: i["status"] for i in items}
+    assert status["\u017e" * 125 + ".txt"] == "filed"  # no NAME.json can exist beside a 254-byte name
+    assert status["good-sidecar.txt"] == "filed" and status["deep-sidecar.txt"] == "rejected"
+    for drop in all_drops:
+        assert (source / drop.name).read_bytes() == drop.data
+    with open_home(home_path, PASSPHRASE) as home:
+        top = [r for r in home.catalog.find(RecordFilter()) if r.parent_id is None]
+        assert len(top) == sum(1 for i in items if i["status"] == "filed")
+        assert home.verify() == []
