@@ -374,3 +374,15 @@ def test_truncated_or_garbled_catalogue_is_one_clear_error(
     for suffix in ("-wal", "-shm"):
         catalog.with_name("catalog.db" + suffix).unlink(missing_ok=True)
     assert len(records_of(home)) == 25  # the restored catalogue is whole again
+
+
+def test_full_disk_ends_strongroom_watch_with_one_sentence_and_the_file_kept(small_disk: Path) -> None:
+    home = _home_with_index(small_disk / "home")
+    dropped = home / "inbox" / "contracts" / "Pogodba-dobava.txt"
+    data = _big_document(dropped)
+    with disk_filled(small_disk, 1024 * 1024):
+        code, out, err = run_process(home, ["watch"], timeout=60)
+    assert code == 1 and "Traceback" not in out + err, err
+    sentence = one_clear_sentence(err)
+    assert "Filing stopped" in sentence and "back in its folder" in sentence, sentence
+    assert dropped.read_bytes() == data and records_of(home) == [] and object_files(home) == []
