@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -107,6 +108,10 @@ def rebuild(root: str | Path, key: bytes, docs: Iterable[IndexDoc], progress: Pr
         done += len(pending)
         if progress:
             progress(done, total)
+    except OSError as exc:  # a full or failing disk: the new generation is dropped, the old one serves
+        shutil.rmtree(live, ignore_errors=True)
+        raise IndexerError(f"The search index could not be rebuilt ({exc.strerror or exc}): the old index "
+                           "still serves; free disk space, then run `strongroom reindex` again.") from None
     except BaseException:
         shutil.rmtree(live, ignore_errors=True)
         raise
@@ -126,5 +131,8 @@ def write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]
             writer.update_document(**document_of(doc))
         writer.commit()
     except BaseException:
-        writer.cancel()
+        # After a failed write (e.g. ENOSPC) cancelling can fail on a closed file; the first error
+        # is the one that says what happened.
+        with contextlib.suppress(Exception):
+            writer.cancel()
         raise
