@@ -187,6 +187,31 @@ def test_enospc_at_the_object_layer_keeps_the_file_and_leaves_no_partial_object(
         home.close()
 
 
+def test_full_disk_during_reindex_keeps_the_old_index_serving(
+        small_disk: Path, tmp_path: Path, cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    home = _home_with_index(small_disk / "home")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(10):  # many distinct words make a large index
+        words = " ".join(os.urandom(4).hex() for _ in range(600))
+        (docs / f"Zapisnik-{i}.txt").write_text(f"Zapisnik kvarkadabra {i} {words}")
+    code, out, err = run(home, ["import", str(docs), "--class", "contracts"], capsys)
+    assert code == 0 and "search index" not in err, err
+    code, out, err = run_process(home, ["search", "kvarkadabra", "--json"])
+    assert code == 0 and json.loads(out)["total"] == 10, err
+    before = sorted(p.name for p in (home / "index").iterdir())
+    with disk_filled(small_disk, 64 * 1024):
+        code, out, err = run_process(home, ["reindex"])
+        assert code == 1 and "Traceback" not in err, err
+        sentence = one_clear_sentence(err)
+        assert "could not be rebuilt" in sentence and "old index still serves" in sentence, sentence
+        assert sorted(p.name for p in (home / "index").iterdir()) == before  # no half generation left
+        code, out, err = run_process(home, ["search", "kvarkadabra", "--json"])
+        assert code == 0 and json.loads(out)["total"] == 10, err
+    code, out, err = run_process(home, ["reindex"])
+    assert code == 0 and "Indexed 10 records." in out, err
+
+
 # ---- a read-only home -----------------------------------------------------------------------------
 
 
