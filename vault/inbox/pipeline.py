@@ -13,6 +13,7 @@ from typing import Any
 from records.errors import RecordsError
 from records.filing import FilingOutcome, FilingRequest, FilingStatus
 from records.plan import Plan, RecordClass
+from vault.errors import CatalogError
 from vault.inbox import claim as claims
 from vault.inbox.errors import IntakeError, SidecarInvalid
 from vault.inbox.names import IGNORED_DIRS, UNSORTED, is_document
@@ -134,6 +135,12 @@ class Intake:
             self._return(c, "")
             raise IntakeError(f"Filing stopped because the vault could not read or write ({exc.strerror}); "
                               "the file is back in its folder: check the disk, then start again.") from None
+        except CatalogError as exc:
+            # A damaged catalogue is no fault of this file (nor of the next): stop, keep it for later.
+            self._return(c, "")
+            text = str(exc)
+            raise IntakeError(f"Filing stopped and the file is back in its folder: {text[:1].lower()}{text[1:]}") \
+                from None
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the watcher
             log.error("claim %s: internal error %s while filing", c.claim_id, type(exc).__name__)
             return self._reject(c, f"Strongroom could not file it because of an internal error "
