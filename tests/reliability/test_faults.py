@@ -332,6 +332,40 @@ def test_damaged_object_is_named_by_verify_marked_and_every_other_record_reads(
     assert not (tmp_path / "out.txt").exists()
 
 
+def test_damaged_catalogue_pages_stop_the_watcher_instead_of_rejecting_every_file(tmp_path: Path) -> None:
+    """Damage only the records table's pages: the home still opens (its unlock is recorded), and
+    the first filing meets the damage. No file is to blame, so none may be rejected."""
+    home_path = _home_with_index(tmp_path / "home")
+    home, intake = _intake(home_path)
+    first = home_path / "inbox" / "contracts" / "first.txt"
+    first.write_text("Prva pogodba")
+    assert intake.take(first, "contracts") is not None
+    pages = [row[0] for row in home.catalog._query(  # noqa: SLF001 - where the records table lives
+        "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'records' AND rootpage > 1")]
+    home.close()
+    catalog = home_path / "catalog.db"
+    data = bytearray(catalog.read_bytes())
+    for page in pages:
+        data[(page - 1) * 4096 + 2048] ^= 0xFF
+    catalog.write_bytes(bytes(data))
+    home, intake = _intake(home_path)
+    try:
+        dropped = [home_path / "inbox" / "contracts" / f"late-{i}.txt" for i in range(3)]
+        for i, path in enumerate(dropped):
+            path.write_text(f"Pozna pogodba {i}")
+        watcher = Watcher(intake, FAST).start()
+        try:
+            assert _wait(lambda: not watcher.running), "the watcher went on filing into a damaged catalogue"
+        finally:
+            watcher.stop()
+        assert isinstance(watcher.error, IntakeError)
+        assert "back in its folder" in str(watcher.error) and "is damaged" in str(watcher.error)
+        assert all(path.exists() for path in dropped)
+        assert not list((home_path / "rejected").iterdir())
+    finally:
+        home.close()
+
+
 # ---- keys.json lost or damaged --------------------------------------------------------------------
 
 
