@@ -20,7 +20,7 @@ import pytest
 from indexer.extract.sandbox import SandboxedExtractor
 from records.plan import load_default
 from records.ports import RecordFilter
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, scan_for_canaries
 from tests.reliability.faults_support import cli_env, new_home, run  # noqa: F401 - cli_env is a fixture
 from vault import Home, open_home
 from vault.inbox import IntakeResult, Status, Watcher, WatchOptions
@@ -80,7 +80,7 @@ def evil_attachment_names() -> bytes:
     """Attachments named to escape a folder, with control characters and a NUL in the header."""
     boundary = "evil"
     names = ["../../../../tmp/strongroom-escape.txt", "..\\..\\Windows\\win.ini", "/etc/passwd",
-             "evil\x00.txt", "\u202etxt.exe", "a" * 300 + ".txt", "CON", ""]
+             "evil\x00.txt", "\u202etxt.exe", "a" * 300 + ".txt", "CON", "", "Triglavnicavski-priloga.txt"]
     out = [f"From: evil@example.org\r\nSubject: names\r\nMIME-Version: 1.0\r\n"
            f"Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
            f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"]
@@ -114,6 +114,7 @@ def drops() -> list[Drop]:
         Drop("contracts", "invoice\u202efdp.exe", text % 4),
         Drop("contracts", "nul\u2400name%00.txt", text % 5),
         Drop("contracts", "-rf --no-preserve-root.txt", text % 6),
+        Drop("contracts", "Zlatorogovski\u202egnp.exe", b"Kvarkadabrski canary body"),
         Drop("contracts", " leading and trailing .txt", text % 7),
         Drop("contracts", "huge-sidecar.txt", text % 8, b'{"title": "' + b"x" * 70_000 + b'"}'),
         # under the size limit, deeper than the JSON parser's recursion limit
@@ -241,6 +242,15 @@ def test_verify_is_clean_and_names_are_kept_only_sealed(pipeline: Run) -> None:
     assert not Path("/tmp/strongroom-escape.txt").exists()
     children = [r for r in pipeline.home.catalog.find(RecordFilter()) if r.parent_id is not None]
     assert any(".." in r.original_name for r in children)
+
+
+def test_no_hostile_name_or_text_is_written_in_plaintext_outside_inbox_and_rejected(pipeline: Run) -> None:
+    home = pipeline.home.path
+    roots = [p for p in home.iterdir() if p.name not in ("inbox", "rejected")]
+    hits = scan_for_canaries(roots, ["Zlatorogovski", "Triglavnicavski", "Kvarkadabrski", "spaceship"])
+    assert hits == []
+    # The scan does find them where plaintext belongs (a rejected sidecar's reason names its value).
+    assert scan_for_canaries([home / "rejected"], ["spaceship"])
 
 
 def test_sidecar_problems_reject_with_their_reason_and_a_good_sidecar_applies(pipeline: Run) -> None:
