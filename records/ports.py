@@ -121,6 +121,9 @@ class Catalog(Protocol):
         """Entries after `since_seq` as their stored JSON (AuditEntry.to_json() form, with "hash"),
         in order; exports stream these without rebuilding each entry."""
 
+    def record_history(self, record_id: RecordId, limit: int) -> list[AuditEntry]:
+        """The newest `limit` audit entries about one record, oldest first."""
+
     def audit_head(self) -> AuditEntry | None: ...
 
     def checkpoints(self) -> list[Checkpoint]: ...

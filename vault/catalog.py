@@ -119,6 +119,19 @@ class SqlCipherCatalog:
             if len(rows) < _PAGE:
                 return
 
+    def record_history(self, record_id: RecordId, limit: int) -> list[AuditEntry]:
+        """The newest `limit` entries about one record, oldest first. instr() narrows the scan inside
+        SQLite: a record page must not parse the whole, ever-growing audit log in Python."""
+        rows = self._query("SELECT json FROM audit WHERE instr(json, ?) > 0 ORDER BY seq DESC", (record_id,))
+        out: list[AuditEntry] = []
+        for (text,) in rows:
+            entry = _entry(json.loads(text))
+            if entry.event.record_id == record_id:  # the id may also appear inside another entry
+                out.append(entry)
+                if len(out) >= limit:
+                    break
+        return out[::-1]
+
     def audit_head(self) -> AuditEntry | None:
         rows = self._query("SELECT json FROM audit ORDER BY seq DESC LIMIT 1")
         return _entry(json.loads(rows[0][0])) if rows else None

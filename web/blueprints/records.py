@@ -60,7 +60,7 @@ def view(record_id: str) -> str:
             parent = retrieval.visible_record(p, s, record.parent_id)
         except RecordNotFound:
             parent = None
-    history = [e for e in p.catalog.audit_entries() if e.event.record_id == record.id][-HISTORY_LIMIT:]
+    history = p.catalog.record_history(record.id, HISTORY_LIMIT)
     text = ""
     is_pdf = record.media_type == "application/pdf"
     if not is_pdf and record.blob(BlobRole.TEXT) is not None and record.state.value != "disposed":
