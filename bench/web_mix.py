@@ -1,12 +1,13 @@
 """Mixed web load: C signed-in clients search, view, preview, download and upload for S seconds against
 `strongroom serve` (its own process, waitress, loopback), then every acknowledged upload is looked up.
 
-    .venv/bin/python bench/web_mix.py [--clients 20] [--seconds 60] [--records 1000] [--no-watch]
+    .venv/bin/python bench/web_mix.py [--clients 20] [--seconds 60] [--records 1000] [--think 0] [--no-watch]
 
 The home is fresh in a temp dir, seeded through file_document with web_load's test-only KDF (not a KDF
 bench); the server is `strongroom --home H serve --port P`, drop-folder watcher on unless --no-watch.
 Even clients sign in as admin (they also upload: small text files and PDFs, each with a unique word),
-odd clients as viewer. Every response must be 200 (302 only for the sign-in); an upload that answered
+odd clients as viewer. With --think T each client pauses 0..2T s between requests (people, not a
+saturation test; the default 0 saturates the server). Every response must be 200 (302 only for the sign-in); an upload that answered
 "filed" must afterwards be findable by its word on /search and be in the catalogue with the same SHA-256.
 Prints a JSON summary and one line; exits 1 on any error response, lost upload or server traceback.
 """
@@ -131,7 +132,7 @@ def document(word: str, n: int, rng: random.Random, vocab: Vocabulary) -> tuple[
     return f"upload-{word}.pdf", buffer.getvalue()
 
 
-def client_loop(k: int, port: int, deadline: float, tally: Tally, qs: list[str]) -> None:
+def client_loop(k: int, port: int, deadline: float, tally: Tally, qs: list[str], think: float) -> None:
     admin = k % 2 == 0
     client = MixClient(port, "admin" if admin else "viewer")
     rng = random.Random(1000 + k)
@@ -155,6 +156,8 @@ def client_loop(k: int, port: int, deadline: float, tally: Tally, qs: list[str])
             tally.latencies[kind].append(elapsed)
         if status != 200:
             tally.error(kind, status, detail)
+        if think:
+            time.sleep(min(rng.uniform(0, 2 * think), max(0.0, deadline - time.monotonic())))
 
 
 def step(kind: str, client: MixClient, rng: random.Random, vocab: Vocabulary, seen: list[str],
@@ -269,6 +272,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--records", type=int, default=1000, help="records filed before the load")
+    parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's requests (s)")
     parser.add_argument("--no-watch", action="store_true", help="serve without the drop-folder watcher")
     parser.add_argument("--keep", action="store_true", help="keep the temp home and server log")
     args = parser.parse_args()
@@ -286,7 +290,7 @@ def main() -> int:
         qs = queries(Vocabulary(), 200)
         started = time.monotonic()
         deadline = started + args.seconds
-        threads = [threading.Thread(target=client_loop, args=(k, port, deadline, tally, qs), daemon=True)
+        threads = [threading.Thread(target=client_loop, args=(k, port, deadline, tally, qs, args.think), daemon=True)
                    for k in range(args.clients)]
         for t in threads:
             t.start()
@@ -303,7 +307,7 @@ def main() -> int:
         requests = sum(len(v) for v in tally.latencies.values())
         summary = {
             "clients": args.clients, "seconds": round(wall, 1), "seeded_records": args.records,
-            "seed_s": round(build_s, 1), "watcher": not args.no_watch, "server_threads": 8,
+            "seed_s": round(build_s, 1), "think_s": args.think, "watcher": not args.no_watch, "server_threads": 8,
             "requests": requests, "throughput_rps": round(requests / wall, 1),
             "kinds": {kind: {"count": len(tally.latencies[kind]), **percentiles(tally.latencies[kind])}
                       for kind in KINDS},
