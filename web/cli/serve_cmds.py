@@ -67,6 +67,12 @@ def _free_port(host: str, start: int) -> int:
     raise click.ClickException(f"No free port from {start} to {start + 49}: stop another server or pass --port.")
 
 
+def _stop(_signum: int, _frame: object) -> None:
+    # Unwind like Ctrl-C; `finally` closes the server. Closing it here closed the sockets under the
+    # select() the signal interrupted, which Python retries: EBADF, exit 1 and a traceback.
+    raise KeyboardInterrupt
+
+
 def run_server(home: Home, settings: Settings, *, host: str, port: int, watch: bool, allow_remote: bool,
                banner: list[str] | None = None) -> None:
     """Serve the open home until Ctrl-C or SIGTERM; the drop-folder watcher runs alongside."""
@@ -103,7 +109,7 @@ def run_server(home: Home, settings: Settings, *, host: str, port: int, watch: b
     if watcher is not None:
         click.echo(f"Drop folder: {home.path / 'inbox'} ({watcher.mode})")
     click.echo("Ctrl-C stops.")
-    previous = signal.signal(signal.SIGTERM, lambda _n, _f: server.close())
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         server.run()
     except KeyboardInterrupt:
