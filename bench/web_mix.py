@@ -9,7 +9,8 @@ Even clients sign in as admin (they also upload: small text files and PDFs, each
 odd clients as viewer. With --think T each client pauses 0..2T s between requests (people, not a
 saturation test; the default 0 saturates the server). Every response must be 200 (302 only for the sign-in); an upload that answered
 "filed" must afterwards be findable by its word on /search and be in the catalogue with the same SHA-256.
-Prints a JSON summary and one line; exits 1 on any error response, lost upload or server traceback.
+Prints a JSON summary and one line; exits 1 on any error response, lost upload, server traceback or
+a server that does not stop cleanly on SIGTERM.
 """
 
 from __future__ import annotations
@@ -324,7 +325,7 @@ def main() -> int:
               f"server tracebacks {tracebacks}")
         if tracebacks:
             print(server_log[-4000:], file=sys.stderr)
-        return 1 if tally.errors or lost or tracebacks else 0
+        return 1 if tally.errors or lost or tracebacks or server.returncode else 0
     finally:
         if server is not None and server.poll() is None:
             server.kill()
