@@ -3,8 +3,9 @@
 A scanned-looking PDF (8 pages of text plus a ~1 MB incompressible image) is filed N times
 (each copy differs, so none is a duplicate) through `records.filing.file_document` on a home
 made with the DEFAULT Argon2id parameters; unlocking happens once, outside the timing.
-Extraction uses the sandboxed extractor of `indexer.extract` when it offers one, else pypdf
-in this process (the figure then excludes the sandbox's process start-up).
+Extraction and indexing are the shells' own adapters (`web.home.ports_of`): the sandboxed
+extraction pool (the first filing pays for starting its workers; the median does not show it)
+and the sealed Whoosh index, committed once per filing as the watcher and the upload form do.
 Run: .venv/bin/python bench/filing.py [--n 20] [--mb 1.0]
 """
 
@@ -21,7 +22,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pypdf  # noqa: E402
 from PIL import Image  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.utils import ImageReader  # noqa: E402
@@ -29,21 +29,12 @@ from reportlab.pdfgen import canvas  # noqa: E402
 
 from records.filing import FilingRequest, StepTimings, file_document  # noqa: E402
 from records.plan import load_default  # noqa: E402
-from records.ports import Extraction, Ports  # noqa: E402
 from vault import init_home, open_home  # noqa: E402
+from web.home import ports_of  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase of some length"
 WORDS = ("pogodba dobava leping arve zapisnik sklep nadzorni svet juhatus protokoll "
          "invoice contract minutes board resolution payment terms").split()
-
-
-class InProcessPdf:
-    """pypdf in this process: a stand-in when indexer.extract offers no extractor yet."""
-
-    def extract(self, path: str, name: str) -> Extraction:
-        reader = pypdf.PdfReader(path)
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
-        return Extraction(text=text, media_type="application/pdf", pages=len(reader.pages))
 
 
 def make_pdf(path: Path, mb: float, seed: int) -> None:
@@ -65,21 +56,6 @@ def make_pdf(path: Path, mb: float, seed: int) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def extractor() -> object:
-    try:
-        from indexer import extract
-    except ImportError:
-        return InProcessPdf()
-    for name in ("SandboxedExtractor", "Extractor"):
-        factory = getattr(extract, name, None)
-        if callable(factory):
-            try:
-                return factory()
-            except TypeError:
-                continue
-    return InProcessPdf()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
@@ -93,11 +69,10 @@ def main() -> None:
             sources.append(root / f"doc{i}.pdf")
             make_pdf(sources[-1], args.mb, i)
         size = sources[0].stat().st_size
-        ext = extractor()
         plan = load_default()
         with open_home(root / "home", PASSPHRASE) as home:
-            ports = Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer,
-                          extractor=ext, audit_hmac=home.audit_hmac)  # type: ignore[arg-type]
+            ports = ports_of(home)  # the shells' own wiring: sandboxed extraction, sealed index
+            ext = ports.extractor
             timings: list[StepTimings] = []
             for src in sources:
                 outcome = file_document(ports, plan, src, FilingRequest(original_name=src.name,
