@@ -4,7 +4,7 @@ Each drop copies a fresh 10-page PDF (reportlab) into inbox/contracts/ of a real
 Argon2id; unlocking is not timed); the clock stops when the watcher reports the record filed, which
 is after the index commit (file_document indexes before it returns). The figure includes the
 stability window after close-write (`--stability`, default the Settings default) and the tick.
-Extraction and index: as in bench/intake.py (the real adapters when they exist, else stand-ins).
+Extraction and index: the real adapters, as in bench/intake.py (sandboxed pool, sealed WhooshIndex).
 Run: .venv/bin/python bench/drop_latency.py [--drops 20] [--stability 2.0]
 """
 

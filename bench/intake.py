@@ -6,9 +6,7 @@ the original and the text to a temp file with fsync + rename + directory fsync, 
 commit of all texts at the end; sequential, in this process.
 Strongroom: `web.intake.bulk_import` on a real home (default Argon2id; unlocking is not timed):
 keyed MAC and duplicate look-up, sealing, SQLCipher commit with the audit chain (WAL, FULL),
-extraction and batched index commits. Extraction uses indexer.extract's SandboxedExtractor when
-it exists, else a stand-in pool of 2 reused worker processes running pypdf (the sandbox's shape);
-indexing uses indexer.search's WhooshIndex when it exists, else a plain Whoosh adapter.
+extraction in indexer.extract's SandboxedExtractor and batched commits to the sealed WhooshIndex.
 Run: .venv/bin/python bench/intake.py [--n 1000] [--rounds 1]
 """
 
@@ -22,7 +20,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +33,7 @@ from whoosh import fields, index  # noqa: E402
 
 from records.filing import FilingRequest  # noqa: E402
 from records.plan import load_default  # noqa: E402
-from records.ports import Extraction, IndexDoc, Ports  # noqa: E402
+from records.ports import Ports  # noqa: E402
 from vault import init_home, open_home  # noqa: E402
 from web.intake import bulk_import  # noqa: E402
 from web.settings import Settings  # noqa: E402
@@ -115,58 +112,14 @@ def bare(files: Sequence[Path], work: Path) -> float:
 # ---- Strongroom ------------------------------------------------------------------------------
 
 
-def _extract_in_worker(path: str) -> Extraction:
-    text = extract_text(path)
-    return Extraction(text=text, media_type="application/pdf" if path.endswith(".pdf") else "text/plain")
-
-
-class PoolExtractor:
-    """Stand-in for the sandboxed extractor: 2 reused worker processes running pypdf."""
-
-    def __init__(self, workers: int = 2) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=workers)
-        list(self.pool.map(abs, range(workers)))  # start the workers outside the timing
-
-    def extract(self, path: str, name: str) -> Extraction:
-        return self.pool.submit(_extract_in_worker, path).result()
-
-    def close(self) -> None:
-        self.pool.shutdown()
-
-
-class PlainWhoosh:
-    """Stand-in for indexer.search.WhooshIndex (unsealed, bench only): one commit per upsert call."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir()
-        self.ix = index.create_in(str(folder), SCHEMA)
-        self.commits = 0
-
-    def upsert(self, docs: Sequence[IndexDoc]) -> None:
-        writer = self.ix.writer()
-        for doc in docs:
-            writer.update_document(id=doc.record.id, text=doc.text)
-        writer.commit()
-        self.commits += 1
-
-
 def adapters(home: Any, work: Path) -> tuple[Any, Any, str]:
-    try:
-        from indexer.extract.sandbox import SandboxedExtractor  # type: ignore[import-not-found]
-        extractor, kind = SandboxedExtractor(), "sandboxed extractor"
-    except ImportError:
-        extractor, kind = PoolExtractor(2), "stand-in pool of 2 pypdf workers (no sandbox yet)"
-    try:
-        from indexer.search import WhooshIndex  # type: ignore[import-not-found]
-        idx: Any = WhooshIndex(home.path / "index", home.index_key)
-        kind += ", sealed WhooshIndex"
-    except ImportError:
-        idx = PlainWhoosh(work / "whoosh")
-        kind += ", plain Whoosh stand-in"
-    return extractor, idx, kind
+    """The real adapters, as `strongroom import` builds them: the sandboxed pool and the sealed index."""
+    from indexer.extract.sandbox import SandboxedExtractor
+    from web.home import search_index_of
+    return SandboxedExtractor(), search_index_of(home), "sandboxed extractor, sealed WhooshIndex"
 
 
-def strongroom(files: Sequence[Path], work: Path, workers: int | None) -> tuple[float, str, int]:
+def strongroom(files: Sequence[Path], work: Path, workers: int | None) -> tuple[float, str]:
     home_path = work / "home"
     init_home(home_path, PASSPHRASE)
     with open_home(home_path, PASSPHRASE) as home:
@@ -178,7 +131,7 @@ def strongroom(files: Sequence[Path], work: Path, workers: int | None) -> tuple[
         if hasattr(extractor, "close"):
             extractor.close()
     assert summary.filed == len(files), [i.reason for i in summary.rejected][:3]
-    return summary.seconds, kind, getattr(idx, "commits", -1)
+    return summary.seconds, kind
 
 
 def main() -> None:
@@ -200,10 +153,10 @@ def main() -> None:
                 if side == "bare":
                     times[side] = bare(files, work)
                 else:
-                    times[side], kind, commits = strongroom(files, work, args.workers)
+                    times[side], kind = strongroom(files, work, args.workers)
                 shutil.rmtree(work)
             print(f"round {r + 1}: {args.n} files; bare {times['bare']:.2f} s, strongroom import "
-                  f"{times['strongroom']:.2f} s ({kind}; {commits} index commits): "
+                  f"{times['strongroom']:.2f} s ({kind}, an index commit per 100): "
                   f"ratio {times['strongroom'] / times['bare']:.2f}x")
     finally:
         shutil.rmtree(root, ignore_errors=True)
