@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from vault.errors import (CatalogError, DataKeyDamaged, HomeExists, HomeNotFound, KeyFileInvalid,
-                          KeyFileMissing, ObjectDamaged, SlotError, VaultError, WrongPassphrase,
-                          WrongRecoveryKey)
+from vault.backup import BackupReport, BackupResult, Restored, backup_home, restore_backup, verify_backup
+from vault.errors import (BackupDamaged, BackupError, CatalogError, DataKeyDamaged, HomeExists, HomeNotFound,
+                          KeyFileInvalid, KeyFileMissing, ObjectDamaged, SlotError, VaultError,
+                          WrongPassphrase, WrongRecoveryKey)
 from vault.home import Home, InitResult, SlotInfo, init_home, open_home
 from vault.kdf import KdfParams
 from vault.passwords import check_password, hash_password
@@ -14,4 +15,6 @@ __all__ = [
     "hash_password", "check_password",
     "VaultError", "WrongPassphrase", "WrongRecoveryKey", "HomeNotFound", "HomeExists",
     "KeyFileMissing", "KeyFileInvalid", "SlotError", "CatalogError", "ObjectDamaged", "DataKeyDamaged",
+    "backup_home", "verify_backup", "restore_backup", "BackupResult", "BackupReport", "Restored",
+    "BackupError", "BackupDamaged",
 ]

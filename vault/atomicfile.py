@@ -44,6 +44,27 @@ def atomic_writer(path: Path, *, temp_dir: Path | None = None, mode: int = 0o600
     fsync_dir(path.parent)
 
 
+@contextlib.contextmanager
+def atomic_path(path: Path, *, mode: int = 0o600) -> Iterator[Path]:
+    """Yield the path of a new, empty temp file beside `path` for a library to fill (e.g.
+    SQLite's backup API); on clean exit it is fsynced and replaces `path` durably."""
+    tmp = path.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     with atomic_writer(path, mode=mode) as fh:
         fh.write(data)

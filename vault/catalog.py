@@ -152,6 +152,21 @@ class SqlCipherCatalog:
         rows = self._query("SELECT value FROM settings WHERE key = ?", (key,))
         return str(rows[0][0]) if rows else None
 
+    def copy_to(self, target: Path, key: bytes) -> None:
+        """A consistent copy of the whole catalogue at `target` (an empty file), keyed with `key`.
+
+        SQLCipher's backup API copies every page through both codecs inside one read
+        transaction, so a commit running meanwhile is either wholly in the copy or not at all.
+        The copy leaves WAL mode: it is one self-contained file, fit to be hashed and moved."""
+        dest = _connect(target, key)
+        try:
+            with self._lock, _storage_faults(self.path):
+                self._conn.backup(dest)
+            with _storage_faults(target):
+                dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
+
     def integrity_problems(self) -> list[str]:
         """SQLite's own consistency check and foreign keys, as sentences (empty when sound)."""
         problems = [f"catalogue page check: {r[0]}" for r in self._query("PRAGMA integrity_check")

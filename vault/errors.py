@@ -107,3 +107,13 @@ class DataKeyDamaged(VaultError, IntegrityError):
         super().__init__(f"The data key of record {record_id} is damaged or belongs to another "
                          "record: restore the catalogue from a backup.")
         self.record_id = record_id
+
+
+class BackupError(VaultError):
+    """A backup cannot be written, verified or restored as asked (wrong folder, not a backup, ...)."""
+
+
+class BackupDamaged(BackupError):
+    """A backup's manifest, catalogue copy or objects fail their check; never restored from."""
+
+    exit_code = EXIT_INTEGRITY

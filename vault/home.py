@@ -77,14 +77,7 @@ def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: 
         raise HomeNotFound(str(path))
     keyfile = keyslots.load(path / KEYS_FILE)
     _check_catalog_present(path / CATALOG_FILE)
-    if recovery_key is not None:
-        master = keyslots.unlock_recovery(keyfile, parse_recovery_key(recovery_key))
-        slot_id = RECOVERY
-    elif passphrase is not None:
-        master, slot_id = keyslots.unlock_passphrase(keyfile, passphrase)
-    else:
-        raise VaultError("No passphrase was given: set STRONGROOM_PASSPHRASE or "
-                         "STRONGROOM_PASSPHRASE_FILE, or run on a terminal to be asked.")
+    master, slot_id = unlock_master(keyfile, passphrase, recovery_key)
     home = Home(path, keyfile, master, slot_id)
     if actor is not None:
         try:
@@ -95,6 +88,16 @@ def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: 
             home.close()
             raise
     return home
+
+
+def unlock_master(keyfile: KeyFile, passphrase: str | None, recovery_key: str | None) -> tuple[bytes, str]:
+    """The master key and the slot that opened it ("recovery" for the recovery key)."""
+    if recovery_key is not None:
+        return keyslots.unlock_recovery(keyfile, parse_recovery_key(recovery_key)), RECOVERY
+    if passphrase is not None:
+        return keyslots.unlock_passphrase(keyfile, passphrase)
+    raise VaultError("No passphrase was given: set STRONGROOM_PASSPHRASE or "
+                     "STRONGROOM_PASSPHRASE_FILE, or run on a terminal to be asked.")
 
 
 class Home:
@@ -112,6 +115,11 @@ class Home:
         self.index_key: bytes = self._keyring.index
         unlocked = next((s for s in keyfile.slots if s.slot_id == slot_id), None)
         self._slot_params = unlocked.kdf if unlocked is not None else None
+
+    @property
+    def keyring(self) -> Keyring:
+        """The sub-keys, for the vault's own modules (backups key their copies with them)."""
+        return self._keyring
 
     def audit_hmac(self, value: str) -> str:
         """`hmac:<hex>` of a title, file name or query: correlatable, never readable."""

@@ -18,6 +18,7 @@ class KeyPurpose(StrEnum):
     DEDUP = "dedup"  # HMAC of plaintext for duplicate detection
     AUDIT_HMAC = "audit-hmac"  # HMAC of strings the audit trail must not hold in the clear
     AUDIT_SIGNING = "audit-signing"  # Ed25519 seed for checkpoints and certificates
+    BACKUP = "backup-mac"  # HMAC of a backup's manifest (vault/backupmanifest.py)
 
 
 def derive_subkey(master: bytes, vault_id: str, purpose: KeyPurpose) -> bytes:
@@ -38,6 +39,7 @@ class Keyring:
     dedup: bytes
     audit_hmac: bytes
     audit_signing_seed: bytes
+    backup_mac: bytes
 
     @classmethod
     def from_master(cls, master: bytes, vault_id: str) -> Keyring:
@@ -45,7 +47,8 @@ class Keyring:
             return derive_subkey(master, vault_id, p)
         return cls(vault_id=vault_id, catalog=sub(KeyPurpose.CATALOG), index=sub(KeyPurpose.INDEX),
                    kek=sub(KeyPurpose.KEK), dedup=sub(KeyPurpose.DEDUP),
-                   audit_hmac=sub(KeyPurpose.AUDIT_HMAC), audit_signing_seed=sub(KeyPurpose.AUDIT_SIGNING))
+                   audit_hmac=sub(KeyPurpose.AUDIT_HMAC), audit_signing_seed=sub(KeyPurpose.AUDIT_SIGNING),
+                   backup_mac=sub(KeyPurpose.BACKUP))
 
     def audit_mac(self, value: str) -> str:
         """`hmac:<hex>` of a string the audit trail may correlate but must not reveal."""

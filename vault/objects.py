@@ -25,7 +25,7 @@ _NONCE = 12
 _MAC_READ = 1024 * 1024
 # Objects get one fixed mtime so the folder does not tell when each document arrived
 # (ctime still does; docs/security.md lists it among the leaks).
-_FIXED_MTIME = 946684800  # 2000-01-01T00:00:00Z
+FIXED_MTIME = 946684800  # 2000-01-01T00:00:00Z
 
 
 class ObjectStore:
@@ -71,7 +71,7 @@ class ObjectStore:
         with atomic_writer(path, temp_dir=self.root, mode=0o600) as sink:
             result = sealed.seal_stream(dek, ctx, source, sink)
             sink.flush()
-            os.utime(sink.fileno(), (_FIXED_MTIME, _FIXED_MTIME))
+            os.utime(sink.fileno(), (FIXED_MTIME, FIXED_MTIME))
         return SealedBlob(ref=BlobRef(object_id=ObjectId(object_id.hex()), role=role, size=result.size),
                           sha256=result.sha256)
 
@@ -110,16 +110,26 @@ class ObjectStore:
         return self.root / object_id[:2] / object_id
 
     def object_ids(self) -> set[str]:
+        return self.ids_in(self.root)
+
+    def leftovers(self) -> list[Path]:
+        """Temp files from an interrupted write (safe to delete) and stray entries."""
+        return self.leftovers_in(self.root)
+
+    @staticmethod
+    def ids_in(root: Path) -> set[str]:
+        """The object ids stored under `root` (an objects/ folder: a home's or a backup's)."""
         ids = set()
-        for sub in self.root.iterdir():
+        for sub in root.iterdir():
             if sub.is_dir() and len(sub.name) == 2:
                 ids.update(p.name for p in sub.iterdir() if not p.name.startswith(TEMP_PREFIX))
         return ids
 
-    def leftovers(self) -> list[Path]:
-        """Temp files from an interrupted write (safe to delete) and stray entries."""
-        found = [p for p in self.root.iterdir() if p.name.startswith(TEMP_PREFIX)]
-        for sub in self.root.iterdir():
+    @staticmethod
+    def leftovers_in(root: Path) -> list[Path]:
+        """Temp files under `root` from an interrupted write (safe to delete)."""
+        found = [p for p in root.iterdir() if p.name.startswith(TEMP_PREFIX)]
+        for sub in root.iterdir():
             if sub.is_dir():
                 found.extend(p for p in sub.iterdir() if p.name.startswith(TEMP_PREFIX))
         return sorted(found)

@@ -6,7 +6,10 @@ mapped to one sentence on stderr and a documented exit code in `main()`; never a
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
@@ -27,10 +30,26 @@ def cli(ctx: click.Context, home: str | None) -> None:
     ctx.obj["home"] = home
 
 
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A `(done, total)` callback that draws a bar on stderr when it is a terminal (else nothing),
+    so long work shows progress without mixing into a command's output or its error sentence."""
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
+        def update(done: int, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(
+                    length=total, label=label, file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty())))
+            bars[0].update(done - bars[0].pos)
+        yield update
+
+
 def _register_commands() -> None:
     # Each module adds its commands to `cli` when imported.
     from web.cli import (  # noqa: F401
         accounts_cmds,
+        backup_cmds,
         export_cmds,
         keys_cmds,
         records_cmds,

@@ -7,7 +7,8 @@ folders, ...) by appending to INIT_STEPS when their CLI module is imported:
     INIT_STEPS.append(lambda home, settings: ...)
 
 Each step gets the unlocked new Home and the Settings, runs once, in order, after the admin
-user exists and before the home is closed.
+user exists and before the home is closed. `restore` runs them again on the restored home
+(to recreate what a backup leaves out), so a step must do nothing when its work is there.
 """
 
 from __future__ import annotations
@@ -127,26 +128,36 @@ def passphrase_new_recovery_key(obj: dict[str, object], yes: bool) -> None:
 def verify(ctx: click.Context, as_json: bool) -> None:
     """Authenticate every object and check the catalogue and audit trail (exit 3 on damage)."""
     with open_from_settings(settings_from_cli(ctx.obj)) as home:
-        report = home.verify_report()
-        problems = report.problems
-        now = datetime.now(timezone.utc)
-        with home.catalog.transaction() as tx:
-            tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="vault.verify",
-                                       outcome="ok" if not problems else "failed",
-                                       details=(("problems", str(len(problems))),)))
-            # The mark a damaged record carries: an entry in its own history (records are immutable).
-            for record_id, role in report.damaged:
-                tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="record.damaged", outcome="failed",
-                                           record_id=record_id, details=(("blob", role),)))
+        problems = verify_audited(home)
     if as_json:
         click.echo(json.dumps({"ok": not problems, "problems": problems}, ensure_ascii=False, indent=2))
-    elif problems:
-        for problem in problems:
-            click.echo(problem)
     else:
-        click.echo("The home is sound: every object authenticates and the audit trail is intact.")
+        print_verdict(problems)
     if problems:
         ctx.exit(EXIT_INTEGRITY)
+
+
+def verify_audited(home: Home) -> list[str]:
+    """Verify the open home and audit the run (and each damaged record); the problems, one sentence each."""
+    report = home.verify_report()
+    problems = report.problems
+    now = datetime.now(timezone.utc)
+    with home.catalog.transaction() as tx:
+        tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="vault.verify",
+                                   outcome="ok" if not problems else "failed",
+                                   details=(("problems", str(len(problems))),)))
+        # The mark a damaged record carries: an entry in its own history (records are immutable).
+        for record_id, role in report.damaged:
+            tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="record.damaged", outcome="failed",
+                                       record_id=record_id, details=(("blob", role),)))
+    return problems
+
+
+def print_verdict(problems: list[str]) -> None:
+    for problem in problems:
+        click.echo(problem)
+    if not problems:
+        click.echo("The home is sound: every object authenticates and the audit trail is intact.")
 
 
 def _unlock(settings: Settings, recovery_key_file: Path | None) -> Home:

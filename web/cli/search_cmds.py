@@ -16,7 +16,7 @@ from records import checkpoints
 from records.events import event
 from records.ports import SearchRequest, SearchResult
 from vault import Home
-from web.cli import cli
+from web.cli import cli, progress_bar
 from web.cli.keys_cmds import INIT_STEPS
 from web.cli.records_cmds import ACTOR, _open, _scope, ports_for
 from web.settings import Settings
@@ -97,17 +97,19 @@ def reindex(obj: dict[str, object]) -> None:
     until the new one is complete)."""
     _settings, home = _open(obj)
     with home:
-        ports = ports_for(home)
-        total = indexable_count(ports)
-        with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:
-            last = [0]
-
-            def progress(done: int, _total: int) -> None:
-                bar.update(done - last[0])
-                last[0] = done
-            count = rebuild(index_path(home), home.index_key, index_documents(ports), progress, total=total,
-                            batch=2_000)
-        with ports.catalog.transaction() as tx:
-            checkpoints.append(tx, ports, event("index.rebuild", actor=ACTOR, now=_now(),
-                                                details=(("records", str(count)),)))
+        count = rebuild_index(home)
     click.echo(f"Indexed {count} records.")
+
+
+def rebuild_index(home: Home) -> int:
+    """Rebuild the open home's index with a progress bar, audited; returns the records indexed
+    (also run by `restore`, which brings no index back)."""
+    ports = ports_for(home)
+    total = indexable_count(ports)
+    with progress_bar("Indexing") as progress:
+        count = rebuild(index_path(home), home.index_key, index_documents(ports), progress, total=total,
+                        batch=2_000)
+    with ports.catalog.transaction() as tx:
+        checkpoints.append(tx, ports, event("index.rebuild", actor=ACTOR, now=_now(),
+                                            details=(("records", str(count)),)))
+    return count
