@@ -1,7 +1,8 @@
 """Disposition: destroying records whose retention has run out, after review, leaving stubs and a certificate.
 
-Destruction crypto-shreds the record's data key (so every copy of its blobs, backups
-included, becomes noise), deletes the blobs and the index entry, and keeps a metadata stub
+Destruction crypto-shreds the record's data key (so every copy of its blobs becomes noise,
+save where a catalogue copy taken earlier, e.g. an older backup, still holds the key: see
+docs/backups.md), deletes the blobs and the index entry, and keeps a metadata stub
 with state `disposed`. The stub keeps what a register needs to show that something existed
 and was destroyed lawfully: id, registry number, class, principal, confidentiality, document
 date, filing date and filer, retention trigger and until, holds history. It loses every

@@ -14,7 +14,11 @@ TEMP_PREFIX = ".tmp-"
 
 def fsync_dir(path: Path) -> None:
     """Make a rename or unlink in `path` durable (rename alone only makes it visible)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    _fsync(path, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
@@ -28,35 +32,35 @@ def atomic_writer(path: Path, *, temp_dir: Path | None = None, mode: int = 0o600
     A crash at any point leaves either the old file or the new one at `path`, plus at most
     a `.tmp-*` leftover that `Home.verify` reports. On error the temp file is removed.
     """
-    folder = temp_dir or path.parent
-    tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    tmp = _temp_name(temp_dir or path.parent)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+    with _replacing(tmp, path), os.fdopen(fd, "wb") as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 @contextlib.contextmanager
 def atomic_path(path: Path, *, mode: int = 0o600) -> Iterator[Path]:
     """Yield the path of a new, empty temp file beside `path` for a library to fill (e.g.
     SQLite's backup API); on clean exit it is fsynced and replaces `path` durably."""
-    tmp = path.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    tmp = _temp_name(path.parent)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
-    try:
+    with _replacing(tmp, path):
         yield tmp
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(tmp)
+
+
+def _temp_name(folder: Path) -> Path:
+    return folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+
+
+@contextlib.contextmanager
+def _replacing(tmp: Path, path: Path) -> Iterator[None]:
+    """After the body has filled `tmp` (and fsynced it): rename it over `path`, fsync the folder.
+    If the body fails, `tmp` is removed and the error propagates."""
+    try:
+        yield
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
