@@ -42,5 +42,25 @@ def index_documents(ports: Ports) -> Iterator[IndexDoc]:
         yield IndexDoc(record=record, text=text)
 
 
+def reconcile(ports: Ports) -> tuple[int, int]:
+    """Bring the index in line with the catalogue after a crash: index the live records it misses,
+    remove what it holds that is disposed or unknown. Returns (indexed, removed).
+
+    The index's ids are read before the catalogue: an id is indexed only after its record
+    committed, so a record filed meanwhile by another process is never taken for a stray."""
+    if ports.index is None:
+        return 0, 0
+    in_index = ports.index.ids()
+    live = {r.id: r for r in ports.catalog.find() if r.state is not State.DISPOSED}
+    missing = [live[rid] for rid in live.keys() - in_index]
+    strays = sorted(in_index - live.keys())
+    if strays:
+        ports.index.remove(strays)
+    if missing:
+        ports.index.upsert([IndexDoc(record=r, text=retrieval.text_of(ports, r.id)
+                                     if r.blob(BlobRole.TEXT) is not None else "") for r in missing])
+    return len(missing), len(strays)
+
+
 def indexable_count(ports: Ports) -> int:
     return sum(1 for r in ports.catalog.find() if r.state is not State.DISPOSED)

@@ -3,7 +3,8 @@
 Drop folder, browser upload and `strongroom import` all call `file_document`. The order of
 steps is the crash-safety argument: blobs are sealed before the catalogue transaction, the
 record and its audit entry commit together, and the index is written last (it is derived:
-`reindex` repairs it), so a crash leaves at worst orphan objects that `verify` reports.
+`reindex` repairs it), so a crash leaves at worst orphan objects and an unindexed record, which
+the next unlock that is alone cleans up and re-indexes (vault/sessions.py, indexer.lookup.reconcile).
 """
 
 from __future__ import annotations

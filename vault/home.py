@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from records.audit import AuditEvent
 from vault import keyslots
+from vault.atomicfile import TEMP_PREFIX, remove_durably
 from vault.catalog import SqlCipherCatalog
 from vault.errors import CatalogError, HomeExists, HomeNotFound, SlotError, VaultError
 from vault.kdf import KdfParams
@@ -17,6 +18,7 @@ from vault.keyring import Keyring
 from vault.keyslots import KeyFile, SlotKind
 from vault.objects import ObjectStore
 from vault.recoverykey import format_recovery_key, new_recovery_key, parse_recovery_key
+from vault.sessions import Session
 from vault.signing import Ed25519Signer
 
 if TYPE_CHECKING:
@@ -26,6 +28,9 @@ KEYS_FILE = "keys.json"
 CATALOG_FILE = "catalog.db"
 FOLDERS = ("objects", "index", "inbox", "rejected")
 RECOVERY = "recovery"
+# Set when a sweep cleaned up after a dead session: the shell then brings the derived search index
+# back in line with the catalogue (records committed but not indexed, or disposed but still there).
+INDEX_CHECK_SETTING = "recovery.index_check"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,38 @@ class Home:
         self.index_key: bytes = self._keyring.index
         unlocked = next((s for s in keyfile.slots if s.slot_id == slot_id), None)
         self._slot_params = unlocked.kdf if unlocked is not None else None
+        self.session = Session(path)
+        try:
+            self.session.begin(self._referenced_objects, self._sweep)
+        except BaseException:
+            self.catalog.close()
+            raise
+
+    def _referenced_objects(self) -> set[str]:
+        return {ref.object_id for record in self.catalog.find() for ref in record.blobs}
+
+    def _sweep(self, referenced: set[str]) -> None:
+        """Delete what a dead session left: unreferenced objects (ciphertext) and temp files; one
+        audit entry says how many, and the index is marked for a check against the catalogue."""
+        orphans = sorted(self.blobs.object_ids() - referenced)
+        for object_id in orphans:
+            remove_durably(self.blobs.path_of(object_id))
+        leftovers = self.blobs.leftovers() + sorted(self.path.glob(TEMP_PREFIX + "*"))  # e.g. keys.json's
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        with self.catalog.transaction() as tx:
+            tx.put_setting(INDEX_CHECK_SETTING, "pending")
+            tx.append_audit(_event("vault.recover", "system:vault", "cli", ("objects", str(len(orphans))),
+                                   ("temp_files", str(len(leftovers)))))
+
+    def index_check_pending(self) -> bool:
+        """True after a sweep until `index_checked()`: the search index may miss committed records
+        or still hold disposed ones, from the session that died."""
+        return self.catalog.get_setting(INDEX_CHECK_SETTING) == "pending"
+
+    def index_checked(self) -> None:
+        with self.catalog.transaction() as tx:
+            tx.put_setting(INDEX_CHECK_SETTING, "done")
 
     @property
     def keyring(self) -> Keyring:
@@ -126,6 +163,7 @@ class Home:
         return self._keyring.audit_mac(value)
 
     def close(self) -> None:
+        self.session.end()
         self.catalog.close()
         for i in range(len(self._master)):
             self._master[i] = 0

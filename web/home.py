@@ -10,8 +10,9 @@ from pathlib import Path
 
 import click
 
-from indexer.errors import IndexCorrupt
+from indexer.errors import IndexCorrupt, IndexerError
 from indexer.extract.sandbox import SandboxedExtractor
+from indexer.lookup import reconcile
 from indexer.search import shared_index
 from records.ports import Extractor, Ports, SearchIndex
 from vault import Home, VaultError, open_home
@@ -121,5 +122,13 @@ def ports_of(home: Home, extractor: Extractor | None = None) -> Ports:
     """The one place the shells (CLI, watcher, import, web) get their adapters from; without an
     `extractor` they share the sandboxed one."""
     extractor = extractor or shared_extractor()
-    return Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer, extractor=extractor,
-                 index=search_index_of(home), audit_hmac=home.audit_hmac)
+    ports = Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer, extractor=extractor,
+                  index=search_index_of(home), audit_hmac=home.audit_hmac)
+    if ports.index is not None and home.index_check_pending():
+        # A session died mid-write: its records may be unindexed, or disposed but still listed.
+        try:
+            reconcile(ports)
+        except (IndexerError, VaultError, OSError):
+            return ports  # still pending: the next command tries again; `reindex` also repairs
+        home.index_checked()
+    return ports

@@ -1,0 +1,80 @@
+"""Sessions: which processes have a home open, and the clean-up after one that died mid-write.
+
+Every open Home holds a shared flock on `<home>/.open.lock` and leaves an empty marker in
+`<home>/sessions/` that its close() removes. A process killed mid-write (SIGKILL, power cut)
+leaves its marker, and may leave sealed objects no record references (sealed before a filing
+committed, or not yet deleted after a disposal committed) and `.tmp-*` files. The kernel drops
+its flock, so when a later open gets the lock exclusively nobody else is writing: every object
+the catalogue does not reference is such debris and is deleted, then the markers. While another
+process has the home open (e.g. `serve`), nothing is swept; `verify` reports the debris until
+the next open that is alone.
+
+Only ciphertext is ever deleted here, and only when the catalogue was read in full: a catalogue
+that cannot be read sweeps nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from vault.errors import VaultError
+
+LOCK_FILE = ".open.lock"
+SESSIONS_DIR = "sessions"
+
+
+class Session:
+    """This process's hold on a home; `interrupted` says an earlier session died without closing."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.interrupted = False
+        self._fd: int | None = None
+        self._marker: Path | None = None
+
+    def begin(self, referenced: Callable[[], set[str]], sweep: Callable[[set[str]], None]) -> None:
+        """Take the shared lock, sweeping first if alone and an earlier session died. A read-only
+        home (or any OS error on the lock) opens without a session: nothing is swept then."""
+        try:
+            self._fd = os.open(self.home / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return
+        folder = self.home / SESSIONS_DIR
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # others have it open: their markers are alive; nothing to sweep now
+        else:
+            stale = sorted(folder.glob("*")) if folder.is_dir() else []
+            self.interrupted = bool(stale)
+            if stale:
+                try:
+                    sweep(referenced())
+                except (VaultError, OSError):
+                    pass  # an unreadable catalogue or object folder: sweep nothing, keep the markers
+                else:
+                    for marker in stale:
+                        marker.unlink(missing_ok=True)
+        # Downgrading is not atomic; before our marker exists a sweeper has nothing of ours to see.
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            marker = folder / secrets.token_hex(8)
+            marker.touch(mode=0o600)
+            self._marker = marker
+        except OSError:
+            pass
+
+    def end(self) -> None:
+        if self._marker is not None:
+            self._marker.unlink(missing_ok=True)
+            self._marker = None
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)  # closing drops the flock
+            self._fd = None
