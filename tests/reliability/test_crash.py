@@ -1,0 +1,287 @@
+"""Crash tests: SIGKILL `strongroom watch`, `import`, `dispose`, `passphrase change` and `reindex` at
+random moments, then run them again.
+
+Each command is the real CLI in its own process group (its sandboxed extraction workers die with
+it, as on a power cut), over a real home in tmp_path: SQLCipher catalogue, sealed objects, sealed
+Whoosh index. Afterwards, from a fresh unlock: nothing lost, nothing filed twice (by SHA-256),
+`verify` clean, and the index holds exactly the live records of the catalogue, each found by its
+own word. The moments are drawn from CRASH_SEED (default 4); the figures are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import time
+from pathlib import Path
+
+from tests.conftest import PASSPHRASE
+from tests.reliability.crash_support import (SEED, Child, document, home_open, inspect, live_ids, object_count,
+                                             run_cli, sha, unique_word)
+from tests.reliability.faults_support import new_home
+from vault import open_home
+from web.cli.search_cmds import _create_empty_index
+from web.settings import Settings
+
+CLASSES = ("contracts", "minutes", "invoices", "hr")
+BROKEN = b"%PDF-1.4 this pdf is broken"
+
+
+def _home(path: Path) -> Path:
+    new_home(path)
+    with open_home(path, PASSPHRASE) as home:
+        _create_empty_index(home, Settings(home=path))
+    return path
+
+
+def _corpus(rng: random.Random, count: int) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
+    """`count` documents and {sha256: unique word}."""
+    docs = [document(i, rng.randrange(1, 400)) for i in range(count)]
+    return docs, {sha(data): unique_word(i) for i, (_name, data) in enumerate(docs)}
+
+
+def _documents_in(inbox: Path) -> list[Path]:
+    return [p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+def _assert_consistent(home: Path, words: dict[str, str], *, expect: set[str]) -> None:
+    state = inspect(home, words)
+    filed = [r.sha256 for r in state.records if r.sha256]  # a disposed record's stub keeps no hash
+    assert len(filed) == len(set(filed)), "a document was filed twice"
+    assert set(filed) == expect, f"lost: {len(expect - set(filed))}, unexpected: {len(set(filed) - expect)}"
+    assert state.problems == [], state.problems
+    live = live_ids(state.records)
+    assert state.index_ids == live, (f"index without record: {len(state.index_ids - live)}, "
+                                     f"record not indexed: {len(live - state.index_ids)}")
+    assert state.unfound == [], state.unfound
+
+
+# ---- the watcher ---------------------------------------------------------------------------------
+
+WATCH_FILES = 120
+WATCH_KILLS = 12
+
+
+def test_watcher_sigkilled_12_times_in_a_120_file_batch_files_each_once(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    home = _home(tmp_path / "home")
+    inbox = home / "inbox"
+    docs, words = _corpus(rng, WATCH_FILES)
+    for i, (name, data) in enumerate(docs):
+        (inbox / CLASSES[i % len(CLASSES)] / name).write_bytes(data)
+    (inbox / "contracts" / "broken.pdf").write_bytes(BROKEN)
+
+    kills, left, claimed = 0, [], 0
+    for _ in range(WATCH_KILLS):
+        child = Child.start(home, ["watch"])
+        child.wait_lines(rng.randrange(0, 12))  # a few files settle, then the kill lands mid-way
+        time.sleep(rng.uniform(0.0, 0.05))
+        kills += child.kill()
+        left.append(len(_documents_in(inbox)))
+        claimed += len(list((inbox / ".processing").glob("*/*")))
+    print(f"\nwatcher: kills landed={kills}/{WATCH_KILLS} documents left after each={left} "
+          f"caught mid-claim={claimed}")
+    assert kills == WATCH_KILLS and left[-1] > 0, "the batch finished before the last kill; add files"
+
+    final = Child.start(home, ["watch"])
+    deadline = time.monotonic() + 60
+    while _documents_in(inbox) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    final.proc.send_signal(signal.SIGTERM)
+    assert final.finish() == 0, "".join(final.err)
+    assert not _documents_in(inbox), "the final run left files in the inbox"
+
+    _assert_consistent(home, words, expect=set(words))
+    rejected = [p for p in (home / "rejected").iterdir() if not p.name.endswith(".reason.txt")]
+    assert [p.read_bytes() for p in rejected] == [BROKEN]
+    assert (home / "rejected" / f"{rejected[0].name}.reason.txt").is_file()
+    print(f"watcher: files={WATCH_FILES} filed once={len(words)} lost=0 twice=0 rejected=1 verify clean")
+
+
+# ---- bulk import -----------------------------------------------------------------------------------
+
+IMPORT_FILES = 120
+IMPORT_KILLS = 6
+
+
+def _import_folder(tmp_path: Path, rng: random.Random, count: int) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    docs, words = _corpus(rng, count)
+    for name, data in docs:
+        (folder / name).write_bytes(data)
+    return folder, words
+
+
+def _filed_home(tmp_path: Path, rng: random.Random, count: int, *flags: str) -> tuple[Path, dict[str, str]]:
+    """A home with `count` invoices filed by `strongroom import`, and {sha256: unique word}."""
+    home = _home(tmp_path / "home")
+    folder, words = _import_folder(tmp_path, rng, count)
+    code, _out, err = run_cli(home, ["import", str(folder), "--class", "invoices", *flags])
+    assert code == 0, err
+    return home, words
+
+
+def test_import_sigkilled_at_random_moments_files_each_document_once(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    home = _home(tmp_path / "home")
+    folder, words = _import_folder(tmp_path, rng, IMPORT_FILES)
+    argv = ["import", str(folder), "--class", "invoices"]
+
+    kills, filed_after = 0, []
+    for _ in range(IMPORT_KILLS):
+        before, step = object_count(home), rng.randrange(2, 40)
+        child = Child.start(home, argv)
+        child.wait_until(lambda: object_count(home) >= before + step)  # a few files sealed, then the kill
+        time.sleep(rng.uniform(0.0, 0.03))
+        kills += child.kill()
+        filed_after.append(len(inspect(home).records))
+    print(f"\nimport: kills landed={kills}/{IMPORT_KILLS} records after each kill={filed_after}")
+    assert kills >= IMPORT_KILLS - 1 and 0 < filed_after[0] and filed_after[-2] < IMPORT_FILES
+
+    final = Child.start(home, argv)
+    assert final.finish(timeout=120) == 0, "".join(final.err)
+    summary = "".join(final.err)
+    assert f"{IMPORT_FILES - filed_after[-1]} filed, {filed_after[-1]} duplicates, 0 rejected" in summary, summary
+    assert sorted(p.name for p in folder.iterdir()) == sorted(n for n, _d in (document(i, 1) for i in
+                                                                                 range(IMPORT_FILES))), \
+        "import must keep its sources"
+    _assert_consistent(home, words, expect=set(words))
+    print(f"import: files={IMPORT_FILES} final run: {summary.strip()} lost=0 twice=0 verify clean")
+
+
+# ---- dispose ---------------------------------------------------------------------------------------
+
+DISPOSE_FILES = 30
+DISPOSE_KILLS = 8
+
+
+def test_dispose_sigkilled_at_random_moments_leaves_each_record_whole_or_destroyed(tmp_path: Path) -> None:
+    from records import certificates
+    from records.model import State
+
+    rng = random.Random(SEED)
+    home, words = _filed_home(tmp_path, rng, DISPOSE_FILES, "--document-date", "2000-01-31")  # all due
+    with open_home(home, PASSPHRASE) as opened:
+        objects = {r.id: [ref.object_id for ref in r.blobs] for r in opened.catalog.find()}
+
+    def due() -> list[str]:  # a restart: the open sweeps, the command's ports check the index
+        code, out, err = run_cli(home, ["retention", "due", "--json"])
+        assert code == 0, err
+        return [d["id"] for d in json.loads(out)]
+
+    kills, outcomes, debris = 0, [], 0
+    for _ in range(DISPOSE_KILLS):
+        remaining = due()
+        if not remaining:
+            break
+        chosen = rng.sample(remaining, min(len(remaining), rng.randrange(2, 6)))
+        child = Child.start(home, ["dispose", *chosen, "--yes"])
+        child.wait_until(lambda: home_open(home))  # unlocked: the destruction is milliseconds away
+        time.sleep(rng.choice((0.0, rng.uniform(0.0, 0.03))))
+        kills += child.kill()
+        on_disk = object_count(home)
+        due()
+        debris += on_disk > object_count(home)  # the kill fell between the commit and the deletions
+        with open_home(home, PASSPHRASE) as opened:
+            certified = {line["id"] for c in certificates.all_certificates(opened.catalog)
+                         for line in c.body["records"]}
+            records = {r.id: r for r in opened.catalog.find()}
+            keys = {rid: opened.catalog.data_key(rid) for rid in records}
+        disposed = {rid for rid in chosen if records[rid].state is State.DISPOSED}
+        outcomes.append(f"{len(disposed)}/{len(chosen)}")
+        for rid, record in records.items():
+            gone = [o for o in objects[rid] if (home / "objects" / o[:2] / o).exists()]
+            if record.state is State.DISPOSED:
+                assert keys[rid] is None and rid in certified and not gone and record.title == "", rid
+            else:
+                assert keys[rid] is not None and len(gone) == len(objects[rid]), rid
+        _assert_consistent(home, words, expect={r.sha256 for r in records.values()
+                                                if r.state is not State.DISPOSED})
+    print(f"\ndispose: kills landed={kills}/{DISPOSE_KILLS} disposed/chosen after each kill={outcomes} "
+          f"kills that left objects to sweep={debris}")
+    assert kills >= DISPOSE_KILLS // 2 and any(o.startswith("0/") for o in outcomes) \
+        and any(not o.startswith("0/") for o in outcomes), "the kills must land before and after the commit"
+
+    remaining = due()
+    if remaining:
+        code, _out, err = run_cli(home, ["dispose", *remaining, "--yes"])
+        assert code == 0, err
+    assert due() == []
+    _assert_consistent(home, words, expect=set())
+    print(f"dispose: records={DISPOSE_FILES} all disposed after a rerun, none half, verify clean")
+
+
+# ---- passphrase change -----------------------------------------------------------------------------
+
+CHANGE_KILLS = 12
+
+
+def test_passphrase_change_sigkilled_at_random_moments_leaves_a_passphrase_that_opens(
+        tmp_path: Path) -> None:
+    from vault import WrongPassphrase, keyslots
+
+    rng = random.Random(SEED)
+    home = _home(tmp_path / "home")
+    current = PASSPHRASE
+    kills, opened_with = 0, []
+    for round_ in range(CHANGE_KILLS):
+        new = f"new passphrase number {round_}"
+        secret = tmp_path / f"new-{round_}.txt"
+        secret.write_text(new + "\n")
+        child = Child.start(home, ["passphrase", "change", "--new-passphrase-file", str(secret)],
+                            STRONGROOM_PASSPHRASE=current)
+        child.wait_until(lambda: home_open(home))
+        time.sleep(rng.uniform(0.0, 0.03))
+        kills += child.kill()
+        keyfile = keyslots.load(home / "keys.json")  # valid JSON with every slot well formed
+        assert len(keyfile.passphrase_slots()) == 1 and len(keyfile.slots) == 2
+        works = []
+        for candidate in (current, new):
+            try:
+                open_home(home, candidate).close()
+                works.append(candidate)
+            except WrongPassphrase:
+                pass
+        assert len(works) == 1, "no passphrase (or both) opens the home"
+        opened_with.append("new" if works[0] == new else "old")
+        current = works[0]
+    print(f"\npassphrase change: kills landed={kills}/{CHANGE_KILLS} opens with after each={opened_with}")
+    assert kills >= CHANGE_KILLS // 2 and "old" in opened_with and "new" in opened_with
+    with open_home(home, current) as opened:  # alone after the kills: the open clears their debris
+        assert opened.verify() == []
+    assert not list(home.glob(".tmp-*")), "a killed keys.json write left its temp file"
+
+
+# ---- reindex ---------------------------------------------------------------------------------------
+
+REINDEX_FILES = 120
+REINDEX_KILLS = 8
+
+
+def test_reindex_sigkilled_at_random_moments_keeps_search_working(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    home, words = _filed_home(tmp_path, rng, REINDEX_FILES)
+    generations = []
+    kills = 0
+    for _ in range(REINDEX_KILLS):
+        old = (home / "index" / "current").readlink().name
+        child = Child.start(home, ["reindex"])
+        if rng.random() < 0.5:  # while the new generation is being built, or just after its swap
+            child.wait_until(lambda: any(p.name != old for p in (home / "index").glob("ix-*")))
+            time.sleep(rng.uniform(0.0, 0.25))
+        else:  # anywhere from the unlock on
+            time.sleep(rng.uniform(0.2, 0.8))
+        kills += child.kill()
+        generations.append((home / "index" / "current").readlink().name)
+        _assert_consistent(home, words, expect=set(words))  # old or new generation, searchable either way
+    swaps = len(set(generations))
+    print(f"\nreindex: kills landed={kills}/{REINDEX_KILLS} distinct live generations seen={swaps}")
+    assert kills >= REINDEX_KILLS // 2
+
+    code, out, err = run_cli(home, ["reindex"])
+    assert code == 0 and f"Indexed {REINDEX_FILES} records." in out, err
+    _assert_consistent(home, words, expect=set(words))
+    assert [p.name for p in (home / "index").glob("ix-*")] == [(home / "index" / "current").readlink().name], \
+        "a killed rebuild's generation was left behind"
