@@ -34,7 +34,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_init_creates_a_home_prints_the_recovery_key_and_an_admin(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from web.cli import keys_cmds
+    from web.cli import _register_commands, keys_cmds
+    _register_commands()  # each command module appends its init step on import: import them all before the patch
     steps: list[str] = []
     monkeypatch.setattr(keys_cmds, "INIT_STEPS", [lambda home, settings: steps.append(settings.jurisdiction)])
     monkeypatch.setenv("STRONGROOM_PASSPHRASE", PASSPHRASE)
