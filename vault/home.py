@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from records.audit import AuditEvent
-from vault import keyslots
+from vault import keyslots, slotstate
 from vault.atomicfile import TEMP_PREFIX, remove_durably
 from vault.catalog import SqlCipherCatalog
 from vault.errors import CatalogError, HomeExists, HomeNotFound, SlotError, VaultError
@@ -69,6 +69,7 @@ def init_home(path: Path | str, passphrase: str, *, kdf: KdfParams | None = None
     try:
         with catalog.transaction() as tx:
             tx.append_audit(_event("vault.init", "system:cli"))
+            slotstate.record(tx, keyfile)
     finally:
         catalog.close()
     return InitResult(path=path, vault_id=keyfile.vault_id, recovery_key=format_recovery_key(recovery))
@@ -84,14 +85,16 @@ def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: 
     _check_catalog_present(path / CATALOG_FILE)
     master, slot_id = unlock_master(keyfile, passphrase, recovery_key)
     home = Home(path, keyfile, master, slot_id)
-    if actor is not None:
-        try:
+    try:
+        # A key change that died before its audit entry, or keys.json swapped offline: audit it now.
+        slotstate.reconcile(home.catalog, path / KEYS_FILE, channel=channel)
+        if actor is not None:
             with home.catalog.transaction() as tx:
                 tx.append_audit(_event("vault.unlock", actor, channel,
                                        ("key", "recovery" if slot_id == RECOVERY else "passphrase")))
-        except BaseException:
-            home.close()
-            raise
+    except BaseException:
+        home.close()
+        raise
     return home
 
 
@@ -240,9 +243,11 @@ class Home:
 
     def _save_audited(self, keyfile: KeyFile, action: str, actor: str, channel: str, slot_id: str,
                       *details: tuple[str, str]) -> None:
-        # The audit entry commits only if keys.json was replaced; a failed write rolls it back.
+        # The audit entry and the slot state commit only if keys.json was replaced; a failed write rolls
+        # them back. A crash after the rename but before the COMMIT is audited by the next open.
         with self.catalog.transaction() as tx:
             tx.append_audit(_event(action, actor, channel, ("slot", slot_id), *details))
+            slotstate.record(tx, keyfile)
             keyslots.save(self.path / KEYS_FILE, keyfile)
 
 

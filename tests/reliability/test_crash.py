@@ -5,7 +5,8 @@ Each command is the real CLI in its own process group (its sandboxed extraction 
 it, as on a power cut), over a real home in tmp_path: SQLCipher catalogue, sealed objects, sealed
 Whoosh index. Afterwards, from a fresh unlock: nothing lost, nothing filed twice (by SHA-256),
 `verify` clean, and the index holds exactly the live records of the catalogue, each found by its
-own word. The moments are drawn from CRASH_SEED (default 4); the figures are printed.
+own word; the slot of a passphrase that opens is accounted for by one audit entry. The moments are
+drawn from CRASH_SEED (default 4); the figures are printed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from __future__ import annotations
 import json
 import random
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from tests.conftest import PASSPHRASE
-from tests.reliability.crash_support import (SEED, Child, document, home_open, inspect, live_ids, object_count,
-                                             run_cli, sha, unique_word)
-from tests.reliability.faults_support import new_home
+from tests.reliability.crash_support import (SEED, Child, cli_env, document, home_open, inspect, live_ids,
+                                             object_count, run_cli, sha, unique_word)
+from tests.reliability.faults_support import ROOT, new_home
 from vault import open_home
 from web.cli.search_cmds import _create_empty_index
 from web.settings import Settings
@@ -218,6 +221,36 @@ def test_dispose_sigkilled_at_random_moments_leaves_each_record_whole_or_destroy
 CHANGE_KILLS = 12
 
 
+_DIE_AFTER_KEYS_JSON = """
+import os, signal
+from vault import keyslots
+save = keyslots.save
+def save_then_die(path, keyfile):
+    save(path, keyfile)
+    os.kill(os.getpid(), signal.SIGKILL)
+keyslots.save = save_then_die
+from web.cli import main
+main()
+"""
+
+
+def _slot_accounts(home: Path, passphrase: str) -> list[str]:
+    """The audit entries that account for the passphrase slot `passphrase` opens (read after an open,
+    which audits a keys.json the catalogue has not seen), checking that the catalogue's recorded slot
+    state is keys.json's."""
+    from vault import keyslots, slotstate
+
+    with open_home(home, passphrase) as opened:
+        keyfile = keyslots.load(home / "keys.json")
+        assert opened.catalog.get_setting(slotstate.SETTING) == json.dumps(slotstate.state_of(keyfile),
+                                                                           sort_keys=True)
+        slot = opened.unlocked_with
+        return [e.event.action for e in opened.catalog.audit_entries()
+                if (e.event.action == "key.passphrase.change" and ("slot", slot) in e.event.details)
+                or (e.event.action == slotstate.UNRECORDED
+                    and f"{slot}:passphrase" in dict(e.event.details).get("added", "").split(","))]
+
+
 def test_passphrase_change_sigkilled_at_random_moments_leaves_a_passphrase_that_opens(
         tmp_path: Path) -> None:
     from vault import WrongPassphrase, keyslots
@@ -225,7 +258,7 @@ def test_passphrase_change_sigkilled_at_random_moments_leaves_a_passphrase_that_
     rng = random.Random(SEED)
     home = _home(tmp_path / "home")
     current = PASSPHRASE
-    kills, opened_with = 0, []
+    kills, opened_with, accounted_by = 0, [], []
     for round_ in range(CHANGE_KILLS):
         new = f"new passphrase number {round_}"
         secret = tmp_path / f"new-{round_}.txt"
@@ -246,9 +279,25 @@ def test_passphrase_change_sigkilled_at_random_moments_leaves_a_passphrase_that_
                 pass
         assert len(works) == 1, "no passphrase (or both) opens the home"
         opened_with.append("new" if works[0] == new else "old")
+        accounts = _slot_accounts(home, works[0])
+        if works[0] == new:  # the change landed: its own entry, or the open's key.slots.unrecorded, says so
+            assert len(accounts) == 1, f"the new passphrase slot is accounted for by {accounts}"
+            accounted_by.append(accounts[0])
         current = works[0]
-    print(f"\npassphrase change: kills landed={kills}/{CHANGE_KILLS} opens with after each={opened_with}")
+    print(f"\npassphrase change: kills landed={kills}/{CHANGE_KILLS} opens with after each={opened_with} "
+          f"new slots audited by={accounted_by}")
     assert kills >= CHANGE_KILLS // 2 and "old" in opened_with and "new" in opened_with
+
+    # The window random kills rarely hit: keys.json renamed into place, the catalogue not yet committed.
+    window, secret = "new passphrase in the window", tmp_path / "new-in-the-window.txt"
+    secret.write_text(window + "\n")
+    died = subprocess.run([sys.executable, "-c", _DIE_AFTER_KEYS_JSON, "passphrase", "change",
+                           "--new-passphrase-file", str(secret)], cwd=ROOT, capture_output=True, timeout=120,
+                          env=cli_env(home, STRONGROOM_PASSPHRASE=current))
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    assert _slot_accounts(home, window) == ["key.slots.unrecorded"]
+    assert _slot_accounts(home, window) == ["key.slots.unrecorded"]  # and only once
+    current = window
     with open_home(home, current) as opened:  # alone after the kills: the open clears their debris
         assert opened.verify() == []
     assert not list(home.glob(".tmp-*")), "a killed keys.json write left its temp file"
