@@ -1,4 +1,4 @@
-"""whoosh-reloaded 2.7.5 regressions we patch or avoid: refresh, dedupe, fresh-compile import."""
+"""whoosh-reloaded 2.7.5 regressions we patch or avoid: refresh, dedupe, column cache, fresh-compile import."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from whoosh.fields import ID, Schema
-from whoosh.filedb.filestore import RamStorage
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.qparser import QueryParser
 
 from indexer import whoosh_compat
@@ -31,6 +31,25 @@ def test_refresh_after_update_sees_one_copy() -> None:
     searcher = searcher.refresh()
     assert searcher.doc_count() == 3
     assert [h["id"] for h in searcher.search(QueryParser("id", ix.schema).parse("a1"))] == []
+
+
+def test_commit_checks_a_missing_length_column_once(tmp_path: Path) -> None:
+    whoosh_compat.install()
+    checked: list[str] = []
+
+    class Counting(FileStorage):  # type: ignore[misc]
+        def file_exists(self, name: str) -> bool:
+            checked.append(name)
+            return bool(super().file_exists(name))
+
+    ix = Counting(str(tmp_path)).create_index(Schema(id=ID(unique=True, stored=True), body=TEXT))
+    with ix.writer() as w:
+        for i in range(50):
+            w.add_document(id=f"a{i}", body=f"word{i} common")
+    assert checked.count(next(n for n in checked if n.endswith("_id_len.col"))) == 1  # stock 2.7.5: 50
+    with ix.searcher() as s:
+        assert s.doc_count() == 50
+        assert len(s.search(QueryParser("body", ix.schema).parse("common"), limit=None)) == 50
 
 
 def test_date_parser_gets_a_naive_utc_basedate() -> None:
