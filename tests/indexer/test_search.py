@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import IndexerError, QueryError
+from indexer.schema import document_of
 from indexer.search import WhooshIndex, open_index
 from records.access import AccessScope
 from records.model import Confidentiality, RecordId, Role, State
@@ -285,3 +286,63 @@ def test_counting_stops_at_the_limit_for_term_queries(tmp_path: Path, monkeypatc
     monkeypatch.setattr("indexer.search.COUNT_LIMIT", 1000)
     phrase = ix.search(SearchRequest('"pogodba pogodba"'), ADMIN, lambda rid: "pogodba")
     assert phrase.total_exact and phrase.total == sum(1 for i in range(100) if i % 7)
+
+
+def test_narrow_restrictions_drive_the_match_across_segments(tmp_path: Path) -> None:
+    # A restriction leaving few documents becomes a DocSet inside the query (its docnums per
+    # segment, by offset): hits, totals and facets must be exactly the brute-force answer.
+    import random
+    rng = random.Random(11)
+    classes = ["01.2", "03.1", "04.1", "06.1", "07.1", "00.2", "01.1", "02.1", "00.4", "05.1"]
+    rows = {f"s{i:03d}": (rng.choice(classes), rng.choice(["pogodba in", "arve ja", "pogodba arve", "sklep"]),
+                          Confidentiality.SECRET if i % 3 == 0 else Confidentiality.INTERNAL) for i in range(300)}
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    names = sorted(rows)
+    for start in range(0, len(names), 30):  # one unmerged commit each: several segments
+        writer = ix._index.writer()  # noqa: SLF001 - upsert() lets whoosh merge small segments
+        for rid in names[start:start + 30]:
+            writer.update_document(**document_of(doc(rid, rows[rid][1], record_class=rows[rid][0],
+                                                     confidentiality=rows[rid][2])))
+        writer.commit(merge=False)
+    ix.remove([RecordId("s007"), RecordId("s150")])
+    assert len(ix.searcher().leaf_searchers()) > 1, "the case needs several segments"
+    for scope in (ADMIN, VIEWER):
+        for cls in ("04.1", "06.1"):
+            for words, truth in (("pogodba", lambda t: "pogodba" in t), ("pogodba arve", lambda t: t == "pogodba arve")):
+                expected = {rid for rid, (c, text, level) in rows.items()
+                            if c == cls and truth(text) and rid not in ("s007", "s150")
+                            and (scope is ADMIN or level is Confidentiality.INTERNAL)}
+                result = ix.search(SearchRequest(f"{words} class:{cls}", page_len=200), scope, lambda rid: "x")
+                assert {h.record_id for h in result.hits} == expected, (scope.actor, cls, words)
+                assert result.total == len(expected) and result.facets.get("record_class", {}) == (
+                    {cls: len(expected)} if expected else {})
+
+
+def test_two_word_phrases_with_a_common_word_use_the_pair_field(index: WhooshIndex, tmp_path: Path) -> None:
+    # "o zaposlitvi" is answered by one pair term; hits, order-free totals and the marked words
+    # are what the positional phrase gives, and a phrase across other words does not match.
+    from indexer.query import parse
+    parsed = parse('"o zaposlitvi"', index.searcher().schema, lambda field: ())
+    assert "body_pairs" in repr(parsed.text) and "Phrase" in repr(parsed.marked)
+    assert ids(index, '"o zaposlitvi"') == ["sl1"]
+    assert ids(index, '"zaposlitvi o"') == [] and ids(index, '"o podpišejo"') == []
+    result = index.search(SearchRequest('"seje nadzornega"'), ADMIN, TEXTS.__getitem__)  # no common word
+    assert [h.record_id for h in result.hits] == ["sl2"]
+    snippet = index.search(SearchRequest('"o zaposlitvi"'), ADMIN, TEXTS.__getitem__).hits[0].snippet
+    assert "<mark>zaposlitvi</mark>" in snippet
+
+
+def test_an_index_built_before_the_pair_field_still_files_and_finds_phrases(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh.fields import Schema
+
+    from indexer import generations
+    from indexer.schema import build_schema
+    full = build_schema()
+    old = Schema(**{name: full[name] for name in full.names() if name != "body_pairs"})
+    monkeypatch.setattr(generations, "build_schema", lambda: old)
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    monkeypatch.undo()
+    ix.upsert(_docs())  # no "unknown field body_pairs" from an index of the older schema
+    assert "body_pairs" not in ix.searcher().schema
+    assert ids(ix, '"o zaposlitvi"') == ["sl1"] and ids(ix, '"zaposlitvi o"') == []
