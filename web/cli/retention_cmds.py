@@ -26,6 +26,7 @@ def hold() -> None:
 @click.option("--reason", required=True, help="The case, request or mandate behind the hold.")
 @click.pass_obj
 def hold_add(obj: dict[str, object], record: str, reason: str) -> None:
+    """Place a legal hold on a record (id or registry number): it cannot be disposed until released."""
     settings, home = _open(obj)
     with home:
         ports = ports_for(home)
@@ -39,6 +40,7 @@ def hold_add(obj: dict[str, object], record: str, reason: str) -> None:
 @click.option("--hold", "hold_id", help="Which hold, when there are several.")
 @click.pass_obj
 def hold_release(obj: dict[str, object], record: str, hold_id: str | None) -> None:
+    """Release a legal hold; the record's retention applies again."""
     settings, home = _open(obj)
     with home:
         ports = ports_for(home)
