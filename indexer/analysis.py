@@ -53,50 +53,6 @@ class LightStemFilter(Filter):
             yield token
 
 
-# Function words of Slovene, Estonian and English: the words nearly every document holds. A
-# phrase with one of them ("za pogodbo", "sveta na") would otherwise be checked position by
-# position in every document holding both words; the pair field answers it from one posting list.
-COMMON_WORDS = frozenset(fold(w) for w in (
-    # sl
-    "in na je se da za v z s o k h po pri od do iz ki ali pa ne so bo bi ter ob med nad pod pred "
-    "brez kot tudi še že to ta te ti tem tega"
-    # et
-    " ja ning on et ka kui ei see oli ole või aga nii siis kes mis mida seda selle need pole"
-    # en
-    " the of and to a an is are was be by for on in at as with from or not it this that"
-).split())
-
-
-class CommonPairsFilter(Filter):
-    """Each adjacent pair of words in which one is a common word, as one "word word" token
-    (the bigram half of Lucene's CommonGrams). Positions are not kept: the pair term only finds
-    the candidates; the phrase itself still checks them."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CommonPairsFilter)
-
-    def __hash__(self) -> int:
-        return hash(CommonPairsFilter)
-
-    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
-        previous = None
-        for token in tokens:
-            word = token.text
-            if previous is not None and (previous in COMMON_WORDS or word in COMMON_WORDS):
-                token.text = f"{previous} {word}"
-                yield token
-            previous = word
-
-
-def common_pairs(words: list[str]) -> list[str]:
-    """The pair terms CommonPairsFilter indexes for these (folded) consecutive words."""
-    return [f"{a} {b}" for a, b in zip(words, words[1:]) if a in COMMON_WORDS or b in COMMON_WORDS]
-
-
-def pairs_analyzer() -> Analyzer:
-    return exact_analyzer() | CommonPairsFilter()
-
-
 def exact_analyzer() -> Analyzer:
     """Words, lower-cased and folded: `cetrtek` finds `četrtek`, `toolepingu` finds `Töölepingu`."""
     return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)

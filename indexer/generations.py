@@ -127,9 +127,8 @@ def write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]
     try:
         for rid in removals:
             writer.delete_by_term("id", rid)
-        known = set(index.schema.names())  # an index built before a field was added lacks it until reindex
         for doc in _dedupe(upserts):
-            writer.update_document(**{k: v for k, v in document_of(doc).items() if k in known})
+            writer.update_document(**document_of(doc))
         writer.commit()
     except BaseException:
         # After a failed write (e.g. ENOSPC) cancelling can fail on a closed file; the first error

@@ -18,9 +18,9 @@ from whoosh.fields import Schema
 from whoosh.query import And, Every, NullQuery, NumericRange, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
 
-from indexer.analysis import common_pairs, fold
+from indexer.analysis import fold
 from indexer.errors import QueryError
-from indexer.schema import FIELD_BOOSTS, LIGHT_FIELDS, PAIRS_FIELD, TEXT_FIELDS, day_int
+from indexer.schema import FIELD_BOOSTS, LIGHT_FIELDS, TEXT_FIELDS, day_int
 
 # query word -> index field, for exact-value fields (matched case-insensitively against the lexicon)
 ID_FIELDS = {"class": "record_class", "principal": "principal", "state": "state",
@@ -41,11 +41,6 @@ class ParsedQuery:
     text: Query  # scored part (Every() when the query is only filters)
     restrictions: Query | None  # structured part, ANDed with the text
     free_text: str  # what went to whoosh's parser (for "did you mean")
-    words: Query | None = None  # the text as typed, phrases unpaired: what the snippets mark
-
-    @property
-    def marked(self) -> Query:
-        return self.words if self.words is not None else self.text
 
     @property
     def query(self) -> Query:
@@ -139,18 +134,6 @@ def _no_light_phrases(q: Query) -> Query:
     return q
 
 
-def _paired_phrases(q: Query) -> Query:
-    # A two-word body phrase with a common word is exactly one pair term (both analyses keep
-    # every token, so "adjacent positions" and "adjacent tokens" are the same thing): one posting
-    # list instead of a position check in every document holding both words. Longer phrases,
-    # and indexes built before the pair field existed, keep the plain phrase.
-    if isinstance(q, Phrase) and q.fieldname == "body" and len(q.words) == 2 and q.slop == 1:
-        pairs = common_pairs(list(q.words))
-        if pairs:
-            return Term(PAIRS_FIELD, pairs[0], boost=q.boost)
-    return q
-
-
 def _text_parser(schema: Schema, field: str | None = None) -> qparser.QueryParser:
     if field is not None:
         parser = qparser.QueryParser(field, schema)
@@ -183,16 +166,12 @@ def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
     free_text = " ".join(free).strip()
     if free_text.count('"') % 2:
         raise QueryError('A phrase in the search has no closing quote: add the missing ".')
-    words: Query | None = None
     if free_text:
         try:
             scored = _text_parser(schema).parse(free_text)
         except Exception:  # noqa: BLE001 - whoosh's parser errors are not typed
             raise QueryError("The search text cannot be read: check quotes, brackets and OR/NOT.") from None
         scored = scored.accept(_no_light_phrases).normalize()
-        words = scored
-        if PAIRS_FIELD in schema:
-            scored = scored.accept(_paired_phrases)
         if scored is NullQuery:
             scored = Every() if restrictions else NullQuery
     else:
@@ -200,4 +179,4 @@ def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
     if not restrictions and isinstance(scored, Every):
         raise QueryError("The search is empty: type a word, a \"phrase\" or a field such as class:03.1.")
     joined = None if not restrictions else (restrictions[0] if len(restrictions) == 1 else And(restrictions))
-    return ParsedQuery(text=scored, restrictions=joined, free_text=free_text, words=words)
+    return ParsedQuery(text=scored, restrictions=joined, free_text=free_text)

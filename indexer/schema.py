@@ -7,14 +7,13 @@ from typing import Any
 
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, TEXT, Schema
 
-from indexer.analysis import exact_analyzer, light_analyzer, pairs_analyzer
+from indexer.analysis import exact_analyzer, light_analyzer
 from records.model import Record, State
 from records.ports import IndexDoc
 
 TITLE_BOOST = 3.0
 TEXT_FIELDS = ("title", "body", "body_light", "title_light")
 LIGHT_FIELDS = ("title_light", "body_light")
-PAIRS_FIELD = "body_pairs"
 FIELD_BOOSTS = {"title": 3.0, "body": 2.0, "title_light": 1.5, "body_light": 1.0}
 FACET_FIELDS = ("record_class", "principal", "year", "state", "confidentiality")
 
@@ -31,7 +30,6 @@ def build_schema() -> Schema:
         title_light=TEXT(analyzer=light, phrase=False),
         body=TEXT(analyzer=exact),
         body_light=TEXT(analyzer=light, phrase=False),
-        body_pairs=TEXT(analyzer=pairs_analyzer(), phrase=False),  # finds phrases with common words
         record_class=ID(stored=True, sortable=True),
         principal=ID(sortable=True),
         confidentiality=ID(sortable=True),
@@ -66,7 +64,6 @@ def document_of(doc: IndexDoc) -> dict[str, Any]:
         "title_light": r.title,
         "body": text,
         "body_light": text,
-        "body_pairs": text,
         "record_class": r.record_class,
         "principal": r.principal,
         "confidentiality": r.confidentiality.value,

@@ -6,13 +6,14 @@ import html
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from whoosh import collectors, highlight
 from whoosh.idsets import BitSet
+from whoosh.reading import TermNotFound
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
 from whoosh.searching import Searcher
@@ -152,6 +153,7 @@ class WhooshIndex:
         parsed = query_language.parse(request.query, s.schema, lambda field: _lexicon(reader, field))
         allowed: Any = self._scope_filter(s, scope)
         scored = parsed.query
+        driven = False  # a DocSet drives the match: no block skipping, every match is visited anyway
         if parsed.restrictions is not None and not isinstance(parsed.text, Every):
             # Field and date restrictions become part of the (cached) filter: a year range is a
             # few thousand numeric terms, cheaper to resolve once than inside every scored match.
@@ -159,6 +161,7 @@ class WhooshIndex:
             scored = parsed.text
             if len(ordered) <= LEAPFROG_SHARE * s.doc_count_all():
                 scored = And([parsed.text, DocSet(ordered)])
+                driven = True
         page = max(1, request.page)
         page_len = max(1, min(request.page_len, 200))
         if not allowed:
@@ -173,14 +176,15 @@ class WhooshIndex:
         # Term queries: ranking uses whoosh's pruning top-N collector, and counting is a separate
         # unscored pass over the filtered matches that stops at COUNT_LIMIT (exact below it, a
         # floor above it). Phrases cannot be pruned: one pass ranks and counts them, and stops
-        # at COUNT_LIMIT matches (the top N then comes from those). Date sorts see every match.
-        prunable = False
+        # at COUNT_LIMIT matches (the top N then comes from those). Date sorts see every match,
+        # and so does a DocSet-driven match (it cannot skip blocks): one pass ranks and counts.
+        phrase = _has_phrase(scored)
+        prunable = not sortedby and not phrase and not driven
         if sortedby:
             top: collectors.Collector = collectors.SortingCollector(sortedby, limit=limit, reverse=reverse)
         else:
-            prunable = not _has_phrase(scored)
             top = collectors.TopCollector(limit=limit, usequality=prunable, replace=10 if prunable else 0)
-        recorder = _Recorder(top, cap=None if sortedby or prunable else COUNT_LIMIT + 1)
+        recorder = _Recorder(top, cap=COUNT_LIMIT + 1 if phrase and not sortedby else None)
         try:
             try:
                 s.search_with_collector(scored, collectors.FilterCollector(recorder, allow=allowed))
@@ -189,7 +193,7 @@ class WhooshIndex:
             if sortedby or not prunable:
                 matched = recorder.docs
             else:
-                matched = list(islice((d for d in s.docs_for_query(scored) if d in allowed), COUNT_LIMIT + 1))
+                matched = list(islice((d for d in _walk(s, scored) if d in allowed), COUNT_LIMIT + 1))
         except IndexerError:
             raise
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
@@ -199,7 +203,7 @@ class WhooshIndex:
         if not exact:
             matched = matched[:COUNT_LIMIT]
         results = top.results()
-        results.q = parsed.marked  # snippets mark the words of the phrase, not its pair term or filter
+        results.q = parsed.text  # snippets mark the words typed, not the restriction's DocSet
         total = len(matched)
         start = (page - 1) * page_len
         page_hits = [results[i] for i in range(start, min(start + page_len, len(results.top_n)))]
@@ -281,6 +285,20 @@ class _Recorder(collectors.WrappingCollector):
             raise _Enough
         self.docs.append(self.child.offset + sub_docnum)
         return self.child.collect(sub_docnum)
+
+
+def _walk(s: Searcher, q: Query) -> Iterator[int]:
+    """The documents `q` matches, in order, by walking its matcher. whoosh's docs_for_query asks an
+    intersection for all_ids(), which reads every posting of both sides into sets: for two common
+    words under a narrow DocSet that is the whole index, where walking leapfrogs with skip_to."""
+    for sub, offset in s.leaf_searchers():
+        try:
+            m = q.matcher(sub, sub.boolean_context())
+        except TermNotFound:
+            continue
+        while m.is_active():
+            yield m.id() + offset
+            m.next()
 
 
 def _has_phrase(q: Query) -> bool:

@@ -317,32 +317,3 @@ def test_narrow_restrictions_drive_the_match_across_segments(tmp_path: Path) -> 
                 assert result.total == len(expected) and result.facets.get("record_class", {}) == (
                     {cls: len(expected)} if expected else {})
 
-
-def test_two_word_phrases_with_a_common_word_use_the_pair_field(index: WhooshIndex, tmp_path: Path) -> None:
-    # "o zaposlitvi" is answered by one pair term; hits, order-free totals and the marked words
-    # are what the positional phrase gives, and a phrase across other words does not match.
-    from indexer.query import parse
-    parsed = parse('"o zaposlitvi"', index.searcher().schema, lambda field: ())
-    assert "body_pairs" in repr(parsed.text) and "Phrase" in repr(parsed.marked)
-    assert ids(index, '"o zaposlitvi"') == ["sl1"]
-    assert ids(index, '"zaposlitvi o"') == [] and ids(index, '"o podpišejo"') == []
-    result = index.search(SearchRequest('"seje nadzornega"'), ADMIN, TEXTS.__getitem__)  # no common word
-    assert [h.record_id for h in result.hits] == ["sl2"]
-    snippet = index.search(SearchRequest('"o zaposlitvi"'), ADMIN, TEXTS.__getitem__).hits[0].snippet
-    assert "<mark>zaposlitvi</mark>" in snippet
-
-
-def test_an_index_built_before_the_pair_field_still_files_and_finds_phrases(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from whoosh.fields import Schema
-
-    from indexer import generations
-    from indexer.schema import build_schema
-    full = build_schema()
-    old = Schema(**{name: full[name] for name in full.names() if name != "body_pairs"})
-    monkeypatch.setattr(generations, "build_schema", lambda: old)
-    ix = open_index(tmp_path / "index", KEY, create=True)
-    monkeypatch.undo()
-    ix.upsert(_docs())  # no "unknown field body_pairs" from an index of the older schema
-    assert "body_pairs" not in ix.searcher().schema
-    assert ids(ix, '"o zaposlitvi"') == ["sl1"] and ids(ix, '"zaposlitvi o"') == []
