@@ -115,6 +115,7 @@ def restore_backup(src: Path, target: Path, passphrase: str | None = None, *, re
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
         for folder in FOLDERS:
             (target / folder).mkdir(mode=0o700, exist_ok=True)
+        ObjectStore.create_fanout(target / OBJECTS)
         total = len(manifest.objects)
         for done, (object_id, entry) in enumerate(sorted(manifest.objects.items()), 1):
             _copy_file(_object_path(src / OBJECTS, object_id), _object_path(target / OBJECTS, object_id),

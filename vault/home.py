@@ -57,6 +57,7 @@ def init_home(path: Path | str, passphrase: str, *, kdf: KdfParams | None = None
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     for folder in FOLDERS:
         (path / folder).mkdir(mode=0o700)
+    ObjectStore.create_fanout(path / "objects")
     keyfile, master = keyslots.new_keyfile()
     keyfile, _ = keyslots.add_passphrase(keyfile, master, passphrase, kdf or KdfParams.default())
     recovery = new_recovery_key()

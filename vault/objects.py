@@ -109,6 +109,15 @@ class ObjectStore:
             raise ObjectDamaged(object_id, "its id is malformed")
         return self.root / object_id[:2] / object_id
 
+    @staticmethod
+    def create_fanout(root: Path) -> None:
+        """The 256 two-hex-digit subfolders, made once at init: otherwise the first few hundred
+        objects of a new home each pay a mkdir and a directory fsync (a fresh home's first bulk
+        import spent about a tenth of its time on them)."""
+        for i in range(256):
+            (root / f"{i:02x}").mkdir(mode=0o700, exist_ok=True)
+        fsync_dir(root)
+
     def object_ids(self) -> set[str]:
         return self.ids_in(self.root)
 

@@ -63,7 +63,7 @@ def test_verify_sound_then_damaged(home_path: Path, capsys: pytest.CaptureFixtur
     monkeypatch.setenv("STRONGROOM_PASSPHRASE", PASSPHRASE)
     code, out, _ = run(["--home", str(home_path), "verify"], capsys)
     assert code == 0 and "sound" in out
-    (home_path / "objects" / "ab").mkdir()
+    (home_path / "objects" / "ab").mkdir(exist_ok=True)
     (home_path / "objects" / "ab" / ("ab" * 16)).write_bytes(b"junk")
     code, out, _ = run(["--home", str(home_path), "verify", "--json"], capsys)
     doc = json.loads(out)
