@@ -4,7 +4,8 @@ Corpus: 500 one-page PDFs (reportlab) and 500 text files, each different.
 Bare pipeline (the floor): per file pypdf extraction (text files decoded), AES-256-GCM sealing of
 the original and the text to a temp file with fsync + rename + directory fsync, and one Whoosh
 commit of all texts at the end; sequential, in this process.
-Strongroom: `web.intake.bulk_import` on a real home (default Argon2id; unlocking is not timed):
+Strongroom: `web.intake.bulk_import` on a real home (default Argon2id; unlocking is not timed, and
+the sandbox workers start during it, as in `strongroom import`):
 keyed MAC and duplicate look-up, sealing, SQLCipher commit with the audit chain (WAL, FULL),
 extraction in indexer.extract's SandboxedExtractor and batched commits to the sealed WhooshIndex.
 Run: .venv/bin/python bench/intake.py [--n 1000] [--rounds 1]
@@ -112,18 +113,21 @@ def bare(files: Sequence[Path], work: Path) -> float:
 # ---- Strongroom ------------------------------------------------------------------------------
 
 
-def adapters(home: Any, work: Path) -> tuple[Any, Any, str]:
+def adapters(home: Any, work: Path, extractor: Any = None) -> tuple[Any, Any, str]:
     """The real adapters, as `strongroom import` builds them: the sandboxed pool and the sealed index."""
     from indexer.extract.sandbox import SandboxedExtractor
     from web.home import search_index_of
-    return SandboxedExtractor(), search_index_of(home), "sandboxed extractor, sealed WhooshIndex"
+    return extractor or SandboxedExtractor(), search_index_of(home), "sandboxed extractor, sealed WhooshIndex"
 
 
 def strongroom(files: Sequence[Path], work: Path, workers: int | None) -> tuple[float, str]:
+    from indexer.extract.sandbox import SandboxedExtractor
     home_path = work / "home"
+    pool = SandboxedExtractor()
+    pool.warm()  # as `strongroom import` does: the workers start while the passphrase is stretched
     init_home(home_path, PASSPHRASE)
     with open_home(home_path, PASSPHRASE) as home:
-        extractor, idx, kind = adapters(home, work)
+        extractor, idx, kind = adapters(home, work, pool)
         ports = Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer, extractor=extractor,
                       index=idx, audit_hmac=home.audit_hmac)
         template = FilingRequest(original_name="", record_class="contracts", actor="bench", channel="import")

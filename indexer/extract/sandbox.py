@@ -174,6 +174,26 @@ class SandboxedExtractor:
                     worker.kill()
             self._lock.notify()
 
+    def warm(self) -> None:
+        """Start the workers now, in the background (e.g. while the passphrase is being stretched),
+        so that the first documents do not wait for Python to start and import the parsers."""
+        together = threading.Barrier(self.size, timeout=_START_TIMEOUT_S)
+
+        def start() -> None:
+            try:
+                worker = self._acquire()
+            except ExtractorClosed:
+                together.abort()
+                return  # the error reaches whoever extracts next
+            try:
+                together.wait()  # hold it until all have started: none takes another's idle worker
+            except threading.BrokenBarrierError:
+                pass
+            self._release(worker, True)
+
+        for _ in range(self.size):
+            threading.Thread(target=start, name="extract-warm", daemon=True).start()
+
     def pids(self) -> list[int]:
         """The live worker processes (for tests and the health page)."""
         with self._lock:

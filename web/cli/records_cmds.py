@@ -24,7 +24,7 @@ from records.ports import Ports, RecordFilter
 from vault import Home, check_password
 from web.cli import cli
 from web.cli.keys_cmds import INIT_STEPS
-from web.home import ask_secret, open_from_settings, ports_of, settings_from_cli
+from web.home import ask_secret, open_from_settings, ports_of, settings_from_cli, shared_extractor
 from web.intake import bulk_import, import_sources
 from web.settings import Settings
 
@@ -128,7 +128,9 @@ def import_(obj: dict[str, object], paths: tuple[Path, ...], record_class: str |
             confidentiality: str | None, title: str | None, document_date: datetime | None,
             as_json: bool) -> None:
     """File documents (files, or folders recursively): seal, catalogue, audit, index."""
-    settings, home = _open(obj)
+    settings = settings_from_cli(obj)
+    shared_extractor(settings).warm()  # the sandbox workers start while the passphrase is stretched
+    home = open_from_settings(settings, actor=ACTOR)
     with home:
         plan = plan_for(settings)
         plan.resolve(record_class)  # an unknown class fails before any file is touched

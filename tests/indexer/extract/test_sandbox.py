@@ -53,6 +53,18 @@ def test_workers_are_reused_and_limit_themselves() -> None:
         assert sorted(e.split(b"=")[0] for e in environ if e) == [b"LANG", b"LC_ALL", b"PATH"]
 
 
+def test_warm_starts_the_workers_in_the_background_and_they_are_the_ones_used() -> None:
+    with SandboxedExtractor(workers=2, memory_mb=512) as pool:
+        pool.warm()
+        deadline = time.monotonic() + 30
+        while len(pool.pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = sorted(pool.pids())
+        assert len(started) == 2
+        assert pool.extract_bytes(b"ogrevano", "a.txt").text.strip() == "ogrevano"
+        assert sorted(pool.pids()) == started  # no further worker was spawned
+
+
 def test_a_killed_worker_is_replaced() -> None:
     with SandboxedExtractor(workers=1) as pool:
         pool.extract_bytes(b"warm", "a.txt")
