@@ -20,6 +20,7 @@ from whoosh.query import Not as NotQuery
 
 from indexer.analysis import fold
 from indexer.errors import QueryError
+from indexer.phrase import ExactPhrase
 from indexer.schema import FIELD_BOOSTS, LIGHT_FIELDS, TEXT_FIELDS, day_int
 
 # query word -> index field, for exact-value fields (matched case-insensitively against the lexicon)
@@ -134,6 +135,13 @@ def _no_light_phrases(q: Query) -> Query:
     return q
 
 
+def _exact_phrases(q: Query) -> Query:
+    # Phrases are matched by position sets, not whoosh's span objects (indexer/phrase.py).
+    if type(q) is Phrase:  # noqa: E721 - ExactPhrase is a Phrase too; replace only the plain ones
+        return ExactPhrase(q.fieldname, q.words, slop=q.slop, boost=q.boost, char_ranges=q.char_ranges)
+    return q
+
+
 def _text_parser(schema: Schema, field: str | None = None) -> qparser.QueryParser:
     if field is not None:
         parser = qparser.QueryParser(field, schema)
@@ -171,7 +179,7 @@ def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
             scored = _text_parser(schema).parse(free_text)
         except Exception:  # noqa: BLE001 - whoosh's parser errors are not typed
             raise QueryError("The search text cannot be read: check quotes, brackets and OR/NOT.") from None
-        scored = scored.accept(_no_light_phrases).normalize()
+        scored = scored.accept(_no_light_phrases).normalize().accept(_exact_phrases)
         if scored is NullQuery:
             scored = Every() if restrictions else NullQuery
     else:

@@ -317,3 +317,24 @@ def test_narrow_restrictions_drive_the_match_across_segments(tmp_path: Path) -> 
                 assert result.total == len(expected) and result.facets.get("record_class", {}) == (
                     {cls: len(expected)} if expected else {})
 
+
+
+def test_exact_phrases_match_what_whoosh_phrases_match(tmp_path: Path) -> None:
+    # ExactPhrase (position sets) against whoosh's own span-based Phrase, on the same index:
+    # two- and three-word phrases, repeated words ("in in"), words missing from the index.
+    import random
+
+    from whoosh.query import Phrase
+
+    from indexer.phrase import ExactPhrase
+    rng = random.Random(5)
+    words = ["in", "na", "pogodba", "arve", "sklep", "za"]
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    ix.upsert([doc(f"p{i:03d}", " ".join(rng.choices(words, k=rng.randrange(1, 40)))) for i in range(300)])
+    s = ix.searcher()
+    phrases = [rng.choices(words, k=rng.choice((2, 3))) for _ in range(60)] + [["in", "in"], ["nikjer", "in"]]
+    for phrase in phrases:
+        expected = set(s.docs_for_query(Phrase("body", phrase)))
+        got = set(s.docs_for_query(ExactPhrase("body", phrase)))
+        assert got == expected, phrase
+    assert any(set(s.docs_for_query(Phrase("body", p))) for p in phrases), "the case needs some matches"

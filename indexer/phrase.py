@@ -1,0 +1,90 @@
+"""Exact phrases by comparing word positions directly, without whoosh's span machinery.
+
+whoosh answers `"za pogodbo"` with SpanNear2: for every document holding both words it builds
+Span objects for each position and merges them. With two common words that is tens of
+thousands of documents, and the span objects are most of the cost. An exact phrase (slop 1)
+only needs one test per candidate: is there a position p of the first word with p+1 for the
+second, p+2 for the third, and so on. Scores are the words' own, as an AND of them would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh import matching
+from whoosh.query import Phrase, Term
+from whoosh.util import make_binary_tree
+
+
+class ExactPhrase(Phrase):
+    """A Phrase with slop 1 matched by position sets; anything else falls back to whoosh."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        if self.slop != 1 or len(self.words) < 2 or self.fieldname not in searcher.schema:
+            return super().matcher(searcher, context)
+        field = searcher.schema[self.fieldname]
+        if not field.format or not field.format.supports("positions"):
+            return super().matcher(searcher, context)  # whoosh's own error message
+        reader = searcher.reader()
+        terms = []
+        for word in self.words:
+            try:
+                text = field.to_bytes(word)
+            except ValueError:
+                return matching.NullMatcher()
+            if (self.fieldname, text) not in reader:
+                return matching.NullMatcher()
+            terms.append(Term(self.fieldname, text).matcher(searcher, context))
+        both = make_binary_tree(matching.IntersectionMatcher, terms)
+        m: Any = _AdjacentMatcher(both, terms)
+        if self.boost != 1.0:
+            m = matching.WrappingMatcher(m, boost=self.boost)
+        return m
+
+
+class _AdjacentMatcher(matching.WrappingMatcher):  # type: ignore[misc]
+    """The documents of an intersection of term matchers where the words stand one after another."""
+
+    def __init__(self, child: Any, terms: list[Any]) -> None:
+        super().__init__(child)
+        self._terms = terms
+        self._settle()
+
+    def _adjacent(self) -> bool:
+        # Start positions that the i-th word confirms at p + i, narrowed word by word (set ops in C).
+        terms = iter(self._terms)
+        starts = set(next(terms).value_as("positions"))
+        for i, m in enumerate(terms, 1):
+            starts.intersection_update([p - i for p in m.value_as("positions")])
+            if not starts:
+                return False
+        return True
+
+    def _settle(self) -> None:
+        while self.child.is_active() and not self._adjacent():
+            self.child.next()
+
+    def copy(self) -> _AdjacentMatcher:
+        raise NotImplementedError("an exact-phrase matcher is used once")  # whoosh copies only to prune
+
+    def supports_block_quality(self) -> bool:
+        return False  # a block's best score says nothing about whether the words are adjacent
+
+    def replace(self, minquality: float = 0) -> Any:
+        return self if self.is_active() else matching.NullMatcher()
+
+    def next(self) -> bool:
+        self.child.next()
+        self._settle()
+        return True  # the child was replaced or moved: the caller re-reads is_active/id
+
+    def skip_to(self, id: int) -> bool:
+        self.child.skip_to(id)
+        self._settle()
+        return True
+
+    def all_ids(self) -> Iterator[int]:
+        while self.is_active():
+            yield self.id()
+            self.next()
