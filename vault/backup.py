@@ -77,7 +77,7 @@ def backup_home(home: Home, dest: Path, *, full: bool = False, now: datetime | N
     write_atomic(dest / MANIFEST_FILE, seal_manifest(manifest, keyring.backup_mac))
     removed = 0
     for object_id in sorted(_stored_ids(dest / OBJECTS) - set(objects)):
-        removed += remove_durably(_object_path(dest / OBJECTS, object_id))
+        removed += remove_durably(ObjectStore.location(dest / OBJECTS, object_id))
     return BackupResult(objects=len(objects), copied=copied, removed=removed, bytes_copied=size)
 
 
@@ -92,8 +92,8 @@ def verify_backup(src: Path, passphrase: str | None = None, *, recovery_key: str
     problems = [p for name, e in sorted(manifest.files.items()) if (p := _check(src / name, name, e))]
     total = len(manifest.objects)
     for done, (object_id, entry) in enumerate(sorted(manifest.objects.items()), 1):
-        name = f"{OBJECTS}/{object_id[:2]}/{object_id}"
-        if problem := _check(_object_path(src / OBJECTS, object_id), name, entry):
+        name = str(ObjectStore.location(Path(OBJECTS), object_id))
+        if problem := _check(ObjectStore.location(src / OBJECTS, object_id), name, entry):
             problems.append(problem)
         if progress is not None:
             progress(done, total)
@@ -118,7 +118,8 @@ def restore_backup(src: Path, target: Path, passphrase: str | None = None, *, re
         ObjectStore.create_fanout(target / OBJECTS)
         total = len(manifest.objects)
         for done, (object_id, entry) in enumerate(sorted(manifest.objects.items()), 1):
-            _copy_file(_object_path(src / OBJECTS, object_id), _object_path(target / OBJECTS, object_id),
+            _copy_file(ObjectStore.location(src / OBJECTS, object_id),
+                       ObjectStore.location(target / OBJECTS, object_id),
                        expect=entry, mtime=FIXED_MTIME)
             if progress is not None:
                 progress(done, total)
@@ -184,7 +185,7 @@ def _copy_objects(blobs: ObjectStore, dest: Path, previous: Mapping[str, Entry],
     copied = size = 0
     ids = sorted(blobs.object_ids())
     for done, object_id in enumerate(ids, 1):
-        source, target = blobs.path_of(object_id), _object_path(dest, object_id)
+        source, target = blobs.path_of(object_id), ObjectStore.location(dest, object_id)
         try:
             length = source.stat().st_size
         except FileNotFoundError:
@@ -268,7 +269,8 @@ def _check(path: Path, name: str, entry: Entry) -> str | None:
 def _unlisted(src: Path, manifest: Manifest) -> list[str]:
     extra = sorted(p.name for p in src.iterdir() if p.name not in _BACKUP_NAMES or
                    (p.name in SIDE_FILES and p.name not in manifest.files))
-    extra += [f"{OBJECTS}/{i[:2]}/{i}" for i in sorted(_stored_ids(src / OBJECTS) - set(manifest.objects))]
+    unlisted_ids = sorted(_stored_ids(src / OBJECTS) - set(manifest.objects))
+    extra += [str(ObjectStore.location(Path(OBJECTS), i)) for i in unlisted_ids]
     extra += [str(p.relative_to(src)) for p in ObjectStore.leftovers_in(src / OBJECTS)]
     return [f"{name} is not listed in the manifest (added, or left by an interrupted backup): run "
             "`strongroom backup` again to tidy it, or delete it." for name in extra]
@@ -276,10 +278,6 @@ def _unlisted(src: Path, manifest: Manifest) -> list[str]:
 
 def _stored_ids(root: Path) -> set[str]:
     return ObjectStore.ids_in(root) if root.is_dir() else set()
-
-
-def _object_path(root: Path, object_id: str) -> Path:
-    return root / object_id[:2] / object_id
 
 
 def _size_of(path: Path) -> int | None:

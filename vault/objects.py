@@ -107,7 +107,12 @@ class ObjectStore:
     def path_of(self, object_id: str) -> Path:
         if len(object_id) != 2 * sealed.OBJECT_ID_SIZE or not all(c in "0123456789abcdef" for c in object_id):
             raise ObjectDamaged(object_id, "its id is malformed")
-        return self.root / object_id[:2] / object_id
+        return self.location(self.root, object_id)
+
+    @staticmethod
+    def location(root: Path, object_id: str) -> Path:
+        """Where an object lives under an objects/ folder (a home's or a backup's): ab/abcdef..."""
+        return root / object_id[:2] / object_id
 
     @staticmethod
     def create_fanout(root: Path) -> None:
