@@ -21,7 +21,7 @@ from records.model import Record, RecordId, State
 from records.ports import Ports, SearchRequest
 from tests.conftest import PASSPHRASE
 from tests.records.conftest import PlainExtractor
-from tests.reliability.faults_support import ROOT
+from tests.reliability.faults_support import ROOT, process_env, run_process
 from tools.make_corpus import simple_pdf
 from vault import open_home
 
@@ -50,11 +50,11 @@ def document(i: int, filler: int) -> tuple[str, bytes]:
     return f"doc-{i:03d}.txt", f"Zapisnik {i} {word}\n{'besedilo ' * filler}".encode()
 
 
+_FAST_INTAKE = {"STRONGROOM_STABILITY_SECONDS": "0.1", "STRONGROOM_RESCAN_SECONDS": "1"}
+
+
 def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    env.update({"STRONGROOM_HOME": str(home), "STRONGROOM_PASSPHRASE": PASSPHRASE, "PYTHONPATH": str(ROOT),
-                "STRONGROOM_STABILITY_SECONDS": "0.1", "STRONGROOM_RESCAN_SECONDS": "1", **extra})
-    return env
+    return process_env(home, **{**_FAST_INTAKE, **extra})
 
 
 @dataclass
@@ -120,10 +120,7 @@ def _pump(stream: object, sink: list[str]) -> None:
 
 
 def run_cli(home: Path, argv: list[str], timeout: float = 60.0, **extra: str) -> tuple[int, str, str]:
-    done = subprocess.run([sys.executable, "-c", "from web.cli import main; main()", *argv], cwd=ROOT,
-                          env=cli_env(home, **extra), capture_output=True, text=True, timeout=timeout,
-                          check=False)
-    return done.returncode, done.stdout, done.stderr
+    return run_process(home, argv, timeout, **{**_FAST_INTAKE, **extra})
 
 
 @dataclass(frozen=True)

@@ -140,12 +140,20 @@ def run(home: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tupl
     return int(info.value.code or 0), out, err
 
 
-def run_process(home: Path, argv: list[str], timeout: float = 60) -> tuple[int, str, str]:
-    """`strongroom` as its own process (no in-process caches, e.g. the shared search index)."""
+def process_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `strongroom` child process: this home, the test passphrase, no other
+    STRONGROOM_* variable from the outside, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    env.update(STRONGROOM_HOME=str(home), STRONGROOM_PASSPHRASE=PASSPHRASE, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-c", "from web.cli import main; main()", *argv], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    env.update({"STRONGROOM_HOME": str(home), "STRONGROOM_PASSPHRASE": PASSPHRASE, "PYTHONPATH": str(ROOT),
+                **extra})
+    return env
+
+
+def run_process(home: Path, argv: list[str], timeout: float = 60, **extra: str) -> tuple[int, str, str]:
+    """`strongroom` as its own process (no in-process caches, e.g. the shared search index)."""
+    done = subprocess.run([sys.executable, "-c", "from web.cli import main; main()", *argv], cwd=ROOT,
+                          env=process_env(home, **extra), capture_output=True, text=True, timeout=timeout,
+                          check=False)
     return done.returncode, done.stdout, done.stderr
 
 
