@@ -5,11 +5,15 @@ Span objects for each position and merges them. With two common words that is te
 thousands of documents, and the span objects are most of the cost. An exact phrase (slop 1)
 only needs one test per candidate: is there a position p of the first word with p+1 for the
 second, p+2 for the third, and so on. Scores are the words' own, as an AND of them would give.
+
+A phrase may also carry the documents the searcher may return (`admit`, top-level docnums):
+whoosh filters a search only after a match, so without it a restricted user's phrase pays the
+position test for every candidate they would never see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from typing import Any
 
 from whoosh import matching
@@ -19,6 +23,14 @@ from whoosh.util import make_binary_tree
 
 class ExactPhrase(Phrase):
     """A Phrase with slop 1 matched by position sets; anything else falls back to whoosh."""
+
+    admit: Container[int] | None = None
+
+    def admitting(self, docs: Container[int]) -> ExactPhrase:
+        """This phrase, tested only on `docs` (the top-level searcher's docnums)."""
+        q = ExactPhrase(self.fieldname, self.words, slop=self.slop, boost=self.boost, char_ranges=self.char_ranges)
+        q.admit = docs  # shared, not copied: the scope's set is cached by the searcher
+        return q
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
         if self.slop != 1 or len(self.words) < 2 or self.fieldname not in searcher.schema:
@@ -37,7 +49,10 @@ class ExactPhrase(Phrase):
                 return matching.NullMatcher()
             terms.append(Term(self.fieldname, text).matcher(searcher, context))
         both = make_binary_tree(matching.IntersectionMatcher, terms)
-        m: Any = _AdjacentMatcher(both, terms)
+        offset = 0
+        if self.admit is not None and searcher.has_parent():  # a segment's docnums start at its offset
+            offset = searcher.get_parent()._offset_for_subsearcher(searcher)  # noqa: SLF001
+        m: Any = _AdjacentMatcher(both, terms, self.admit, offset)
         if self.boost != 1.0:
             m = matching.WrappingMatcher(m, boost=self.boost)
         return m
@@ -46,9 +61,11 @@ class ExactPhrase(Phrase):
 class _AdjacentMatcher(matching.WrappingMatcher):  # type: ignore[misc]
     """The documents of an intersection of term matchers where the words stand one after another."""
 
-    def __init__(self, child: Any, terms: list[Any]) -> None:
+    def __init__(self, child: Any, terms: list[Any], admit: Container[int] | None = None, offset: int = 0) -> None:
         super().__init__(child)
         self._terms = terms
+        self._admit = admit
+        self._offset = offset
         self._settle()
 
     def _adjacent(self) -> bool:
@@ -62,8 +79,13 @@ class _AdjacentMatcher(matching.WrappingMatcher):  # type: ignore[misc]
         return True
 
     def _settle(self) -> None:
-        while self.child.is_active() and not self._adjacent():
-            self.child.next()
+        child, admit, offset = self.child, self._admit, self._offset
+        if admit is None:
+            while child.is_active() and not self._adjacent():
+                child.next()
+        else:
+            while child.is_active() and (child.id() + offset not in admit or not self._adjacent()):
+                child.next()
 
     def copy(self) -> _AdjacentMatcher:
         raise NotImplementedError("an exact-phrase matcher is used once")  # whoosh copies only to prune

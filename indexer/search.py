@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import collectors, highlight
-from whoosh.idsets import BitSet
 from whoosh.reading import TermNotFound
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
 from whoosh.searching import Searcher
 
+from indexer import bulk
 from indexer import query as query_language
 from indexer import whoosh_compat
 from indexer.docset import DocSet
 from indexer.errors import IndexerError
+from indexer.phrase import ExactPhrase
 from indexer.generations import CURRENT, create_index, live_dir, open_storage, rebuild, write
 from indexer.schema import FACET_FIELDS
 from records.access import AccessScope
@@ -114,9 +115,10 @@ class WhooshIndex:
         with self._lock:
             return self.searcher().doc_count()
 
-    def _scope_filter(self, s: Searcher, scope: AccessScope) -> BitSet:
+    def _scope_filter(self, s: Searcher, scope: AccessScope) -> set[int]:
         """The documents `scope` may see, as a docnum set cached per searcher (docnums change
-        when segments merge, so the cache is dropped with the searcher)."""
+        when segments merge, so the cache is dropped with the searcher). A Python set, not
+        whoosh's BitSet: every match is tested against it, and set membership is a C call."""
         levels = scope.visible_levels
         unrestricted = scope.principals is None and len(levels) == len(Confidentiality)
         key: tuple[Any, ...] = (levels, tuple(sorted(scope.principals or ())), unrestricted)
@@ -127,11 +129,11 @@ class WhooshIndex:
             parts.append(Or([Term("confidentiality", c.value) for c in levels]))
         if scope.principals is not None:
             parts.append(Or([Term("principal", p) for p in sorted(scope.principals)]))
-        allowed = BitSet(s.docs_for_query(And(parts)), size=s.doc_count_all())
+        allowed = set(s.docs_for_query(And(parts)))  # never changed: shared by every search
         self._filters[key] = allowed
         return allowed
 
-    def _restricted(self, s: Searcher, allowed: BitSet, restrictions: Query) -> tuple[set[int], list[int]]:
+    def _restricted(self, s: Searcher, allowed: set[int], restrictions: Query) -> tuple[set[int], list[int]]:
         """The scope's documents that pass the field and date restrictions, as a set and in order."""
         key = ("restriction", id(allowed), repr(restrictions))
         cached = self._filters.get(key)
@@ -179,6 +181,9 @@ class WhooshIndex:
         # at COUNT_LIMIT matches (the top N then comes from those). Date sorts see every match,
         # and so does a DocSet-driven match (it cannot skip blocks): one pass ranks and counts.
         phrase = _has_phrase(scored)
+        if phrase:
+            # the position test is the costly part of a phrase: spend it only on visible documents
+            scored = scored.accept(lambda q: q.admitting(allowed) if isinstance(q, ExactPhrase) else q)
         prunable = not sortedby and not phrase and not driven
         if sortedby:
             top: collectors.Collector = collectors.SortingCollector(sortedby, limit=limit, reverse=reverse)
@@ -193,7 +198,9 @@ class WhooshIndex:
             if sortedby or not prunable:
                 matched = recorder.docs
             else:
-                matched = list(islice((d for d in _walk(s, scored) if d in allowed), COUNT_LIMIT + 1))
+                matched = bulk.first_matches(s, scored, allowed, COUNT_LIMIT + 1)
+                if matched is None:
+                    matched = list(islice((d for d in _walk(s, scored) if d in allowed), COUNT_LIMIT + 1))
         except IndexerError:
             raise
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard

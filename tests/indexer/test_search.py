@@ -338,3 +338,40 @@ def test_exact_phrases_match_what_whoosh_phrases_match(tmp_path: Path) -> None:
         got = set(s.docs_for_query(ExactPhrase("body", phrase)))
         assert got == expected, phrase
     assert any(set(s.docs_for_query(Phrase("body", p))) for p in phrases), "the case needs some matches"
+
+
+def test_phrases_are_tested_only_on_documents_the_user_may_see(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # A restricted user's phrase skips the position test for documents outside their scope,
+    # across segments (docnums by offset), and still finds exactly what brute force finds.
+    import random
+
+    from indexer import phrase as phrase_module
+    rng = random.Random(17)
+    words = ["in", "na", "pogodba", "arve"]
+    rows = {f"v{i:03d}": (" ".join(rng.choices(words, k=rng.randrange(2, 30))),
+                          Confidentiality.SECRET if i % 2 else Confidentiality.INTERNAL) for i in range(240)}
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    names = sorted(rows)
+    for start in range(0, len(names), 60):
+        writer = ix._index.writer()  # noqa: SLF001 - several unmerged segments
+        for rid in names[start:start + 60]:
+            writer.update_document(**document_of(doc(rid, rows[rid][0], confidentiality=rows[rid][1])))
+        writer.commit(merge=False)
+    assert len(ix.searcher().leaf_searchers()) > 1, "the case needs several segments"
+    tested: list[int] = []
+    adjacent = phrase_module._AdjacentMatcher._adjacent  # noqa: SLF001
+
+    def counting(self: object) -> bool:
+        tested.append(1)
+        return adjacent(self)  # type: ignore[arg-type]
+    monkeypatch.setattr(phrase_module._AdjacentMatcher, "_adjacent", counting)  # noqa: SLF001
+    for scope in (ADMIN, VIEWER):
+        tested.clear()
+        result = ix.search(SearchRequest('"in na"', page_len=200), scope, lambda rid: rows[rid][0])
+        expected = {rid for rid, (text, level) in rows.items() if " in na " in f" {text} "
+                    and (scope is ADMIN or level is Confidentiality.INTERNAL)}
+        assert {h.record_id for h in result.hits} == expected and result.total == len(expected)
+        both = sum(1 for rid, (text, level) in rows.items() if {"in", "na"} <= set(text.split())
+                   and (scope is ADMIN or level is Confidentiality.INTERNAL))
+        assert len(tested) == both, scope.actor  # one position test per visible candidate, no more
