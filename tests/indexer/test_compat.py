@@ -63,3 +63,43 @@ def test_import_with_warnings_as_errors_and_a_fresh_pycache(tmp_path: Path) -> N
     proc = subprocess.run([sys.executable, "-W", "error", "-c", "import indexer.search, indexer.query"],
                           cwd=repo, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_posting_skips_land_where_stepping_lands() -> None:
+    # skip_to bisects a posting block instead of stepping through it; across block boundaries,
+    # past the last posting and onto the current posting it must agree with next() stepping.
+    import random
+
+    from whoosh.matching import ReadTooFar
+    whoosh_compat.install()
+    rng = random.Random(9)
+    ix = RamStorage().create_index(Schema(body=TEXT))
+    with ix.writer() as w:
+        for i in range(2000):
+            w.add_document(body="word" if rng.random() < 0.4 else "other")
+    with ix.searcher() as s:
+        reader = s.reader()
+        truth = list(reader.postings("body", "word").all_ids())
+        assert len(truth) > 3 * 128, "the case needs several posting blocks"
+        for _ in range(40):
+            m = reader.postings("body", "word")
+            at = 0
+            for target in sorted(rng.sample(range(2100), 12)):
+                if not m.is_active():
+                    break
+                m.skip_to(target)
+                while at < len(truth) and truth[at] < target:
+                    at += 1
+                if at == len(truth):
+                    assert not m.is_active()
+                else:
+                    assert m.is_active() and m.id() == truth[at], target
+        m = reader.postings("body", "word")
+        m.skip_to(truth[-1] + 1)
+        assert not m.is_active()
+        try:
+            m.skip_to(5)
+        except ReadTooFar:
+            pass
+        else:
+            raise AssertionError("skip_to past the end must raise ReadTooFar")
