@@ -13,10 +13,13 @@ position test for every candidate they would never see.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
+from itertools import accumulate
+from pickle import loads
 from typing import Any
 
 from whoosh import matching
+from whoosh.formats import Positions
 from whoosh.query import Phrase, Term
 from whoosh.util import make_binary_tree
 
@@ -52,28 +55,47 @@ class ExactPhrase(Phrase):
         offset = 0
         if self.admit is not None and searcher.has_parent():  # a segment's docnums start at its offset
             offset = searcher.get_parent()._offset_for_subsearcher(searcher)  # noqa: SLF001
-        m: Any = _AdjacentMatcher(both, terms, self.admit, offset)
+        shifted = _shifted_positions if type(field.format) is Positions else _decoded_positions
+        m: Any = _AdjacentMatcher(both, terms, shifted, self.admit, offset)
         if self.boost != 1.0:
             m = matching.WrappingMatcher(m, boost=self.boost)
         return m
 
 
+def _shifted_positions(m: Any, shift: int) -> Iterable[int]:
+    """The current posting's positions minus `shift`, decoded in C. whoosh's Positions value is
+    a 4-byte count, then the pickled list of gaps (sometimes without pickle's final '.');
+    its own decoder sums the gaps in a Python loop."""
+    value = m.value()
+    if not value.endswith(b"."):
+        value += b"."
+    gaps = loads(value[4:])
+    # `initial` adds one extra value, -shift: negative, so it never meets a real position
+    return accumulate(gaps, initial=-shift) if shift else accumulate(gaps)
+
+
+def _decoded_positions(m: Any, shift: int) -> Iterable[int]:
+    return [p - shift for p in m.value_as("positions")]
+
+
 class _AdjacentMatcher(matching.WrappingMatcher):  # type: ignore[misc]
     """The documents of an intersection of term matchers where the words stand one after another."""
 
-    def __init__(self, child: Any, terms: list[Any], admit: Container[int] | None = None, offset: int = 0) -> None:
+    def __init__(self, child: Any, terms: list[Any], positions: Callable[[Any, int], Iterable[int]],
+                 admit: Container[int] | None = None, offset: int = 0) -> None:
         super().__init__(child)
         self._terms = terms
+        self._positions = positions
         self._admit = admit
         self._offset = offset
         self._settle()
 
     def _adjacent(self) -> bool:
         # Start positions that the i-th word confirms at p + i, narrowed word by word (set ops in C).
-        terms = iter(self._terms)
-        starts = set(next(terms).value_as("positions"))
+        terms, positions = iter(self._terms), self._positions
+        starts = set(positions(next(terms), 0))
         for i, m in enumerate(terms, 1):
-            starts.intersection_update([p - i for p in m.value_as("positions")])
+            starts.intersection_update(positions(m, i))
             if not starts:
                 return False
         return True

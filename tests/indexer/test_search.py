@@ -375,3 +375,21 @@ def test_phrases_are_tested_only_on_documents_the_user_may_see(tmp_path: Path,
         both = sum(1 for rid, (text, level) in rows.items() if {"in", "na"} <= set(text.split())
                    and (scope is ADMIN or level is Confidentiality.INTERNAL))
         assert len(tested) == both, scope.actor  # one position test per visible candidate, no more
+
+
+def test_exact_phrases_on_a_field_with_character_positions() -> None:
+    # Positions are decoded by hand for whoosh's Positions format; any other format with
+    # positions (here Characters) goes through whoosh's own decoder and must agree as well.
+    from whoosh.fields import TEXT, Schema
+    from whoosh.filedb.filestore import RamStorage
+    from whoosh.query import Phrase
+
+    from indexer.phrase import ExactPhrase
+    ix = RamStorage().create_index(Schema(body=TEXT(chars=True)))
+    with ix.writer() as w:
+        for text in ("in na za", "na in za", "za in na in", "in za na"):
+            w.add_document(body=text)
+    with ix.searcher() as s:
+        for words in (["in", "na"], ["na", "in"], ["in", "na", "in"], ["za", "in"]):
+            assert set(s.docs_for_query(ExactPhrase("body", words))) == set(s.docs_for_query(Phrase("body", words)))
+        assert set(s.docs_for_query(ExactPhrase("body", ["in", "na"]))) == {0, 2}
