@@ -22,8 +22,8 @@ from indexer import query as query_language
 from indexer import whoosh_compat
 from indexer.docset import DocSet
 from indexer.errors import IndexerError
-from indexer.phrase import ExactPhrase
 from indexer.generations import CURRENT, create_index, live_dir, open_storage, rebuild, write
+from indexer.phrase import ExactPhrase
 from indexer.schema import FACET_FIELDS
 from records.access import AccessScope
 from records.model import Confidentiality, RecordId, State
