@@ -17,6 +17,14 @@ from whoosh.matching import ListMatcher, NullMatcher, ReadTooFar
 from whoosh.query import Query
 
 
+def segment_offset(searcher: Any) -> int:
+    """The top-level docnum of a segment searcher's first document (0 for a top-level searcher):
+    what turns the docnum sets kept by indexer.search into a segment's own numbering."""
+    if searcher.has_parent():
+        return int(searcher.get_parent()._offset_for_subsearcher(searcher))  # noqa: SLF001
+    return 0
+
+
 class _DocsMatcher(ListMatcher):
     """Sorted docnums of one segment; adds nothing to a match's score."""
 
@@ -53,9 +61,7 @@ class DocSet(Query):
         return len(self.docs)
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
-        offset = 0
-        if searcher.has_parent():  # a segment's searcher: its docnums start at its offset
-            offset = searcher.get_parent()._offset_for_subsearcher(searcher)  # noqa: SLF001
+        offset = segment_offset(searcher)
         lo = bisect_left(self.docs, offset)
         hi = bisect_left(self.docs, offset + searcher.doc_count_all())
         if lo == hi:

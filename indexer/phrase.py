@@ -21,7 +21,10 @@ from typing import Any
 from whoosh import matching
 from whoosh.formats import Positions
 from whoosh.query import Phrase, Term
+from whoosh.system import _INT_SIZE
 from whoosh.util import make_binary_tree
+
+from indexer.docset import segment_offset
 
 
 class ExactPhrase(Phrase):
@@ -52,9 +55,7 @@ class ExactPhrase(Phrase):
                 return matching.NullMatcher()
             terms.append(Term(self.fieldname, text).matcher(searcher, context))
         both = make_binary_tree(matching.IntersectionMatcher, terms)
-        offset = 0
-        if self.admit is not None and searcher.has_parent():  # a segment's docnums start at its offset
-            offset = searcher.get_parent()._offset_for_subsearcher(searcher)  # noqa: SLF001
+        offset = segment_offset(searcher) if self.admit is not None else 0
         shifted = _shifted_positions if type(field.format) is Positions else _decoded_positions
         m: Any = _AdjacentMatcher(both, terms, shifted, self.admit, offset)
         if self.boost != 1.0:
@@ -64,12 +65,12 @@ class ExactPhrase(Phrase):
 
 def _shifted_positions(m: Any, shift: int) -> Iterable[int]:
     """The current posting's positions minus `shift`, decoded in C. whoosh's Positions value is
-    a 4-byte count, then the pickled list of gaps (sometimes without pickle's final '.');
+    a count (_INT_SIZE bytes), then the pickled list of gaps (sometimes without pickle's final '.');
     its own decoder sums the gaps in a Python loop."""
     value = m.value()
     if not value.endswith(b"."):
         value += b"."
-    gaps = loads(value[4:])
+    gaps = loads(value[_INT_SIZE:])
     # `initial` adds one extra value, -shift: negative, so it never meets a real position
     return accumulate(gaps, initial=-shift) if shift else accumulate(gaps)
 
