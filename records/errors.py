@@ -35,3 +35,7 @@ class IntegrityError(RecordsError):
 
 class ExtractionFailed(RecordsError):
     """A document could not be read; the message is one sentence for the rejection note."""
+
+
+class SearchUnavailable(RecordsError):
+    """The search index could not be opened; filing goes on and `strongroom reindex` repairs it."""

@@ -213,14 +213,9 @@ class Extraction:
 
 
 class Extractor(Protocol):
-    def extract(self, path: str, name: str) -> Extraction:
-        """Raises ExtractionFailed with one sentence when the file is hostile or broken."""
-
-
-class BytesExtractor(Protocol):
-    """Optional: an extractor that also reads in-memory data (e-mail attachments never touch disk)."""
-
-    def extract_bytes(self, data: bytes, name: str) -> Extraction: ...
+    def extract_bytes(self, data: bytes, name: str) -> Extraction:
+        """The text and facts of a document held in memory (it never touches the disk on the way).
+        Raises ExtractionFailed with one sentence when the file is hostile or broken."""
 
 
 # ---- the bundle the use cases receive --------------------------------------------------

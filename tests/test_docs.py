@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from web.cli import _register_commands, cli
+from web.cli import cli
 from web.settings import Settings
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "docs" / "reference.md").read_text(encoding="utf-8")
@@ -21,8 +21,6 @@ def _commands(group: click.Group, prefix: str = "") -> list[str]:
         out.extend(_commands(command, path) if isinstance(command, click.Group) else [path])
     return out
 
-
-_register_commands()
 
 
 @pytest.mark.parametrize("command", _commands(cli))

@@ -39,7 +39,7 @@ def server(home: Home) -> Iterator[str]:
     from waitress import create_server
     add_users(home)
     settings = Settings.load({"home": home.path}, environ={})
-    app = create_app(home, settings, secret_key=b"e2e-only-secret-key-0123456789ab")
+    app = create_app(Office(home, settings), secret_key=b"e2e-only-secret-key-0123456789ab")
     port = _free_port()
     srv = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from vault import VaultError
-from web.home import passphrase_from, read_secret_key, write_secret_key
+from web.unlock import passphrase_from, read_secret_key, write_secret_key
 from web.settings import Settings, SettingsError
 
 

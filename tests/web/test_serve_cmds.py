@@ -14,7 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tests.conftest import PASSPHRASE
-from web.cli import _register_commands, cli
+from web.cli import cli
 
 STRONGROOM = [sys.executable, "-c", "from web.cli import main; main()"]
 
@@ -53,7 +53,6 @@ def _status(url: str) -> int:
 
 
 def test_serve_refuses_a_network_address_without_allow_remote(home_path: Path) -> None:
-    _register_commands()
     result = CliRunner().invoke(cli, ["--home", str(home_path), "serve", "--host", "0.0.0.0", "--no-watch"],
                                 env={"STRONGROOM_PASSPHRASE": PASSPHRASE})
     assert result.exit_code == 2
