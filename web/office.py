@@ -24,7 +24,7 @@ from records.filing import FilingOutcome, FilingRequest, Source
 from records.model import RecordId
 from records.plan import Plan, default_plan_text, load_default, load_plan
 from records.ports import Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
-from vault import Home, VaultError, init_home, open_home
+from vault import Home, KdfParams, VaultError, init_home, open_home
 from vault.inbox import Intake, IntakeResult, Watcher, WatchOptions, create_drop_folders
 from web.settings import Settings
 from web.unlock import passphrase_from, write_secret_key
@@ -52,14 +52,15 @@ class Office:
 
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
-             passphrase: str | None = None, recovery_key: str | None = None) -> Office:
+             passphrase: str | None = None, recovery_key: str | None = None,
+             extractor: Extractor | None = None) -> Office:
         """Unlock the settings' home with `passphrase` or `recovery_key`, else the settings' passphrase
         (or a prompt); the unlock is an audit entry by `actor`."""
         if passphrase is None and recovery_key is None:
             passphrase = passphrase_from(settings, prompt)
         home = open_home(settings.home, passphrase, recovery_key=recovery_key, actor=actor, channel=channel)
         try:
-            return cls(home, settings)
+            return cls(home, settings, extractor=extractor)
         except BaseException:
             home.close()
             raise
@@ -184,14 +185,16 @@ def furnish(home: Home, settings: Settings) -> list[str]:
     return made
 
 
-def create_home(settings: Settings, passphrase: str) -> tuple[Office, str]:
-    """A new home at settings.home, furnished and open; returns it with its recovery key (shown once)."""
-    result = init_home(settings.home, passphrase)
+def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = None,
+                extractor: Extractor | None = None) -> tuple[Office, str]:
+    """A new home at settings.home, furnished and open; returns it with its recovery key (shown once).
+    `kdf` only for tests and benchmarks (the default is the memory-hard production setting)."""
+    result = init_home(settings.home, passphrase, kdf=kdf)
     settings.settings_file.write_text(settings.toml_text(), encoding="utf-8")
     home = open_home(settings.home, passphrase, actor="system:cli")
     try:
         furnish(home, settings)
-        return Office(home, settings), result.recovery_key
+        return Office(home, settings, extractor=extractor), result.recovery_key
     except BaseException:
         home.close()
         raise
