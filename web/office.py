@@ -48,7 +48,8 @@ class Office:
         self.plan = plan if plan is not None else plan_of(settings)
         self.extractor = extractor if extractor is not None else shared_extractor(settings)
         self.clock = clock
-        self.ports = self._ports()
+        self._ports: Ports | None = None
+        self._ports_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
@@ -82,7 +83,16 @@ class Office:
     def now(self) -> datetime:
         return self.clock()
 
-    def _ports(self) -> Ports:
+    @property
+    def ports(self) -> Ports:
+        """The use cases' adapters, built on first use: commands that only manage keys never open the
+        search index (nor pay for the reconcile a crashed session asks for)."""
+        with self._ports_lock:
+            if self._ports is None:
+                self._ports = self._build_ports()
+            return self._ports
+
+    def _build_ports(self) -> Ports:
         ports = Ports(blobs=self.home.blobs, catalog=self.home.catalog, signer=self.home.signer,
                       extractor=self.extractor, index=self._index(), audit_hmac=self.home.audit_hmac)
         if ports.index is not None and self.home.index_check_pending():

@@ -16,6 +16,7 @@ import pytest
 from tests.web.conftest import PASSWORD, add_users
 from vault import Home
 from web.app import create_app
+from web.office import Office
 from web.settings import Settings
 
 pytestmark = pytest.mark.browser
