@@ -41,7 +41,11 @@ ACTOR = "system:cli"
 @click.pass_obj
 def init(obj: dict[str, object], home_dir: str | None, admin: str | None, jurisdiction: str | None) -> None:
     """Create a new home: keys, catalogue, folders; prints the recovery key once."""
-    settings = settings_from_cli(obj, home=home_dir, jurisdiction=jurisdiction)
+    create_home(settings_from_cli(obj, home=home_dir, jurisdiction=jurisdiction), admin)
+
+
+def create_home(settings: Settings, admin: str | None = None) -> None:
+    """`init` for these settings; the passphrase and admin password come from them, else a prompt."""
     passphrase = passphrase_from(settings, confirm=True, label="New passphrase")
     password = _admin_password(settings) if admin else None
     result = init_home(settings.home, passphrase)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import secrets
@@ -167,29 +168,26 @@ def _file_demo_documents(home: Home, settings: Settings) -> int:
 
 @cli.command()
 @click.option("--port", type=int, default=None, help="Port (default 8750 or the next free one).")
-@click.pass_context
-def demo(ctx: click.Context, port: int | None) -> None:
-    """Create ./demo-home on the first run (secrets printed once), then serve it with the watcher."""
+def demo(port: int | None) -> None:
+    """Create ./demo-home on the first run (secrets printed once), then serve it with the watcher.
+
+    It never follows the shell to the user's own home: the STRONGROOM_* variables that pick a home,
+    a secret or a place to write are ignored, and one line says which.
+    """
+    from web.cli.keys_cmds import create_home
     path = Path.cwd() / DEMO_DIR
     secret_file = path / DEMO_PASSPHRASE_FILE
+    settings, ignored = Settings.load_apart({"home": path, "port": port})
+    if ignored:
+        click.echo(f"The demo ignores {', '.join(ignored)}: it always uses its own home and passphrase.", err=True)
     banner: list[str] = []
     if not path.exists():
-        from web.cli.keys_cmds import init
         passphrase = secrets.token_urlsafe(18)
         password = secrets.token_urlsafe(12)
-        saved = {k: os.environ.get(k) for k in ("STRONGROOM_PASSPHRASE", "STRONGROOM_ADMIN_PASSWORD")}
-        os.environ.update(STRONGROOM_PASSPHRASE=passphrase, STRONGROOM_ADMIN_PASSWORD=password)
-        try:
-            ctx.invoke(init, home_dir=str(path), admin=DEMO_ADMIN, jurisdiction=None)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        create_home(dataclasses.replace(settings, passphrase=passphrase, admin_password=password), admin=DEMO_ADMIN)
         _write_private(secret_file, passphrase)
-        settings = Settings.load({"home": path, "passphrase": passphrase})
-        with open_from_settings(settings, actor=ACTOR, channel="web") as home:
+        with open_from_settings(dataclasses.replace(settings, passphrase=passphrase), actor=ACTOR,
+                                channel="web") as home:
             filed = _file_demo_documents(home, settings)
         click.echo(f"\nDemo home created with {filed} demo documents.")
         click.echo(f"Passphrase (shown once; saved to {secret_file}): {passphrase}")
@@ -198,8 +196,8 @@ def demo(ctx: click.Context, port: int | None) -> None:
         banner.append(f"Login: {DEMO_ADMIN} (the password was printed on the first run)")
     if not secret_file.exists():
         raise click.ClickException(f"{secret_file} is missing: use `strongroom --home {path} serve` instead.")
-    settings = Settings.load({"home": path, "passphrase_file": secret_file, "port": port})
-    with open_from_settings(settings, actor=ACTOR, channel="web") as home:
+    with open_from_settings(dataclasses.replace(settings, passphrase_file=secret_file), actor=ACTOR,
+                            channel="web") as home:
         chosen = settings.port if port else _free_port(settings.host, settings.port)
         run_server(home, settings, host=settings.host, port=chosen, watch=True, allow_remote=False, banner=banner)
 
