@@ -29,7 +29,11 @@ from web.unlock import ask_secret, passphrase_from, read_secret_file
 @click.pass_obj
 def init(obj: dict[str, object], home_dir: str | None, admin: str | None, jurisdiction: str | None) -> None:
     """Create a new home: keys, catalogue, folders; prints the recovery key once."""
-    settings = settings_of(obj, home=home_dir, jurisdiction=jurisdiction)
+    init_home_from(settings_of(obj, home=home_dir, jurisdiction=jurisdiction), admin)
+
+
+def init_home_from(settings: Settings, admin: str | None = None) -> None:
+    """`init` for these settings; the passphrase and admin password come from them, else a prompt."""
     passphrase = passphrase_from(settings, confirm=True, label="New passphrase")
     password = _admin_password(settings) if admin else None
     office, recovery_key = create_home(settings, passphrase)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import secrets
@@ -18,7 +19,7 @@ from records.model import Confidentiality
 from vault.errors import VaultError
 from web.app import create_app
 from web.cli.common import open_office
-from web.cli.keys_cmds import init
+from web.cli.keys_cmds import init_home_from
 from web.office import Office
 from web.security import LOOPBACK_HOSTS
 from web.settings import Settings
@@ -146,28 +147,25 @@ def _file_demo_documents(office: Office) -> int:
 
 @click.command()
 @click.option("--port", type=int, default=None, help="Port (default 8750 or the next free one).")
-@click.pass_context
-def demo(ctx: click.Context, port: int | None) -> None:
-    """Create ./demo-home on the first run (secrets printed once), then serve it with the watcher."""
+def demo(port: int | None) -> None:
+    """Create ./demo-home on the first run (secrets printed once), then serve it with the watcher.
+
+    It never follows the shell to the user's own home: the STRONGROOM_* variables that pick a home,
+    a secret or a place to write are ignored, and one line says which.
+    """
     path = Path.cwd() / DEMO_DIR
     secret_file = path / DEMO_PASSPHRASE_FILE
+    settings, ignored = Settings.load_apart({"home": path, "port": port})
+    if ignored:
+        click.echo(f"The demo ignores {', '.join(ignored)}: it always uses its own home and passphrase.", err=True)
     banner: list[str] = []
     if not path.exists():
         passphrase = secrets.token_urlsafe(18)
         password = secrets.token_urlsafe(12)
-        saved = {k: os.environ.get(k) for k in ("STRONGROOM_PASSPHRASE", "STRONGROOM_ADMIN_PASSWORD")}
-        os.environ.update(STRONGROOM_PASSPHRASE=passphrase, STRONGROOM_ADMIN_PASSWORD=password)
-        try:
-            ctx.invoke(init, home_dir=str(path), admin=DEMO_ADMIN, jurisdiction=None)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        init_home_from(dataclasses.replace(settings, passphrase=passphrase, admin_password=password),
+                       admin=DEMO_ADMIN)
         _write_private(secret_file, passphrase)
-        settings = Settings.load({"home": path, "passphrase": passphrase})
-        with Office.open(settings, actor=ACTOR, channel="web") as office:
+        with Office.open(dataclasses.replace(settings, passphrase=passphrase), actor=ACTOR, channel="web") as office:
             filed = _file_demo_documents(office)
         click.echo(f"\nDemo home created with {filed} demo documents.")
         click.echo(f"Passphrase (shown once; saved to {secret_file}): {passphrase}")
@@ -176,7 +174,7 @@ def demo(ctx: click.Context, port: int | None) -> None:
         banner.append(f"Login: {DEMO_ADMIN} (the password was printed on the first run)")
     if not secret_file.exists():
         raise click.ClickException(f"{secret_file} is missing: use `strongroom --home {path} serve` instead.")
-    settings = Settings.load({"home": path, "passphrase_file": secret_file, "port": port})
+    settings = dataclasses.replace(settings, passphrase_file=secret_file)
     with Office.open(settings, actor=ACTOR, channel="web") as office:
         chosen = settings.port if port else _free_port(settings.host, settings.port)
         run_server(office, host=settings.host, port=chosen, watch=True, allow_remote=False, banner=banner)
