@@ -56,11 +56,14 @@ def create_app(home: Home, settings: Settings, *, ports: Ports | None = None, pl
     sessions = security.SessionStore(idle_seconds=settings.idle_lock_minutes * 60,
                                      absolute_seconds=ABSOLUTE_SESSION_SECONDS, clock=monotonic)
     limit = settings.login_attempts_per_minute
-    app.extensions["strongroom"] = guard.WebState(
+    state = guard.WebState(
         ports=ports, plan=plan, settings=settings, home_path=home.path, sessions=sessions,
         user_throttle=security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic),
         client_throttle=security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic),
-        intake=intake, home=home, **({"clock": clock} if clock else {}))
+        intake=intake, home=home)
+    if clock:
+        state.clock = clock
+    app.extensions["strongroom"] = state
     app.session_interface = security.ServerSessionInterface(sessions)
     CSRFProtect(app)
     i18n.install(app)

@@ -15,6 +15,7 @@ from records.events import event
 from records.model import User
 from records.plan import Plan
 from records.ports import Ports, SearchRequest, SearchResult
+from vault import Home
 from web.security import SessionStore, Throttle
 from web.settings import Settings
 
@@ -38,9 +39,9 @@ class WebState:
     sessions: SessionStore
     user_throttle: Throttle
     client_throttle: Throttle
+    home: Home  # the open home (key slots)
     clock: Callable[[], datetime] = _utcnow
     intake: object | None = None  # vault.inbox Intake for the unsorted queue, when available
-    home: object | None = None  # the open vault.Home (key slots)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

@@ -103,7 +103,7 @@ def run_server(home: Home, settings: Settings, *, host: str, port: int, watch: b
             click.echo(f"The drop-folder watcher did not start: {exc}", err=True)
     server = create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom")
     shown = f"[{host.strip('[]')}]" if ":" in host else host
-    click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")  # type: ignore[union-attr]
+    click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")
     for line in banner or []:
         click.echo(line)
     if watcher is not None:
