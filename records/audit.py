@@ -85,6 +85,9 @@ def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None
         digest = hashlib.sha256(canonical(body)).hexdigest()
         if digest != doc.get("hash"):
             return f"audit entry {seq} was altered (its hash does not match)"
+        if not isinstance(seq, int):
+            after = "the start" if expected_seq is None else f"entry {expected_seq - 1}"
+            return f"the audit entry after {after} has no valid sequence number"
         prev = digest
-        expected_seq = int(seq) + 1
+        expected_seq = seq + 1
     return None

@@ -103,6 +103,12 @@ def test_hold_retention_dispose_cycle(cli_home: Path, tmp_path: Path, capsys: py
     code, out, err = run(["import", str(old), "--class", "correspondence", "--document-date", "2019-04-01",
                           "--json"], capsys)
     rid = json.loads(out)[0]["id"]
+    code, out, err = run(["edit", rid, "--set", "direction=out", "--set", "sender=Ana",
+                          "--set", "recipients=Bor, Cene", "--set", "subject=Ponudba"], capsys)
+    assert code == 0, err
+    code, out, _ = run(["registers", "correspondence"], capsys)
+    number = json.loads(run(["show", rid, "--json"], capsys)[1])["registry_number"]
+    assert out == f"{number:<16} out 2019-04-01 Bor, Cene  Ponudba\n"
     code, out, _ = run(["retention", "due", "--as-of", "2026-01-01", "--json"], capsys)
     assert [d["id"] for d in json.loads(out)] == [rid]
     assert json.loads(out)[0]["retention_until"] == "2024-12-31"
@@ -156,6 +162,8 @@ def test_users_audit_log_and_verify_after_a_flipped_bit(cli_home: Path, tmp_path
     code, out, _ = run(["user", "list", "--json"], capsys)
     assert json.loads(out) == [{"name": "maja", "role": "secretary", "clearance": "confidential",
                                 "principals": ["ceo"], "disabled": False}]
+    code, out, _ = run(["user", "list"], capsys)
+    assert out == f"{'maja':<16} {'secretary':<10} {'confidential':<13} ceo\n"
     doc = tmp_path / "a.txt"
     doc.write_text("Kvarkadabra\n", encoding="utf-8")
     run(["import", str(doc)], capsys)

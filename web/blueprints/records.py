@@ -7,6 +7,7 @@ import unicodedata
 from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from records import holds, retention, retrieval
 from records.access import Permission
@@ -101,7 +102,7 @@ def download(record_id: str) -> Response:
 
 
 @bp.post("/<record_id>/holds")
-def place_hold(record_id: str) -> Response | tuple[str, int]:
+def place_hold(record_id: str) -> BaseResponse | tuple[str, int]:
     s = guard.require(Permission.HOLD)
     try:
         holds.place_hold(guard.ports(), s, RecordId(record_id), request.form.get("reason", "")[:500],
@@ -114,7 +115,7 @@ def place_hold(record_id: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/<record_id>/holds/<hold_id>/release")
-def release_hold(record_id: str, hold_id: str) -> Response | tuple[str, int]:
+def release_hold(record_id: str, hold_id: str) -> BaseResponse | tuple[str, int]:
     s = guard.require(Permission.HOLD)
     try:
         holds.release_hold(guard.ports(), s, RecordId(record_id), hold_id=hold_id, now=guard.now(),

@@ -87,7 +87,7 @@ def classify() -> tuple[str, int] | str:
         principal = request.form.get("principal", "").strip()
         if principal:
             overrides["principal"] = principal
-        result = classify_pending(state.intake, request.form.get("name", ""),  # type: ignore[arg-type]
+        result = classify_pending(state.intake, request.form.get("name", ""),
                                   request.form.get("record_class", ""), **overrides)
     except (RecordsError, VaultError) as exc:
         error = str(exc)

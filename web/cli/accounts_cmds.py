@@ -56,8 +56,8 @@ def user_list(obj: dict[str, object], as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    for r in rows:
-        click.echo(f"{r['name']:<16} {r['role']:<10} {r['clearance']:<13} {','.join(r['principals']) or '(all)'}")
+    for u in found:
+        click.echo(f"{u.name:<16} {str(u.role):<10} {str(u.clearance):<13} {','.join(u.principals) or '(all)'}")
 
 
 @click.group()

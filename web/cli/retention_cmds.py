@@ -201,8 +201,8 @@ def registers_correspondence(obj: dict[str, object], direction: str | None, as_j
         return
     if not rows:
         click.echo("The correspondence book has no entry" + (f" with direction '{direction}'." if direction else "."))
-    for r in rows:
-        who = r["sender"] if r["direction"] == "in" else ", ".join(r["recipients"])
+    for e, r in zip(found, rows):
+        who = e.fields.sender if r["direction"] == "in" else ", ".join(e.fields.recipients)
         click.echo(f"{r['registry_number']:<16} {r['direction'] or '-':<3} {r['date']} {who}  {r['subject']}")
 
 

@@ -95,7 +95,7 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
     server = create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom",
                            inbuf_overflow=in_memory, max_request_body_size=in_memory)
     shown = f"[{host.strip('[]')}]" if ":" in host else host
-    click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")  # type: ignore[union-attr]
+    click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")
     for line in banner or []:
         click.echo(line)
     if watcher is not None:
