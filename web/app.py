@@ -17,7 +17,7 @@ from records.errors import RecordsError
 from records.plan import Plan, load_default, load_plan
 from records.ports import Ports
 from vault import Home
-from web import i18n, security
+from web import i18n, security, signin
 from web.blueprints import guard
 from web.blueprints.exports import exports_blueprint
 from web.settings import Settings
@@ -56,11 +56,15 @@ def create_app(home: Home, settings: Settings, *, ports: Ports | None = None, pl
     sessions = security.SessionStore(idle_seconds=settings.idle_lock_minutes * 60,
                                      absolute_seconds=ABSOLUTE_SESSION_SECONDS, clock=monotonic)
     limit = settings.login_attempts_per_minute
+    accounts = security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic)
+    sources = security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic)
     app.extensions["strongroom"] = guard.WebState(
         ports=ports, plan=plan, settings=settings, home_path=home.path, sessions=sessions,
-        user_throttle=security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic),
-        client_throttle=security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic),
+        user_throttle=accounts, client_throttle=sources,
         intake=intake, home=home, **({"clock": clock} if clock else {}))
+    app.extensions["strongroom.signin"] = signin.LoginDefence(
+        sources=sources, accounts=accounts, devices=signin.KnownDevices(app.config["SECRET_KEY"]),
+        throttled=signin.ThrottledAttempts(monotonic))
     app.session_interface = security.ServerSessionInterface(sessions)
     CSRFProtect(app)
     i18n.install(app)

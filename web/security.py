@@ -6,7 +6,7 @@ import io
 import secrets
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,34 +142,49 @@ class ServerSessionInterface(SessionInterface):
 
 
 class Throttle:
-    """At most `limit` failures per key in `window` seconds; after that the key waits (HTTP 429).
-    Failures age out, so nobody is locked out for good."""
+    """Failures per key with exponential back-off: the first `limit` cost nothing; then the key waits
+    `window` seconds, twice as long after each further failure, at most `cap`. A key quiet for
+    `forget` seconds starts afresh, so nobody is locked out for good (OWASP: throttle, don't lock)."""
 
-    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic, *, cap: float = 900.0,
+                 forget: float = 3600.0) -> None:
         self.limit = limit
         self.window = window
+        self.cap = cap
+        self.forget = forget
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: dict[str, tuple[int, float]] = {}  # key -> (failures, time of the last one)
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
+    def _wait(self, key: str, now: float) -> float:
+        count, last = self._failures.get(key, (0, now))
+        if now - last > self.forget:
+            self._failures.pop(key, None)
+            return 0.0
+        if count < self.limit:
+            return 0.0
+        delay = min(self.cap, self.window * 2 ** min(count - self.limit, 32))
+        return max(0.0, last + delay - now)
 
-    def blocked(self, keys: Iterable[str]) -> bool:
+    def wait(self, keys: Iterable[str]) -> float:
+        """Seconds until every one of `keys` may try again (0: now)."""
         now = self.clock()
         with self._lock:
-            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+            return max((self._wait(k, now) for k in keys), default=0.0)
+
+    def blocked(self, keys: Iterable[str]) -> bool:
+        return self.wait(keys) > 0
 
     def fail(self, keys: Iterable[str]) -> None:
         now = self.clock()
         with self._lock:
             for key in keys:
-                self._recent(key, now).append(now)
-            if len(self._failures) > 10000:  # memory bound under a spray of names
-                self._failures = {k: v for k, v in self._failures.items() if v}
+                self._wait(key, now)  # forgets a stale count first
+                count, _last = self._failures.get(key, (0, now))
+                self._failures[key] = (count + 1, now)
+            if len(self._failures) > 10000:  # memory bound under a spray of names; waiting keys stay
+                self._failures = {k: (n, t) for k, (n, t) in self._failures.items()
+                                  if now - t <= self.window or (n >= self.limit and now - t <= self.forget)}
 
     def clear(self, key: str) -> None:
         with self._lock:
