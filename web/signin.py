@@ -133,7 +133,8 @@ def safe_next(target: str | None) -> str | None:
         if any(ord(ch) < 0x21 or ord(ch) > 0x7E or ch == "\\" for ch in form):
             return None
         parts = urlsplit(form)
-        if parts.scheme or parts.netloc or not parts.path.startswith("/") or "//" in parts.path:
+        raw_path = form.split("?", 1)[0].split("#", 1)[0]  # urlsplit drops an empty authority ("///x")
+        if parts.scheme or parts.netloc or not parts.path.startswith("/") or "//" in raw_path:
             return None
         if any(seg in (".", "..") for seg in parts.path.split("/")):
             return None
