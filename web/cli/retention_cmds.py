@@ -38,14 +38,15 @@ def hold_add(obj: dict[str, object], record: str, reason: str) -> None:
 @hold.command("release")
 @click.argument("record")
 @click.option("--hold", "hold_id", help="Which hold, when there are several.")
+@click.option("--reason", required=True, help="Why the hold ends (the case closed, the request withdrawn).")
 @click.pass_obj
-def hold_release(obj: dict[str, object], record: str, hold_id: str | None) -> None:
+def hold_release(obj: dict[str, object], record: str, hold_id: str | None, reason: str) -> None:
     """Release a legal hold; the record's retention applies again."""
     settings, home = _open(obj)
     with home:
         ports = ports_for(home)
         released = holds.release_hold(ports, _scope(home, settings, None), _record_id(ports, record),
-                                      now=_now(), hold_id=hold_id)
+                                      now=_now(), hold_id=hold_id, reason=reason)
     click.echo(f"Hold {released.hold_id} on {record} released.")
 
 
