@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, abort, request
 from flask.sessions import SessionInterface, SessionMixin
+from markupsafe import Markup
 from werkzeug.datastructures import CallbackDict
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,6 +25,8 @@ PREVIEW_CSP = "sandbox; default-src 'none'; object-src 'self'; frame-ancestors '
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 COOKIE_NAME = "strongroom_session"
 MAX_SESSIONS = 5000  # memory bound: the oldest session is dropped beyond this
+# Bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin) that can make "invoice_fdp.exe" read "invoice_exe.pdf".
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 PASSWORD_CHECKS = threading.BoundedSemaphore(2)  # Argon2 runs at once: a login flood cannot eat all memory
 
 Clock = Callable[[], float]
@@ -191,6 +195,13 @@ class Throttle:
             self._failures.pop(key, None)
 
 
+def visible_bidi(text: object) -> Markup:
+    """A file name or title as it really reads: each bidi control shown as a visible [U+202E] marker
+    instead of acting, and the whole isolated in <bdi> so it cannot reorder the text around it."""
+    shown = BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", "" if text is None else str(text))
+    return Markup("<bdi>{}</bdi>").format(shown)
+
+
 def allowed_host(host: str, allowed: tuple[str, ...]) -> bool:
     """`host` (Host header, maybe with a port) names one of the allowed host names."""
     name = host.strip().lower()
@@ -203,7 +214,9 @@ def allowed_host(host: str, allowed: tuple[str, ...]) -> bool:
 
 
 def install(app: Flask, *, allowed_hosts: tuple[str, ...]) -> None:
-    """Host allow-list (DNS rebinding), same-origin POSTs, and the headers of every response."""
+    """Host allow-list (DNS rebinding), same-origin POSTs, the headers of every response, and the
+    `bidi` filter every template uses for names and titles."""
+    app.jinja_env.filters["bidi"] = visible_bidi
 
     @app.before_request
     def check_host_and_origin() -> None:
