@@ -121,6 +121,11 @@ class Catalog(Protocol):
         """Entries after `since_seq` as their stored JSON (AuditEntry.to_json() form, with "hash"),
         in order; exports stream these without rebuilding each entry."""
 
+    def audit_page(self, *, before_seq: int | None = None, limit: int = 100, action: str = "", actor: str = "",
+                   record_id: str = "") -> list[AuditEntry]:
+        """Up to `limit` entries with seq below `before_seq` (all when None), newest first, whose action
+        starts with `action` and whose actor and record equal the ones given (when not empty)."""
+
     def record_history(self, record_id: RecordId, limit: int) -> list[AuditEntry]:
         """The newest `limit` audit entries about one record, oldest first."""
 

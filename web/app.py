@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
-from web import i18n, security
+from web import i18n, security, signin
 from web.blueprints import admin, audit, auth, guard, records, registers, retention, search, upload
 from web.blueprints.exports import exports_blueprint
 from web.office import Office
@@ -47,11 +47,14 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
     sessions = security.SessionStore(idle_seconds=settings.idle_lock_minutes * 60,
                                      absolute_seconds=ABSOLUTE_SESSION_SECONDS, clock=monotonic)
     limit = settings.login_attempts_per_minute
+    accounts = security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic)
+    sources = security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic)
     app.extensions["strongroom"] = guard.WebState(
-        office=office, sessions=sessions,
-        user_throttle=security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic),
-        client_throttle=security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic),
+        office=office, sessions=sessions, user_throttle=accounts, client_throttle=sources,
         intake=office.intake(), clock=clock or office.clock)
+    app.extensions["strongroom.signin"] = signin.LoginDefence(
+        sources=sources, accounts=accounts, devices=signin.KnownDevices(app.config["SECRET_KEY"]),
+        throttled=signin.ThrottledAttempts(monotonic))
     app.session_interface = security.ServerSessionInterface(sessions)
     CSRFProtect(app)
     i18n.install(app)

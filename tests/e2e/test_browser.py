@@ -133,6 +133,7 @@ def test_secretary_files_finds_opens_downloads_holds_and_a_viewer_is_kept_out(
     assert page.locator("text=Spor 12/2026").count() >= 0
     page.screenshot(path=str(SHOTS / "retention.png"), full_page=True)
     page.goto(record_url)
+    page.fill("ul.holds form input[name=reason]", "Spor končan")
     page.click("ul.holds form button[type=submit]")
     assert page.locator("ul.holds form").count() == 0
 

@@ -120,7 +120,7 @@ def test_hold_retention_dispose_cycle(cli_home: Path, tmp_path: Path, capsys: py
     assert code == 1 and "future day" in err
     code, _, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)
     assert code == 1 and "legal hold blocks" in err and "Traceback" not in err
-    assert run(["hold", "release", rid], capsys)[0] == 0
+    assert run(["hold", "release", rid, "--reason", "Case closed"], capsys)[0] == 0
     code, out, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)
     assert code == 0, err
     assert "certificate" in out and '"signature"' in out

@@ -142,7 +142,7 @@ def test_place_and_release_a_hold(admin: FlaskClient) -> None:
     assert hold_id is not None
     assert "Tožba 123/2026" in admin.get("/retention/").get_data(as_text=True) or True
     assert admin.post(f"/records/{record_id}/holds/{hold_id.group(1)}/release",
-                      data={"csrf_token": token}).status_code == 302
+                      data={"csrf_token": token, "reason": "Spor končan"}).status_code == 302
     assert "/release" not in admin.get(f"/records/{record_id}").get_data(as_text=True)
 
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from records import holds, retention, retrieval
 from records.access import Permission
-from records.errors import RecordNotFound, RecordsError
+from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.model import BlobRole, RecordId, details_to_dict
 from records.ports import RecordFilter
 from web.blueprints import guard
@@ -119,8 +119,8 @@ def release_hold(record_id: str, hold_id: str) -> BaseResponse | tuple[str, int]
     s = guard.require(Permission.HOLD)
     try:
         holds.release_hold(guard.ports(), s, RecordId(record_id), hold_id=hold_id, now=guard.now(),
-                           channel="web")
-    except RecordNotFound:
+                           reason=request.form.get("reason", "")[:500], channel="web")
+    except (RecordNotFound, AccessDenied):
         raise
     except RecordsError as exc:
         return render_template("error.html", status=400, message=str(exc)), 400

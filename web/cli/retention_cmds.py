@@ -36,13 +36,14 @@ def hold_add(obj: dict[str, object], record: str, reason: str) -> None:
 @hold.command("release")
 @click.argument("record")
 @click.option("--hold", "hold_id", help="Which hold, when there are several.")
+@click.option("--reason", required=True, help="Why the hold ends (the case closed, the request withdrawn).")
 @click.pass_obj
-def hold_release(obj: dict[str, object], record: str, hold_id: str | None) -> None:
+def hold_release(obj: dict[str, object], record: str, hold_id: str | None, reason: str) -> None:
     """Release a legal hold; the record's retention applies again."""
     with open_office(obj) as office:
         ports = office.ports
         released = holds.release_hold(ports, scope_of(office, None), record_id(office, record),
-                                      now=now(), hold_id=hold_id)
+                                      now=now(), hold_id=hold_id, reason=reason)
     click.echo(f"Hold {released.hold_id} on {record} released.")
 
 
