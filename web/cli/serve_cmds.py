@@ -12,7 +12,9 @@ from datetime import date
 from pathlib import Path
 
 import click
+from flask import Flask
 from waitress import create_server
+from waitress.server import BaseWSGIServer
 
 from records.filing import FilingRequest
 from records.model import Confidentiality
@@ -73,6 +75,15 @@ def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def office_server(app: Flask, settings: Settings, *, host: str, port: int) -> BaseWSGIServer:
+    """The waitress server `serve` runs (not started). Request bodies up to the upload limit stay in
+    memory: waitress would otherwise spool a body over 512 KiB to a temporary file, and an upload's
+    plaintext must never reach the disk."""
+    in_memory = settings.max_upload_mb * 1024 * 1024 + (1 << 20)
+    return create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom",
+                         inbuf_overflow=in_memory, max_request_body_size=in_memory)
+
+
 def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remote: bool,
                banner: list[str] | None = None) -> None:
     """Serve the open home until Ctrl-C or SIGTERM; the drop-folder watcher runs alongside."""
@@ -89,11 +100,7 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
             watcher = office.start_watcher()
         except VaultError as exc:
             click.echo(f"The drop-folder watcher did not start: {exc}", err=True)
-    # Request bodies up to the upload limit stay in memory: waitress would otherwise spool a body over
-    # 512 KiB to a temporary file, and an upload's plaintext must never reach the disk.
-    in_memory = office.settings.max_upload_mb * 1024 * 1024 + (1 << 20)
-    server = create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom",
-                           inbuf_overflow=in_memory, max_request_body_size=in_memory)
+    server = office_server(app, office.settings, host=host, port=port)
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")
     for line in banner or []:
