@@ -129,7 +129,9 @@ def restore_backup(src: Path, target: Path, passphrase: str | None = None, *, re
     except BaseException:
         _undo(target, made)
         raise
-    home = open_home(target, passphrase, recovery_key=recovery_key, actor=actor)
+    # No anchor travels with a backup: the restored catalogue starts a new one (the caller's
+    # `vault.restore` entry says so), so it opens although it is older than the home's own anchor.
+    home = open_home(target, passphrase, recovery_key=recovery_key, actor=actor, restored=True)
     return Restored(home=home, created=manifest.created, objects=len(manifest.objects))
 
 

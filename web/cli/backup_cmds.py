@@ -73,7 +73,8 @@ def restore(ctx: click.Context, src: Path, home_dir: str | None, recovery_key_fi
                                   progress=progress)
     with restored.home as home:
         settings = settings_from_cli(ctx.obj, home=home_dir)  # now with the restored strongroom.toml
-        _audit(home, "vault.restore", ("backup_taken", restored.created), ("objects", str(restored.objects)))
+        _audit(home, "vault.restore", ("backup_taken", restored.created), ("objects", str(restored.objects)),
+               ("anchor", "new"))  # the rollback anchor starts again from the restored catalogue
         _recreate(home, settings)
         count = rebuild_index(home)
         problems = verify_audited(home)

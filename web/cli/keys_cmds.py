@@ -124,14 +124,25 @@ def passphrase_new_recovery_key(obj: dict[str, object], yes: bool) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print {ok, problems} as JSON.")
+@click.option("--accept-rollback", is_flag=True, help="Open a catalogue older than the home's anchor "
+              "(an older catalog.db put back on purpose): audited, and the anchor starts again from it.")
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool) -> None:
+def verify(ctx: click.Context, as_json: bool, accept_rollback: bool) -> None:
     """Authenticate every object and check the catalogue and audit trail (exit 3 on damage)."""
-    with open_from_settings(settings_from_cli(ctx.obj)) as home:
+    settings = settings_from_cli(ctx.obj)
+    if accept_rollback:
+        opened = open_home(settings.home, passphrase_from(settings), actor=ACTOR, accept_rollback=True)
+    else:
+        opened = open_from_settings(settings)
+    with opened as home:
+        accepted = home.accepted_rollback
         problems = verify_audited(home)
     if as_json:
-        click.echo(json.dumps({"ok": not problems, "problems": problems}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ok": not problems, "problems": problems, "accepted_rollback": accepted},
+                              ensure_ascii=False, indent=2))
     else:
+        if accepted:
+            click.echo(f"Accepted the rollback (audited as vault.rollback.accept): {accepted}.")
         print_verdict(problems)
     if problems:
         ctx.exit(EXIT_INTEGRITY)
