@@ -10,6 +10,9 @@ from typing import Any, Iterable
 
 GENESIS = "0" * 64
 ENTRY_VERSION = 1
+# An exported entry whose document hash the exporter may not see carries this in place of the value
+# and names the withheld details under "withheld" (records/export.py); only an export may do so.
+WITHHELD = "withheld"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,13 @@ def event_from_json(doc: dict[str, Any]) -> AuditEvent:
                       details=tuple(sorted(doc["details"].items())))
 
 
-def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None) -> str | None:
-    """Walk JSON entries (with their "hash"); return a sentence naming the first broken one, or None."""
+def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None,
+                withheld_ok: bool = False) -> str | None:
+    """Walk JSON entries (with their "hash"); return a sentence naming the first broken one, or None.
+
+    `withheld_ok` (exports only, never the catalogue): an entry with withheld details cannot be
+    rehashed, so its stated hash is taken as given; it must still link to the entry before it, and
+    the entry after it must link to that hash."""
     prev = start_prev
     expected_seq: int | None = None
     for doc in docs:
@@ -82,7 +90,12 @@ def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None
         body = {k: v for k, v in doc.items() if k != "hash"}
         if prev is not None and body.get("prev") != prev:
             return f"audit entry {seq} does not link to the entry before it"
-        digest = hashlib.sha256(canonical(body)).hexdigest()
+        if withheld_ok and "withheld" in body:
+            if not _withheld_well_formed(body, doc.get("hash")):
+                return f"audit entry {seq} withholds details in a malformed way"
+            digest = str(doc["hash"])
+        else:
+            digest = hashlib.sha256(canonical(body)).hexdigest()
         if digest != doc.get("hash"):
             return f"audit entry {seq} was altered (its hash does not match)"
         if not isinstance(seq, int):
@@ -91,3 +104,20 @@ def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None
         prev = digest
         expected_seq = seq + 1
     return None
+
+
+def withhold(doc: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """A copy of an entry document (with its "hash") whose `names` details read WITHHELD."""
+    details = dict(doc.get("details") or {})
+    hidden = sorted(n for n in names if n in details)
+    if not hidden:
+        return doc
+    details.update({n: WITHHELD for n in hidden})
+    return {**doc, "details": details, "withheld": hidden}
+
+
+def _withheld_well_formed(body: dict[str, Any], digest: object) -> bool:
+    names, details = body.get("withheld"), body.get("details")
+    return (isinstance(names, list) and bool(names) and isinstance(details, dict)
+            and all(isinstance(n, str) and details.get(n) == WITHHELD for n in names)
+            and isinstance(digest, str) and len(digest) == 64)

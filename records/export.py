@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 from typing import Any, BinaryIO
 
 from records.access import AccessScope, Permission
-from records.audit import GENESIS, AuditEvent, canonical
+from records.audit import GENESIS, AuditEvent, canonical, withhold
 from records.certificates import all_certificates
 from records.checkpoints import checkpoint_text, seal_run
 from records.errors import AccessDenied, IntegrityError, RecordsError
@@ -29,6 +29,9 @@ LAST_EXPORT_SETTING = "export.last_head"  # "seq:hash" of the newest chain head 
 AUDIT_MEMBER = "audit.jsonl"
 BRIDGE_MEMBER = "audit-bridge.jsonl"
 CHECKPOINT_MEMBER = "checkpoints.jsonl"
+# Audit details that fingerprint a document: exported only for records the exporter may see and
+# that still exist (a bare SHA-256 answers "was this known file ever here?", even after destruction).
+DOCUMENT_HASH_DETAILS = ("sha256",)
 _LARGE = 1 << 30  # members above this need ZIP64 headers written up front
 
 
@@ -107,6 +110,9 @@ class AuditExport:
         stored = ports.catalog.get_setting(LAST_EXPORT_SETTING)
         self._previous = ChainPoint.parse(stored) if stored else None
         visible = self._scoped_records()
+        # Whose document hashes the audit slice may show: seen by the exporter, not destroyed.
+        self._hash_visible = {r.id for r in self._ports.catalog.find()
+                              if r.state != State.DISPOSED and self._scope.can_see(r)}
         self._records = sorted((r for r in visible if self._in_period(r.filed_at)),
                                key=lambda r: (r.filed_at, r.registry_number))
         self._disposed = sorted((r for r in visible
@@ -208,7 +214,7 @@ class AuditExport:
                 break
             point = _point(doc)
             if previous is not None and point.seq > previous.seq:
-                bridge.append((point.seq, _line(doc)))
+                bridge.append((point.seq, self._line(doc)))
             if self._from is not None and str(doc["ts"])[:10] < self._from:
                 last_before = point
             anchor = point
@@ -228,7 +234,7 @@ class AuditExport:
             # Entries dated after the period wait (as bytes) in case one dated in it follows.
             held: list[tuple[ChainPoint, bytes]] = []
             for doc in _chain([first], docs):
-                held.append((_point(doc), _line(doc)))
+                held.append((_point(doc), self._line(doc)))
                 if not self._in_slice(doc):
                     continue
                 for point, line in held:
@@ -238,6 +244,15 @@ class AuditExport:
                 held.clear()
 
         yield from writer.member(AUDIT_MEMBER, _batched(slice_lines()))
+
+    def _line(self, doc: dict[str, Any]) -> bytes:
+        """The entry as exported: a document hash of a record the exporter may not see, or of a
+        destroyed one, is withheld (the entry keeps its stated hash; verify-export says so)."""
+        details = doc.get("details") or {}
+        if (any(name in details for name in DOCUMENT_HASH_DETAILS)
+                and doc.get("record") not in self._hash_visible):
+            doc = withhold(doc, DOCUMENT_HASH_DETAILS)
+        return _line(doc)
 
     def _checkpoint_lines(self) -> Iterator[bytes]:
         """The signed checkpoints that fall inside the exported chain, with the exact text signed."""

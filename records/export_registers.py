@@ -162,6 +162,10 @@ HOW TO VERIFY
        openssl pkeyutl -verify -pubin -inkey KEY.pem -rawin -in signed.bin -sigfile sig.bin
    Each audit entry's hash is the SHA-256 of the entry without its "hash" field,
    written as JSON with sorted keys and no spaces.
+   An entry about a record the exporter may not see, or about a destroyed record,
+   shows "withheld" in place of the document's SHA-256 and names it under
+   "withheld": its hash cannot be recomputed, so it is taken as stated, and the
+   entry after it must link to that hash.
 
 A signature made on the office's own computer shows that nothing changed after the
 export; it cannot show that someone with the office's passphrase did not rewrite the

@@ -129,6 +129,8 @@ def restore_backup(src: Path, target: Path, passphrase: str | None = None, *, re
     except BaseException:
         _undo(target, made)
         raise
+    # No anchor travels with a backup: the restored catalogue starts a new one when the caller opens
+    # it with `restored=True` (its `vault.restore` entry says so), although it is older than the anchor.
     return Restored(path=target, created=manifest.created, objects=len(manifest.objects))
 
 

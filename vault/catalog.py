@@ -6,7 +6,7 @@ import contextlib
 import errno
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from records.audit import GENESIS, AuditEntry, AuditEvent, canonical, chain, eve
 from records.errors import DuplicateRecord, RecordNotFound
 from records.model import Record, RecordId, User, WrappedKey
 from records.ports import Checkpoint, RecordFilter
-from vault.errors import CatalogDamaged, CatalogError, CatalogUnwritable
+from vault.errors import CatalogDamaged, CatalogUndecryptable, CatalogUnwritable
 from vault.migrations import migrate
 from vault.recordcodec import record_from_json, record_to_json, user_from_json, user_to_json
 
@@ -31,6 +31,10 @@ class SqlCipherCatalog:
         self.path = path
         self._lock = threading.RLock()
         self._tx_owner: int | None = None
+        # Called (holding the lock) after each COMMIT that appended audit entries, with True when it
+        # also signed a checkpoint: the home moves its rollback anchor there (vault/anchor.py),
+        # never before the commit.
+        self.after_audit_commit: Callable[[bool], None] | None = None
         self._conn = _connect(path, key)
         try:
             migrate(self._conn)
@@ -53,9 +57,10 @@ class SqlCipherCatalog:
             with _storage_faults(self.path):
                 self._conn.execute("BEGIN IMMEDIATE")
             self._tx_owner = threading.get_ident()
+            tx = _Tx(self._conn)
             try:
                 with _storage_faults(self.path):
-                    yield _Tx(self._conn)
+                    yield tx
             except BaseException:
                 with contextlib.suppress(dbapi2.Error):  # a failed COMMIT has already rolled back
                     self._conn.execute("ROLLBACK")
@@ -70,6 +75,8 @@ class SqlCipherCatalog:
                     raise
             finally:
                 self._tx_owner = None
+            if tx.audited and self.after_audit_commit is not None:
+                self.after_audit_commit(tx.checkpointed)
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -81,7 +88,8 @@ class SqlCipherCatalog:
         rows = self._query("SELECT body FROM records WHERE id = ?", (record_id,))
         if not rows:
             raise RecordNotFound(f"There is no record {record_id}: check the id (`strongroom list`).")
-        return record_from_json(rows[0][0])
+        with _decoding(self.path):
+            return record_from_json(rows[0][0])
 
     def find(self, flt: RecordFilter = RecordFilter()) -> list[Record]:
         where, params = [], []
@@ -98,7 +106,8 @@ class SqlCipherCatalog:
             params.append(flt.filed_to.isoformat())
         sql = "SELECT body FROM records" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self._query(sql + " ORDER BY filed_at, registry_number", tuple(params))
-        return [record_from_json(r[0]) for r in rows]
+        with _decoding(self.path):
+            return [record_from_json(r[0]) for r in rows]
 
     def data_key(self, record_id: RecordId) -> WrappedKey | None:
         rows = self._query("SELECT wrapped FROM data_keys WHERE record_id = ?", (record_id,))
@@ -106,7 +115,9 @@ class SqlCipherCatalog:
 
     def audit_entries(self, since_seq: int = 0) -> Iterator[AuditEntry]:
         for doc in self.audit_documents(since_seq):
-            yield _entry(doc)
+            with _decoding(self.path):
+                entry = _entry(doc)
+            yield entry
 
     def audit_documents(self, since_seq: int = 0) -> Iterator[dict[str, Any]]:
         """The stored JSON of each entry (with its "hash"), in order, page by page."""
@@ -115,7 +126,9 @@ class SqlCipherCatalog:
             rows = self._query("SELECT seq, json FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (last, _PAGE))
             for seq, text in rows:
                 last = seq
-                yield json.loads(text)
+                with _decoding(self.path):
+                    doc = _document(text)
+                yield doc
             if len(rows) < _PAGE:
                 return
 
@@ -143,7 +156,8 @@ class SqlCipherCatalog:
         rows = self._query("SELECT json FROM audit WHERE instr(json, ?) > 0 ORDER BY seq DESC", (record_id,))
         out: list[AuditEntry] = []
         for (text,) in rows:
-            entry = _entry(json.loads(text))
+            with _decoding(self.path):
+                entry = _entry(_document(text))
             if entry.event.record_id == record_id:  # the id may also appear inside another entry
                 out.append(entry)
                 if len(out) >= limit:
@@ -152,19 +166,34 @@ class SqlCipherCatalog:
 
     def audit_head(self) -> AuditEntry | None:
         rows = self._query("SELECT json FROM audit ORDER BY seq DESC LIMIT 1")
-        return _entry(json.loads(rows[0][0])) if rows else None
+        with _decoding(self.path):
+            return _entry(_document(rows[0][0])) if rows else None
+
+    def audit_entry(self, seq: int) -> AuditEntry | None:
+        """The entry at `seq`, or None when the trail has none there."""
+        rows = self._query("SELECT json FROM audit WHERE seq = ?", (seq,))
+        with _decoding(self.path):
+            return _entry(_document(rows[0][0])) if rows else None
+
+    def newest_checkpoint(self) -> int:
+        """The size (entry count) of the newest signed checkpoint; 0 when there is none."""
+        return int(self._query("SELECT coalesce(max(size), 0) FROM checkpoints")[0][0])
 
     def checkpoints(self) -> list[Checkpoint]:
         rows = self._query("SELECT size, head, ts, signature FROM checkpoints ORDER BY size")
-        return [Checkpoint(size=r[0], head=r[1], ts=datetime.fromisoformat(r[2]), signature=bytes(r[3]))
-                for r in rows]
+        with _decoding(self.path):
+            return [Checkpoint(size=r[0], head=r[1], ts=datetime.fromisoformat(r[2]), signature=bytes(r[3]))
+                    for r in rows]
 
     def get_user(self, name: str) -> User | None:
         rows = self._query("SELECT body FROM users WHERE name = ?", (name,))
-        return user_from_json(rows[0][0]) if rows else None
+        with _decoding(self.path):
+            return user_from_json(rows[0][0]) if rows else None
 
     def users(self) -> list[User]:
-        return [user_from_json(r[0]) for r in self._query("SELECT body FROM users ORDER BY name")]
+        rows = self._query("SELECT body FROM users ORDER BY name")
+        with _decoding(self.path):
+            return [user_from_json(r[0]) for r in rows]
 
     def get_setting(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM settings WHERE key = ?", (key,))
@@ -199,6 +228,8 @@ class _Tx:
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self.audited = False  # an audit entry or checkpoint was written: the anchor follows the commit
+        self.checkpointed = False
 
     def next_registry_seq(self, class_code: str, year: int) -> int:
         row = self._conn.execute(
@@ -243,12 +274,14 @@ class _Tx:
         entry = chain(seq, event, prev)
         self._conn.execute("INSERT INTO audit (seq, json, prev_hash, hash) VALUES (?, ?, ?, ?)",
                            (seq, canonical(entry.to_json()).decode(), prev, entry.hash))
+        self.audited = True
         return entry
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         self._conn.execute("INSERT INTO checkpoints (size, head, ts, signature) VALUES (?, ?, ?, ?)",
                            (checkpoint.size, checkpoint.head, checkpoint.ts.isoformat(),
                             bytes(checkpoint.signature)))
+        self.audited = self.checkpointed = True
 
     def put_user(self, user: User) -> None:
         self._conn.execute("INSERT INTO users (name, body) VALUES (?, ?) "
@@ -271,6 +304,13 @@ def _columns(record: Record) -> tuple[Any, ...]:
             record.parent_id)
 
 
+def _document(text: str) -> dict[str, Any]:
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        raise ValueError("an audit entry is not a JSON object")
+    return doc
+
+
 def _entry(doc: dict[str, Any]) -> AuditEntry:
     return AuditEntry(seq=int(doc["seq"]), event=event_from_json(doc), prev_hash=doc["prev"], hash=doc["hash"])
 
@@ -287,8 +327,7 @@ def _connect(path: Path, key: bytes) -> Any:
             with _storage_faults(path):
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except (dbapi2.DatabaseError, CatalogDamaged) as exc:
-            raise CatalogError(f"The catalogue {path} cannot be decrypted with this home's key: it is "
-                               "damaged or from another home; restore it from a backup.") from exc
+            raise CatalogUndecryptable(str(path)) from exc
         with _storage_faults(path):
             for pragma in ("secure_delete = ON", "journal_mode = WAL", "synchronous = FULL",
                            "foreign_keys = ON", "temp_store = MEMORY"):
@@ -306,12 +345,17 @@ _STORAGE_FAULTS = (("disk is full", errno.ENOSPC, "the disk is full"),
                    ("unable to open database file", errno.EACCES, "the file cannot be opened for writing"),
                    ("disk i/o error", errno.EIO, "a disk error, e.g. a full or read-only disk"))
 
-_DAMAGE = ("malformed", "not a database", "corrupt")
+# Contention, not damage: the caller may wait and try again.
+_BUSY = ("locked", "busy", "interrupted")
+# SQLCipher answers a page whose HMAC fails with a bare SQLITE_ERROR ("SQL logic error").
+_UNAUTHENTIC = "sql logic error"
 
 
 @contextlib.contextmanager
 def _storage_faults(path: Path) -> Iterator[None]:
-    """SQLite's disk-full/read-only/I-O errors -> CatalogUnwritable, damage -> CatalogDamaged."""
+    """SQLite's disk-full/read-only/I-O errors -> CatalogUnwritable; anything else a damaged file
+    can cause (a page failing its HMAC, a malformed b-tree, a record header claiming gigabytes,
+    which SQLite reports as out of memory) -> CatalogDamaged, one sentence, never a traceback."""
     try:
         yield
     except dbapi2.OperationalError as exc:
@@ -319,9 +363,22 @@ def _storage_faults(path: Path) -> Iterator[None]:
         for needle, code, strerror in _STORAGE_FAULTS:
             if needle in text:
                 raise CatalogUnwritable(str(path), code, strerror) from exc
-        raise
+        if any(needle in text for needle in _BUSY):
+            raise
+        detail = "a page fails its authentication check" if _UNAUTHENTIC in text else str(exc)
+        raise CatalogDamaged(str(path), detail) from exc
+    except (dbapi2.IntegrityError, dbapi2.ProgrammingError, dbapi2.InterfaceError):
+        raise  # constraint errors go to their callers (e.g. a duplicate); the others are our bugs
     except dbapi2.DatabaseError as exc:
-        # Constraint errors (IntegrityError) pass on to their callers; damage is one sentence.
-        if any(needle in str(exc).lower() for needle in _DAMAGE):
-            raise CatalogDamaged(str(path), str(exc)) from exc
-        raise
+        raise CatalogDamaged(str(path), str(exc)) from exc
+    except MemoryError as exc:
+        raise CatalogDamaged(str(path), "a damaged page asks for an impossible amount of memory") from exc
+
+
+@contextlib.contextmanager
+def _decoding(path: Path) -> Iterator[None]:
+    """A stored row that does not parse (bad JSON, bad UTF-8, a missing field) is damage too."""
+    try:
+        yield
+    except (ValueError, KeyError, TypeError, AttributeError, MemoryError) as exc:
+        raise CatalogDamaged(str(path), f"a stored row cannot be read: {type(exc).__name__}") from exc

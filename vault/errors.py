@@ -70,6 +70,16 @@ class CatalogDamaged(CatalogError):
                          "catalog.db from a backup of this home.")
 
 
+class CatalogUndecryptable(CatalogError):
+    """The catalogue's first page does not decrypt with this home's key: damaged or another home's."""
+
+    exit_code = EXIT_INTEGRITY
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"The catalogue {path} cannot be decrypted with this home's key: it is damaged "
+                         "or from another home; restore it from a backup.")
+
+
 class CatalogUnwritable(CatalogError, OSError):
     """The catalogue's disk is full, read-only or failing; nothing was committed.
 
@@ -117,3 +127,25 @@ class BackupDamaged(BackupError):
     """A backup's manifest, catalogue copy or objects fail their check; never restored from."""
 
     exit_code = EXIT_INTEGRITY
+
+
+class AnchorDamaged(VaultError):
+    """The sealed rollback anchor (audit.anchor) does not authenticate or cannot be read."""
+
+    exit_code = EXIT_INTEGRITY
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The anchor file audit.anchor is damaged: {reason}.")
+        self.reason = reason
+
+
+class RollbackDetected(VaultError):
+    """The catalogue does not continue the anchor sealed outside it: rolled back or truncated."""
+
+    exit_code = EXIT_INTEGRITY
+
+    def __init__(self, found: str) -> None:
+        super().__init__(f"The catalogue was rolled back or cut short: {found}, so nothing was opened; "
+                         "put back the newest catalog.db, or run `strongroom verify --accept-rollback` "
+                         "if this older catalogue is meant to stay.")
+        self.found = found

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from records.audit import AuditEvent
-from vault import keyslots, slotstate
+from vault import anchor, keyslots, slotstate
 from vault.atomicfile import TEMP_PREFIX, remove_durably
 from vault.catalog import SqlCipherCatalog
 from vault.errors import CatalogError, HomeExists, HomeNotFound, SlotError, VaultError
@@ -71,21 +71,28 @@ def init_home(path: Path | str, passphrase: str, *, kdf: KdfParams | None = None
         with catalog.transaction() as tx:
             tx.append_audit(_event("vault.init", "system:cli"))
             slotstate.record(tx, keyfile)
+        anchor.guard(catalog, anchor.AnchorFile(path, keyring.anchor, keyfile.vault_id))  # starts it
     finally:
         catalog.close()
     return InitResult(path=path, vault_id=keyfile.vault_id, recovery_key=format_recovery_key(recovery))
 
 
 def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: str | None = None,
-              actor: str | None = None, channel: str = "cli") -> Home:
-    """Unlock a home with a passphrase or the recovery key; with `actor`, the unlock is audited."""
+              actor: str | None = None, channel: str = "cli", restored: bool = False,
+              accept_rollback: bool = False) -> Home:
+    """Unlock a home with a passphrase or the recovery key; with `actor`, the unlock is audited.
+
+    A catalogue that does not continue the rollback anchor is refused (RollbackDetected) unless
+    `accept_rollback` (then audited, see `Home.accepted_rollback`); `restored` starts a new anchor
+    for a home just restored from a backup."""
     path = Path(path)
     if not path.is_dir():
         raise HomeNotFound(str(path))
     keyfile = keyslots.load(path / KEYS_FILE)
     _check_catalog_present(path / CATALOG_FILE)
     master, slot_id = unlock_master(keyfile, passphrase, recovery_key)
-    home = Home(path, keyfile, master, slot_id)
+    home = Home(path, keyfile, master, slot_id, restored=restored, accept_rollback=accept_rollback,
+                actor=actor or "system:vault", channel=channel)
     try:
         # A key change that died before its audit entry, or keys.json swapped offline: audit it now.
         slotstate.reconcile(home.catalog, path / KEYS_FILE, channel=channel)
@@ -112,7 +119,8 @@ def unlock_master(keyfile: KeyFile, passphrase: str | None, recovery_key: str | 
 class Home:
     """An unlocked home: the adapters the use cases need, plus key-slot management."""
 
-    def __init__(self, path: Path, keyfile: KeyFile, master: bytes, slot_id: str) -> None:
+    def __init__(self, path: Path, keyfile: KeyFile, master: bytes, slot_id: str, *, restored: bool = False,
+                 accept_rollback: bool = False, actor: str = "system:vault", channel: str = "cli") -> None:
         self.path = path
         self.vault_id = keyfile.vault_id
         self.unlocked_with = slot_id  # the slot id, or "recovery"
@@ -125,7 +133,13 @@ class Home:
         unlocked = next((s for s in keyfile.slots if s.slot_id == slot_id), None)
         self._slot_params = unlocked.kdf if unlocked is not None else None
         self.session = Session(path)
+        self.anchor = anchor.AnchorFile(path, self._keyring.anchor, keyfile.vault_id)
         try:
+            # Before anything commits (a sweep, the unlock entry): is this the newest catalogue?
+            self.accepted_rollback = anchor.guard(self.catalog, self.anchor, restored=restored,
+                                                  accept=accept_rollback, actor=actor, channel=channel)
+            self._anchor_keeper = anchor.AnchorKeeper(self.anchor, self.catalog)
+            self.catalog.after_audit_commit = self._anchor_keeper.committed
             self.session.begin(self._referenced_objects, self._sweep)
         except BaseException:
             self.catalog.close()
@@ -167,6 +181,7 @@ class Home:
         return self._keyring.audit_mac(value)
 
     def close(self) -> None:
+        self._anchor_keeper.close()  # the anchor covers every commit of a session that closes
         self.session.end()
         self.catalog.close()
         for i in range(len(self._master)):

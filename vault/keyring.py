@@ -19,6 +19,7 @@ class KeyPurpose(StrEnum):
     AUDIT_HMAC = "audit-hmac"  # HMAC of strings the audit trail must not hold in the clear
     AUDIT_SIGNING = "audit-signing"  # Ed25519 seed for checkpoints and certificates
     BACKUP = "backup-mac"  # HMAC of a backup's manifest (vault/backupmanifest.py)
+    ANCHOR = "anchor"  # seals the rollback anchor outside the catalogue (vault/anchor.py)
 
 
 def derive_subkey(master: bytes, vault_id: str, purpose: KeyPurpose) -> bytes:
@@ -40,6 +41,7 @@ class Keyring:
     audit_hmac: bytes
     audit_signing_seed: bytes
     backup_mac: bytes
+    anchor: bytes
 
     @classmethod
     def from_master(cls, master: bytes, vault_id: str) -> Keyring:
@@ -48,7 +50,7 @@ class Keyring:
         return cls(vault_id=vault_id, catalog=sub(KeyPurpose.CATALOG), index=sub(KeyPurpose.INDEX),
                    kek=sub(KeyPurpose.KEK), dedup=sub(KeyPurpose.DEDUP),
                    audit_hmac=sub(KeyPurpose.AUDIT_HMAC), audit_signing_seed=sub(KeyPurpose.AUDIT_SIGNING),
-                   backup_mac=sub(KeyPurpose.BACKUP))
+                   backup_mac=sub(KeyPurpose.BACKUP), anchor=sub(KeyPurpose.ANCHOR))
 
     def audit_mac(self, value: str) -> str:
         """`hmac:<hex>` of a string the audit trail may correlate but must not reveal."""

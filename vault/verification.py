@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from records.audit import GENESIS, first_break
+from records.export import LAST_EXPORT_SETTING, ChainPoint
 from records.ports import Checkpoint
-from vault.errors import DataKeyDamaged, ObjectDamaged
+from vault.anchor import ANCHOR_FILE, rollback_problem
+from vault.errors import AnchorDamaged, DataKeyDamaged, ObjectDamaged
 from vault.signing import signature_valid
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ def verify_report(home: Home) -> VerifyReport:
     report.problems.extend(_objects(home, report.damaged))
     report.problems.extend(_audit_chain(home))
     report.problems.extend(_checkpoints(home))
+    report.problems.extend(_truncation(home))
     return report
 
 
@@ -92,3 +95,30 @@ def _checkpoint_text() -> Callable[[Checkpoint], bytes] | None:
         return None
     fn = getattr(checkpoints, "checkpoint_text", None)
     return fn if callable(fn) else None
+
+
+def _truncation(home: Home) -> list[str]:
+    """The trail must reach what was recorded outside it: the sealed anchor (open already refused a
+    catalogue behind it; this sees a cut made while the home is open) and the last export's head."""
+    problems: list[str] = []
+    try:
+        anchor = home.anchor.read()
+    except AnchorDamaged as exc:
+        problems.append(str(exc))
+    else:
+        found = rollback_problem(anchor, home.catalog) if anchor is not None else (
+            f"the anchor file {ANCHOR_FILE} is missing")
+        if found:
+            problems.append(f"The audit trail was cut short or rolled back: {found}.")
+    stored = home.catalog.get_setting(LAST_EXPORT_SETTING)
+    if stored:
+        exported = ChainPoint.parse(stored)
+        entry = home.catalog.audit_entry(exported.seq)
+        if entry is None:
+            head = home.catalog.audit_head()
+            problems.append(f"The audit trail ends at entry {head.seq if head else 0}, but an audit export "
+                            f"already covered entry {exported.seq}: the newest entries were removed.")
+        elif entry.hash != exported.hash:
+            problems.append(f"Audit entry {exported.seq} is not the one the last audit export covered: "
+                            "the trail was rewritten.")
+    return problems

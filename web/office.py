@@ -54,12 +54,15 @@ class Office:
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
              passphrase: str | None = None, recovery_key: str | None = None,
-             extractor: Extractor | None = None) -> Office:
+             extractor: Extractor | None = None, restored: bool = False, accept_rollback: bool = False) -> Office:
         """Unlock the settings' home with `passphrase` or `recovery_key`, else the settings' passphrase
-        (or a prompt); the unlock is an audit entry by `actor`."""
+        (or a prompt); the unlock is an audit entry by `actor`. `restored` (a home `restore` just
+        wrote) starts a new rollback anchor; `accept_rollback` opens an older catalogue on purpose
+        (audited)."""
         if passphrase is None and recovery_key is None:
             passphrase = passphrase_from(settings, prompt)
-        home = open_home(settings.home, passphrase, recovery_key=recovery_key, actor=actor, channel=channel)
+        home = open_home(settings.home, passphrase, recovery_key=recovery_key, actor=actor, channel=channel,
+                         restored=restored, accept_rollback=accept_rollback)
         try:
             return cls(home, settings, extractor=extractor)
         except BaseException:

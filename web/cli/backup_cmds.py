@@ -68,8 +68,10 @@ def restore(ctx: click.Context, src: Path, home_dir: str | None, recovery_key_fi
     with progress_bar("Restoring") as progress:
         restored = restore_backup(src, settings.home, passphrase, recovery_key=recovery_key, progress=progress)
     settings = settings_of(ctx.obj, home=home_dir)  # now with the restored strongroom.toml
-    with Office.open(settings, actor=ACTOR, passphrase=passphrase, recovery_key=recovery_key) as office:
-        _audit(office, "vault.restore", ("backup_taken", restored.created), ("objects", str(restored.objects)))
+    with Office.open(settings, actor=ACTOR, passphrase=passphrase, recovery_key=recovery_key,
+                     restored=True) as office:
+        _audit(office, "vault.restore", ("backup_taken", restored.created), ("objects", str(restored.objects)),
+               ("anchor", "new"))  # the rollback anchor starts again from the restored catalogue
         furnish(office.home, settings)  # what a backup leaves out: the web key, the drop folders, the index
         with progress_bar("Indexing") as progress:
             count = office.reindex(actor=ACTOR, progress=progress)

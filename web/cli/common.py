@@ -35,9 +35,9 @@ def settings_of(obj: dict[str, object] | None, **flags: object) -> Settings:
 
 
 def open_office(obj: dict[str, object] | None, *, actor: str = ACTOR, channel: str = "cli",
-                **flags: object) -> Office:
+                accept_rollback: bool = False, **flags: object) -> Office:
     """The command's home, unlocked (passphrase from the settings, else a prompt)."""
-    return Office.open(settings_of(obj, **flags), actor=actor, channel=channel)
+    return Office.open(settings_of(obj, **flags), actor=actor, channel=channel, accept_rollback=accept_rollback)
 
 
 def scope_of(office: Office, as_user: str | None) -> AccessScope:

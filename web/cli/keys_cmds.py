@@ -112,14 +112,20 @@ def passphrase_new_recovery_key(obj: dict[str, object], yes: bool) -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print {ok, problems} as JSON.")
+@click.option("--accept-rollback", is_flag=True, help="Open a catalogue older than the home's anchor "
+              "(an older catalog.db put back on purpose): audited, and the anchor starts again from it.")
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool) -> None:
+def verify(ctx: click.Context, as_json: bool, accept_rollback: bool) -> None:
     """Authenticate every object and check the catalogue and audit trail (exit 3 on damage)."""
-    with open_office(ctx.obj) as office:
+    with open_office(ctx.obj, accept_rollback=accept_rollback) as office:
+        accepted = office.home.accepted_rollback
         problems = verify_audited(office)
     if as_json:
-        click.echo(json.dumps({"ok": not problems, "problems": problems}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ok": not problems, "problems": problems, "accepted_rollback": accepted},
+                              ensure_ascii=False, indent=2))
     else:
+        if accepted:
+            click.echo(f"Accepted the rollback (audited as vault.rollback.accept): {accepted}.")
         print_verdict(problems)
     if problems:
         ctx.exit(EXIT_INTEGRITY)
