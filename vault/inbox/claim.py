@@ -292,8 +292,9 @@ def _drop_dir(c: Claim) -> None:
     try:
         os.rmdir(c.directory.name, dir_fd=c.parent_fd)
         os.fsync(c.parent_fd)
-    except FileNotFoundError:
-        pass
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTEMPTY):
+            raise  # an unexpected entry (ENOTEMPTY) is salvaged by the next recovery
     finally:
         c.close()
 

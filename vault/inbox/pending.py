@@ -47,7 +47,7 @@ def classify_pending(intake: Intake, name: str, record_class: str, **overrides: 
     if not name or name != Path(name).name or name in (".", "..") or not is_document(name):
         raise PendingNotFound(name)
     source = intake.folder_path(UNSORTED) / name
-    if not _real(source, stat.S_ISREG):
+    if not _real(source.parent, stat.S_ISDIR) or not _real(source, stat.S_ISREG):
         raise PendingNotFound(name)
     result = intake.take(source, UNSORTED, record_class=record_class, overrides=overrides)
     if result is None:  # someone else classified it a moment ago
