@@ -90,7 +90,7 @@ def claim(inbox: Path, folder: str, source: Path) -> Claim | None:
                 _drop_dir(c)
                 if exc.errno == errno.ENOENT:
                     return None
-                if exc.errno == errno.EXDEV:
+                if exc.errno in (errno.EXDEV, errno.EBUSY):  # another file system, a mount point
                     raise UnsafeEntry("It lies on another file system than the inbox: copy the file itself "
                                       "into the folder.") from None
                 raise

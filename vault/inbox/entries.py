@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vault.inbox.errors import IntakeError
+from vault.inbox.names import readable_name
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -78,18 +79,19 @@ def open_folder(root: int, parts: Sequence[str]) -> int:
     try:
         for part in parts:
             if part in ("", ".", "..") or "/" in part:
-                raise UnsafeEntry(f"The path has an unsafe part {part!r}.")
+                raise UnsafeEntry(f"The path has an unsafe part {readable_name(part)!r}.")
             try:
                 nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise UnsafeEntry(f"The folder {part} is a symbolic link or not a folder, and Strongroom "
-                                      "never follows links in the inbox: make it a real folder again.") from None
+                    raise UnsafeEntry(f"The folder {readable_name(part)} is a symbolic link or not a folder, and "
+                                      "Strongroom never follows links in the inbox: make it a real folder again.") \
+                        from None
                 raise
             os.close(fd)
             fd = nxt
             if os.fstat(fd).st_dev != device:
-                raise UnsafeEntry(f"The folder {part} is on another file system than the inbox: "
+                raise UnsafeEntry(f"The folder {readable_name(part)} is on another file system than the inbox: "
                                   "make it a real folder of the inbox.")
         return fd
     except BaseException:

@@ -144,6 +144,9 @@ class Intake:
                 if name.startswith("."):
                     if st.st_mtime < hidden_before:
                         strays.append(Stray(path, folder, HIDDEN_REASON))
+                elif stat.S_ISDIR(st.st_mode) and st.st_dev != os.fstat(fd).st_dev:
+                    strays.append(Stray(path, folder, "It is a folder on another file system (a mount point), and "
+                                                      "Strongroom files only from the inbox's own: copy the files."))
                 elif stat.S_ISDIR(st.st_mode):
                     self._walk(fd, (*parts, name), docs, strays, hidden_before)
                 elif is_sidecar(name):
