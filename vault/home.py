@@ -18,7 +18,7 @@ from vault.keyring import Keyring
 from vault.keyslots import KeyFile, SlotKind
 from vault.objects import ObjectStore
 from vault.recoverykey import format_recovery_key, new_recovery_key, parse_recovery_key
-from vault.sessions import Session
+from vault.sessions import Session, clear_upload_staging
 from vault.signing import Ed25519Signer
 
 if TYPE_CHECKING:
@@ -149,8 +149,10 @@ class Home:
         return {ref.object_id for record in self.catalog.find() for ref in record.blobs}
 
     def _sweep(self, referenced: set[str]) -> None:
-        """Delete what a dead session left: unreferenced objects (ciphertext) and temp files; one
-        audit entry says how many, and the index is marked for a check against the catalogue."""
+        """Delete what a dead session left: unreferenced objects (ciphertext), temp files and staged
+        uploads (plaintext); one audit entry says how many, and the index is marked for a check
+        against the catalogue."""
+        uploads = clear_upload_staging(self.path)
         orphans = sorted(self.blobs.object_ids() - referenced)
         for object_id in orphans:
             remove_durably(self.blobs.path_of(object_id))
@@ -160,7 +162,7 @@ class Home:
         with self.catalog.transaction() as tx:
             tx.put_setting(INDEX_CHECK_SETTING, "pending")
             tx.append_audit(_event("vault.recover", "system:vault", "cli", ("objects", str(len(orphans))),
-                                   ("temp_files", str(len(leftovers)))))
+                                   ("temp_files", str(len(leftovers))), ("upload_leftovers", str(uploads))))
 
     def index_check_pending(self) -> bool:
         """True after a sweep until `index_checked()`: the search index may miss committed records

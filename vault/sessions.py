@@ -10,7 +10,8 @@ process has the home open (e.g. `serve`), nothing is swept; `verify` reports the
 the next open that is alone.
 
 Only ciphertext is ever deleted here, and only when the catalogue was read in full: a catalogue
-that cannot be read sweeps nothing.
+that cannot be read sweeps nothing. The one plaintext a dead session can leave, a browser upload
+staged under `inbox/.web-upload/`, is deleted by the same sweep (`clear_upload_staging`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import contextlib
 import fcntl
 import os
 import secrets
+import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +29,24 @@ from vault.errors import VaultError
 
 LOCK_FILE = ".open.lock"
 SESSIONS_DIR = "sessions"
+UPLOAD_STAGING = Path("inbox") / ".web-upload"
+
+
+def clear_upload_staging(home: Path) -> int:
+    """Delete what uploads of a dead session left in plaintext under inbox/.web-upload/; returns how
+    many entries went. Links are removed themselves, never followed (rmtree works on descriptors)."""
+    root = home / UPLOAD_STAGING
+    try:
+        st = os.lstat(root)
+    except FileNotFoundError:
+        return 0
+    if not stat.S_ISDIR(st.st_mode):
+        root.unlink()
+        return 1
+    count = sum(len(files) + sum(1 for d in dirs if os.path.islink(os.path.join(top, d)))
+                for top, dirs, files in os.walk(root))
+    shutil.rmtree(root)
+    return count
 
 
 class Session:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import stat
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -12,6 +14,7 @@ from typing import Any
 
 from records.filing import FilingRequest
 from records.model import DETAIL_KINDS, Confidentiality, Details, Direction
+from vault.inbox.entries import read_at_most
 from vault.inbox.errors import SidecarInvalid
 
 MAX_SIDECAR_BYTES = 64 * 1024
@@ -33,6 +36,17 @@ class Sidecar:
     parties: tuple[str, ...] = ()
     details: Details | None = None
     extra: tuple[tuple[str, str], ...] = ()
+
+
+def read_sidecar(fd: int, name: str = "the sidecar") -> bytes:
+    """A sidecar's bytes from an open descriptor, never more than the limit + 1: a FIFO or a huge
+    (sparse) file is refused on its fstat, before any read."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise SidecarInvalid(f"{name} is not a regular file: replace it with a real JSON file.")
+    if st.st_size > MAX_SIDECAR_BYTES:
+        raise SidecarInvalid(f"{name} is larger than {MAX_SIDECAR_BYTES // 1024} KiB: keep only metadata in it.")
+    return read_at_most(fd, MAX_SIDECAR_BYTES)
 
 
 def parse_sidecar(data: bytes, *, detail_kind: str | None, name: str = "the sidecar") -> Sidecar:

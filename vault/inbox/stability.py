@@ -9,6 +9,7 @@ a longer window decides.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +25,10 @@ class Signature:
     @classmethod
     def of(cls, path: Path) -> Signature | None:
         try:
-            st = path.stat()
+            st = path.lstat()  # the entry itself: a link to a file is not a file here
         except OSError:
             return None
-        if not os.path.isfile(path):
+        if not stat.S_ISREG(st.st_mode):
             return None
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
@@ -122,7 +123,7 @@ class WriterCheck:
         if not self.available:
             return False
         try:
-            st = path.stat()
+            st = path.lstat()
         except OSError:
             return False
         target = (st.st_dev, st.st_ino)

@@ -12,6 +12,7 @@ import fcntl
 import logging
 import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from watchdog.observers.polling import PollingObserver
 
 from vault.inbox.errors import IntakeError, WatcherBusy
 from vault.inbox.names import LOCK_NAME, is_sidecar
-from vault.inbox.pipeline import Intake, IntakeResult, walk_documents
+from vault.inbox.pipeline import Intake, IntakeResult, Status, walk_documents
 from vault.inbox.stability import Signature, StabilityTracker, WriterCheck
 
 log = logging.getLogger("strongroom.intake")
@@ -145,8 +146,14 @@ class Watcher:
             log.warning("the file watcher stopped; restarting it and rescanning the inbox")
             self._stop_observer()
             self._start_observer()
-        for path, _folder in self.intake.documents():
+        documents, strays = self.intake.scan(hidden_after=self.options.network_stability_seconds)
+        for path, _folder in documents:
             self._tracker.seen(path, now)
+        for stray in strays:  # links, pipes, devices, hard links, hidden names: rejected with a reason
+            if self._stop.is_set():
+                return
+            self._tracker.forget(stray.path)
+            self._report(self.intake.refuse(stray))
 
     def _drain(self, timeout: float) -> None:
         try:
@@ -174,6 +181,7 @@ class Watcher:
             tracker.forget(path)
             target = Path(dest)
             if self.intake.folder_of_path(target) is not None:
+                self._look_closer(target)
                 tracker.seen(target, now)
                 tracker.closed(target, now)  # a rename into place publishes a finished file
             return
@@ -183,6 +191,8 @@ class Watcher:
             return
         if self.intake.folder_of_path(path) is None:
             return
+        if kind == "created":
+            self._look_closer(path)
         if kind in ("created", "modified"):
             tracker.written(path, now)
         elif kind == "closed":
@@ -203,8 +213,22 @@ class Watcher:
                 continue
             self._tracker.forget(path)
             result = self.intake.take(path, folder, signature)
-            if result is not None and self.on_result is not None:
-                self.on_result(result)
+            if result is not None and result.status is Status.REJECTED and result.rejected_to is None:
+                self._scan_now.set()  # a folder on its way is unsafe: the scan reports and replaces it
+            self._report(result)
+
+    def _report(self, result: IntakeResult | None) -> None:
+        if result is not None and self.on_result is not None:
+            self.on_result(result)
+
+    def _look_closer(self, path: Path) -> None:
+        """A new entry that is not a regular file (a link, a pipe): the scan rejects it now, not later."""
+        try:
+            st = path.lstat()
+        except OSError:
+            return
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            self._scan_now.set()
 
     def _sidecar_settled(self, path: Path) -> bool:
         side = path.with_name(path.name + ".json")
