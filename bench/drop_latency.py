@@ -27,7 +27,7 @@ from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
 from intake import PASSPHRASE, WORDS, adapters  # noqa: E402  (bench/intake.py)
-from vault.inbox import IntakeResult  # noqa: E402
+from records.filing import FilingOutcome  # noqa: E402
 from web.office import create_home  # noqa: E402
 from web.settings import Settings  # noqa: E402
 
@@ -59,7 +59,7 @@ def main() -> None:
             done = threading.Event()
             finished: list[float] = []
 
-            def on_result(result: IntakeResult) -> None:
+            def on_result(result: FilingOutcome) -> None:
                 finished.append(time.perf_counter())
                 done.set()
 

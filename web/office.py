@@ -25,7 +25,7 @@ from records.model import RecordId
 from records.plan import Plan, default_plan_text, load_default, load_plan
 from records.ports import Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
 from vault import Home, KdfParams, VaultError, init_home, open_home
-from vault.inbox import Intake, IntakeResult, Watcher, WatchOptions, create_drop_folders
+from vault.inbox import Intake, Watcher, WatchOptions, create_drop_folders
 from web.settings import Settings
 from web.unlock import passphrase_from, write_secret_key
 
@@ -132,7 +132,7 @@ class Office:
                       actor=actor)
 
     def start_watcher(self, *, polling: bool = False,
-                      on_result: Callable[[IntakeResult], None] | None = None) -> Watcher:
+                      on_result: Callable[[FilingOutcome], None] | None = None) -> Watcher:
         """File from the drop folders in a background thread until .stop(). Raises WatcherBusy when
         another watcher holds the home's inbox lock."""
         options = WatchOptions(stability_seconds=self.settings.stability_seconds,

@@ -23,7 +23,8 @@ from records.ports import RecordFilter
 from tests.conftest import PASSPHRASE, scan_for_canaries
 from tests.reliability.faults_support import cli_env, new_home, run  # noqa: F401 - cli_env is a fixture
 from vault import Home, open_home
-from vault.inbox import IntakeResult, Status, Watcher, WatchOptions
+from records.filing import FilingOutcome, FilingStatus
+from vault.inbox import Watcher, WatchOptions
 from web.office import Office
 from web.settings import Settings
 
@@ -146,7 +147,7 @@ def _place(inbox: Path, drop: Drop) -> Path:
 class Run:
     home: Home
     drops: list[Drop]
-    results: list[IntakeResult]
+    results: list[FilingOutcome]
     gaps: list[float]
     seconds: float
     watcher: Watcher
@@ -159,12 +160,12 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     plan = load_default()
     extractor = SandboxedExtractor(workers=2, timeout_s=EXTRACT_TIMEOUT, memory_mb=512)
     office = Office(home, Settings(home=home_path), plan=plan, extractor=extractor)
-    ports, intake = office.ports, office.intake()
-    results: list[IntakeResult] = []
+    intake = office.intake()
+    results: list[FilingOutcome] = []
     stamps: list[float] = []
     lock = threading.Lock()
 
-    def record(result: IntakeResult) -> None:
+    def record(result: FilingOutcome) -> None:
         with lock:
             results.append(result)
             stamps.append(time.monotonic())
@@ -178,7 +179,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     watcher.start()
     try:
         deadline = started + 30 + EXTRACT_TIMEOUT * 4
-        while time.monotonic() < deadline and len([r for r in results if r.status != Status.RETURNED]) < len(all_drops):
+        while time.monotonic() < deadline and len([r for r in results if r.status != FilingStatus.RETURNED]) < len(all_drops):
             time.sleep(0.1)
         seconds = time.monotonic() - started
         gaps = [b - a for a, b in zip([started, *stamps], stamps)]
@@ -194,11 +195,11 @@ def _sha(data: bytes) -> str:
 
 
 def test_every_file_is_filed_or_rejected_and_nothing_is_lost(pipeline: Run) -> None:
-    results = [r for r in pipeline.results if r.status != Status.RETURNED]
+    results = [r for r in pipeline.results if r.status != FilingStatus.RETURNED]
     assert len(results) == len(pipeline.drops), f"{len(results)} outcomes for {len(pipeline.drops)} files"
-    filed = [r for r in results if r.status == Status.FILED]
-    rejected = [r for r in results if r.status == Status.REJECTED]
-    assert not [r for r in results if r.status == Status.DUPLICATE]  # every drop is distinct
+    filed = [r for r in results if r.status == FilingStatus.FILED]
+    rejected = [r for r in results if r.status == FilingStatus.REJECTED]
+    assert not [r for r in results if r.status == FilingStatus.DUPLICATE]  # every drop is distinct
     assert len(filed) + len(rejected) == len(pipeline.drops)
     home_path = pipeline.home.path
     # The inbox is empty (sidecars went with their files), nothing waits in a claim.
@@ -207,15 +208,16 @@ def test_every_file_is_filed_or_rejected_and_nothing_is_lost(pipeline: Run) -> N
     # Every rejected file sits in rejected/ with its reason, byte for byte as dropped.
     by_sha = {_sha(d.data): d for d in pipeline.drops}
     for result in rejected:
-        assert result.rejected_to is not None and result.rejected_to.exists()
-        reason = result.rejected_to.with_name(result.rejected_to.name + ".reason.txt").read_text(encoding="utf-8")
+        moved = Path(result.rejected_to)
+        assert result.rejected_to and moved.exists()
+        reason = moved.with_name(moved.name + ".reason.txt").read_text(encoding="utf-8")
         assert reason.strip() and reason.count("\n") == 1, reason
-        assert _sha(result.rejected_to.read_bytes()) in by_sha
+        assert _sha(moved.read_bytes()) in by_sha
     # Every filed file is a top-level record whose original reads back byte for byte.
     records = {r.id: r for r in pipeline.home.catalog.find(RecordFilter())}
     top = [r for r in records.values() if r.parent_id is None]
     assert sorted(r.record_id or "" for r in filed) == sorted(r.id for r in top)
-    accounted = {r.sha256 for r in top} | {_sha(r.rejected_to.read_bytes()) for r in rejected if r.rejected_to}
+    accounted = {r.sha256 for r in top} | {_sha(Path(r.rejected_to).read_bytes()) for r in rejected if r.rejected_to}
     assert accounted == set(by_sha), "a dropped file is neither a record nor in rejected/"
 
 
@@ -270,9 +272,9 @@ def test_sidecar_problems_reject_with_their_reason_and_a_good_sidecar_applies(pi
 def test_odd_names_in_rejected_keep_a_reason_even_at_the_name_length_limit(pipeline: Run) -> None:
     """A 254-byte name is at the file system's limit: NAME.reason.txt cannot exist, so the rejected
     copy gets a shortened stem (once this stopped the watcher for good)."""
-    [longest] = [r for r in pipeline.results if r.status == Status.REJECTED and r.rejected_to is not None
-                 and r.rejected_to.name.startswith("\u010d" * 20)]
-    target = longest.rejected_to
+    [longest] = [r for r in pipeline.results if r.status == FilingStatus.REJECTED and r.rejected_to
+                 and Path(r.rejected_to).name.startswith("\u010d" * 20)]
+    target = Path(longest.rejected_to)
     assert target is not None and target.suffix == ".pdf"
     assert target.read_bytes() == b"<html>not a pdf</html>"
     reason = target.with_name(target.name + ".reason.txt")

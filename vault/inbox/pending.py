@@ -10,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from records.filing import FilingOutcome
 from records.ports import PendingFile
 from vault.inbox.errors import PendingNotFound
 from vault.inbox.names import UNSORTED, is_document, may_have_sidecar, readable_name, sidecar_name
-from vault.inbox.pipeline import Intake, IntakeResult
+from vault.inbox.pipeline import Intake
 
 
 def list_pending(home: Path, *, settle_seconds: float = 2.0, now: float | None = None) -> list[PendingFile]:
@@ -40,7 +41,7 @@ def list_pending(home: Path, *, settle_seconds: float = 2.0, now: float | None =
     return sorted(out, key=lambda p: (p.received_at, p.pending_id))
 
 
-def classify_pending(intake: Intake, name: str, record_class: str, **overrides: Any) -> IntakeResult:
+def classify_pending(intake: Intake, name: str, record_class: str, **overrides: Any) -> FilingOutcome:
     """File the unsorted file `name` into `record_class` (code or slug). `overrides` replace
     FilingRequest fields (principal, confidentiality, title, document_date, actor, channel, ...)."""
     intake.plan.resolve(record_class)  # an unknown class fails before the file is touched

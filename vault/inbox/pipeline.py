@@ -9,7 +9,6 @@ import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +35,11 @@ ACTOR = "system:inbox"
 CHANNEL = "inbox"
 
 
-class Status(StrEnum):
-    FILED = "filed"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
-    RETURNED = "returned"  # changed while being filed: back in its folder, to be filed again
-
-
-@dataclass(frozen=True, slots=True)
-class IntakeResult:
-    claim_id: str  # opaque; safe for logs
-    folder: str
-    status: Status
-    reason: str  # one sentence
-    record_id: str | None = None
-    registry_number: str = ""
-    children: tuple[FilingOutcome, ...] = ()
-    rejected_to: Path | None = None
+def _outcome(folder: str, status: FilingStatus, reason: str, rejected_to: Path | None = None) -> FilingOutcome:
+    """The drop folder's own outcomes (refused before filing, returned, moved to rejected/); filed and
+    duplicate ones are filing's, named after their folder."""
+    return FilingOutcome(status=status, reason=reason, source=folder,
+                         rejected_to=str(rejected_to) if rejected_to is not None else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +187,7 @@ class Intake:
         return deleted, returned
 
     def take(self, source: Path, folder: str, expected: Signature | None = None, *,
-             record_class: str | None = None, overrides: dict[str, Any] | None = None) -> IntakeResult | None:
+             record_class: str | None = None, overrides: dict[str, Any] | None = None) -> FilingOutcome | None:
         """Claim and file one document; None if another process claimed it first.
 
         `record_class` (a code or slug) overrides the folder's class (the unsorted queue);
@@ -211,7 +198,7 @@ class Intake:
             c = claims.claim(self.inbox, folder, source)
         except UnsafeEntry as exc:  # a folder on the way is a link, or another file system: nothing moved
             log.warning("a file in drop folder %s was not taken: %s", folder, exc)
-            return IntakeResult("", folder, Status.REJECTED, claims.one_sentence(str(exc)))
+            return _outcome(folder, FilingStatus.REJECTED, claims.one_sentence(str(exc)))
         if c is None:
             return None
         try:
@@ -219,13 +206,13 @@ class Intake:
         finally:
             c.close()
 
-    def refuse(self, stray: Stray) -> IntakeResult | None:
+    def refuse(self, stray: Stray) -> FilingOutcome | None:
         """Move a stray entry itself (never a link's target) to rejected/ with its reason."""
         try:
             c = claims.claim(self.inbox, stray.folder, stray.path)
         except UnsafeEntry as exc:  # cannot be moved safely: reported, left where it is
             log.warning("an entry in drop folder %s cannot be moved to rejected/: %s", stray.folder, exc)
-            return IntakeResult("", stray.folder, Status.REJECTED, claims.one_sentence(f"{stray.reason} {exc}"))
+            return _outcome(stray.folder, FilingStatus.REJECTED, claims.one_sentence(f"{stray.reason} {exc}"))
         if c is None:
             return None
         try:
@@ -243,7 +230,7 @@ class Intake:
             c.close()
 
     def _take_claimed(self, c: claims.Claim, expected: Signature | None, record_class: str | None,
-                      overrides: dict[str, Any]) -> IntakeResult:
+                      overrides: dict[str, Any]) -> FilingOutcome:
         device = os.fstat(c.parent_fd).st_dev
         try:
             fd = entries.open_file(c.fd, c.name, device)
@@ -305,26 +292,24 @@ class Intake:
             request = apply_sidecar(request, parse_sidecar(data, detail_kind=cls.detail, name=what))
         return dataclasses.replace(request, **overrides) if overrides else request
 
-    def _settle(self, c: claims.Claim, outcome: FilingOutcome) -> IntakeResult:
+    def _settle(self, c: claims.Claim, outcome: FilingOutcome) -> FilingOutcome:
         if outcome.status is FilingStatus.REJECTED:
             return self._reject(c, outcome.reason)
         claims.finish(c)
-        status = Status.FILED if outcome.status is FilingStatus.FILED else Status.DUPLICATE
-        log.info("claim %s: %s %s", c.claim_id, status, outcome.registry_number)
-        return IntakeResult(c.claim_id, c.folder, status, outcome.reason, outcome.record_id,
-                            outcome.registry_number, outcome.children)
+        log.info("claim %s: %s %s", c.claim_id, outcome.status, outcome.registry_number)
+        return outcome.named(c.folder)
 
-    def _reject(self, c: claims.Claim, reason: str) -> IntakeResult:
+    def _reject(self, c: claims.Claim, reason: str) -> FilingOutcome:
         target = claims.reject(c, self.rejected, reason)
         log.info("claim %s: rejected (see rejected/*.reason.txt)", c.claim_id)
-        return IntakeResult(c.claim_id, c.folder, Status.REJECTED, claims.one_sentence(reason), rejected_to=target)
+        return _outcome(c.folder, FilingStatus.REJECTED, claims.one_sentence(reason), target)
 
-    def _return(self, c: claims.Claim, reason: str) -> IntakeResult:
+    def _return(self, c: claims.Claim, reason: str) -> FilingOutcome:
         try:
             claims.release(c, self.inbox, c.folder)
         except UnsafeEntry as exc:  # its folder is a link now: the file must not follow it out
             return self._reject(c, str(exc))
-        return IntakeResult(c.claim_id, c.folder, Status.RETURNED, reason)
+        return _outcome(c.folder, FilingStatus.RETURNED, reason)
 
 
 def create_drop_folders(home: Path, plan: Plan) -> list[Path]:

@@ -24,9 +24,10 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from records.filing import FilingOutcome, FilingStatus
 from vault.inbox.errors import IntakeError, WatcherBusy
 from vault.inbox.names import LOCK_NAME, is_sidecar
-from vault.inbox.pipeline import Intake, IntakeResult, Status, walk_documents
+from vault.inbox.pipeline import Intake, walk_documents
 from vault.inbox.stability import Signature, StabilityTracker, WriterCheck
 
 log = logging.getLogger("strongroom.intake")
@@ -57,7 +58,7 @@ class Watcher:
     """Files whatever lands in the home's class folders until stop(). Start it with `start()`."""
 
     def __init__(self, intake: Intake, options: WatchOptions = WatchOptions(),
-                 on_result: Callable[[IntakeResult], None] | None = None,
+                 on_result: Callable[[FilingOutcome], None] | None = None,
                  writers: WriterCheck | None = None) -> None:
         self.intake = intake
         self.options = options
@@ -213,11 +214,11 @@ class Watcher:
                 continue
             self._tracker.forget(path)
             result = self.intake.take(path, folder, signature)
-            if result is not None and result.status is Status.REJECTED and result.rejected_to is None:
+            if result is not None and result.status is FilingStatus.REJECTED and not result.rejected_to:
                 self._scan_now.set()  # a folder on its way is unsafe: the scan reports and replaces it
             self._report(result)
 
-    def _report(self, result: IntakeResult | None) -> None:
+    def _report(self, result: FilingOutcome | None) -> None:
         if result is not None and self.on_result is not None:
             self.on_result(result)
 

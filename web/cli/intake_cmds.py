@@ -7,7 +7,8 @@ import time
 
 import click
 
-from vault.inbox import IntakeResult, Status, classify_pending, list_pending
+from records.filing import FilingOutcome, FilingStatus
+from vault.inbox import classify_pending, list_pending
 from web.cli.common import ACTOR, open_office, settings_of
 
 
@@ -37,9 +38,9 @@ def watch(obj: dict[str, object], polling: bool) -> None:
     click.echo("Stopped.", err=True)
 
 
-def _report(result: IntakeResult) -> None:
+def _report(result: FilingOutcome) -> None:
     where = result.registry_number or "-"
-    click.echo(f"{result.status:<9} {where:<16} {result.folder}  {result.reason}")
+    click.echo(f"{result.status:<9} {where:<16} {result.source}  {result.reason}")
     for child in result.children:
         click.echo(f"{'  ' + str(child.status):<9} {child.registry_number or '-':<16} (attachment)  {child.reason}")
 
@@ -72,7 +73,7 @@ def inbox_classify(obj: dict[str, object], name: str, record_class: str, princip
         overrides = {k: v for k, v in (("principal", principal), ("title", title)) if v is not None}
         result = classify_pending(intake, name, record_class, channel="cli", **overrides)
     _report(result)
-    if result.status == Status.REJECTED:
+    if result.status is FilingStatus.REJECTED:
         raise SystemExit(1)
 
 

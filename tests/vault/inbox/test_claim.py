@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from records.ports import Ports
-from vault.inbox import Intake, PendingNotFound, Status, classify_pending, is_ignored, is_sidecar, list_pending
+from records.filing import FilingStatus
+from vault.inbox import Intake, PendingNotFound, classify_pending, is_ignored, is_sidecar, list_pending
 from vault.inbox import claim as claims
 from vault.inbox.stability import Signature, StabilityTracker, WriterCheck
 from tests.vault.inbox.conftest import filed_hashes, sha
@@ -23,7 +24,7 @@ def test_recovery_deletes_committed_claims_and_returns_the_others(intake: Intake
     (folder / "todo.txt").write_bytes(b"not committed yet")
     (folder / "todo.txt.json").write_text('{"title": "Todo"}')
     done = intake.take(folder / "done.txt", "contracts")
-    assert done is not None and done.status == Status.FILED
+    assert done is not None and done.status == FilingStatus.FILED
     # A crash after the commit but before the unlink: the same bytes claimed again.
     (folder / "again.txt").write_bytes(b"already committed")
     claims.claim(intake.inbox, "contracts", folder / "again.txt")
@@ -43,7 +44,7 @@ def test_a_claimed_file_that_changes_is_returned_not_lost(intake: Intake, ports:
     with path.open("ab") as fh:
         fh.write(b" and part two")
     result = intake.take(path, "minutes", seen)
-    assert result is not None and result.status == Status.RETURNED
+    assert result is not None and result.status == FilingStatus.RETURNED
     assert path.read_bytes() == b"part one and part two" and filed_hashes(ports) == []
 
 
@@ -53,7 +54,7 @@ def test_duplicate_drop_is_removed_and_not_stored_again(intake: Intake, ports: P
     first = intake.take(intake.folder_path("hr") / "a.txt", "hr")
     second = intake.take(intake.folder_path("hr") / "b.txt", "hr")
     assert first is not None and second is not None
-    assert (first.status, second.status) == (Status.FILED, Status.DUPLICATE)
+    assert (first.status, second.status) == (FilingStatus.FILED, FilingStatus.DUPLICATE)
     assert second.record_id == first.record_id and list(intake.folder_path("hr").iterdir()) == []
 
 
@@ -67,7 +68,7 @@ def test_unsorted_queue_lists_and_classifies(intake: Intake, ports: Ports) -> No
     assert list_pending(intake.home, settle_seconds=3600) == []  # too fresh: maybe still being copied
     result = classify_pending(intake, "scan 0042.txt", "invoices", title="Supplier invoice", actor="tina",
                               channel="web")
-    assert result.status == Status.FILED
+    assert result.status == FilingStatus.FILED
     record = ports.catalog.get(result.record_id)  # type: ignore[arg-type]
     assert (record.record_class, record.title, record.principal, record.filed_by) == (
         "01.1", "Supplier invoice", "cfo", "tina")

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from records.filing import FilingOutcome, FilingRequest
+from records.filing import FilingOutcome, FilingRequest, FilingStatus
 from records.plan import Plan
 from records.ports import Ports, RecordFilter
-from vault.inbox import Intake, PendingNotFound, Status, Watcher, classify_pending, list_pending
-from vault.inbox import SidecarInvalid
-from vault.inbox.entries import UnsafeEntry, open_file, read_at_most
-from vault.inbox.sidecar import MAX_SIDECAR_BYTES, read_sidecar
-from web.intake import filing_function, intake_for
-from web.settings import Settings
+from tests.records.conftest import PlainExtractor
 from tests.vault.inbox.conftest import filed_hashes, sha, wait_for
 from vault import Home
+from vault.inbox import Intake, PendingNotFound, SidecarInvalid, Watcher, classify_pending, list_pending
+from vault.inbox.entries import UnsafeEntry, open_file, read_at_most
+from vault.inbox.sidecar import MAX_SIDECAR_BYTES, read_sidecar
+from web.office import Office
+from web.settings import Settings
 
 Start = Callable[..., Watcher]
 CANARY = "Vrbnikovskaja"
@@ -120,7 +120,7 @@ def test_a_file_in_a_linked_folder_is_not_taken(intake: Intake, ports: Ports, tm
     drop.rmdir()
     drop.symlink_to(target, target_is_directory=True)
     result = intake.take(drop / "x.txt", "contracts")
-    assert result is not None and result.status == Status.REJECTED and result.rejected_to is None
+    assert result is not None and result.status == FilingStatus.REJECTED and not result.rejected_to
     assert "symbolic link" in result.reason
     assert records(ports) == [] and (target / "x.txt").read_bytes() == CANARY.encode()
 
@@ -141,7 +141,8 @@ def test_the_filed_bytes_are_those_of_the_checked_descriptor(home: Home, plan: P
                                                              outside: Path) -> None:
     """Between the check and the filing, the claimed name is swapped for a link to a secret: what is
     filed is still the inode that was checked (the path handed to filing is the descriptor's)."""
-    real = filing_function(ports, plan, Settings(home=home.path))
+    office = Office(home, Settings(home=home.path), plan=plan, extractor=PlainExtractor())
+    real = office.file
     claimed = home.path / "inbox" / ".processing"
 
     def racing(path: Path, request: FilingRequest) -> FilingOutcome:
@@ -151,11 +152,11 @@ def test_the_filed_bytes_are_those_of_the_checked_descriptor(home: Home, plan: P
         entry.symlink_to(outside / "secret.txt")
         return real(path, request)
 
-    intake = intake_for(home, plan, racing)
+    intake = Intake(home.path, plan, racing)
     intake.ensure_folders()
     (intake.folder_path("contracts") / "honest.txt").write_bytes(b"the honest contract")
     result = intake.take(intake.folder_path("contracts") / "honest.txt", "contracts")
-    assert result is not None and result.status == Status.FILED
+    assert result is not None and result.status == FilingStatus.FILED
     assert filed_hashes(ports) == [sha(b"the honest contract")]
 
 
@@ -190,7 +191,7 @@ def test_huge_sparse_sidecar_is_refused_without_reading_it(intake: Intake, ports
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert result is not None and result.status == Status.REJECTED
+    assert result is not None and result.status == FilingStatus.REJECTED
     assert "larger than 64 KiB" in result.reason
     assert peak < 8 * 2**20, f"{peak} bytes allocated to refuse a sidecar"
 
