@@ -27,9 +27,9 @@ def search_records(ports: Ports, request: SearchRequest, scope: AccessScope, *, 
         return retrieval.text_of(ports, record_id)
     result = ports.index.search(request, scope, text_of)
     with ports.catalog.transaction() as tx:
-        checkpoints.append(tx, ports, event("search", actor=scope.actor, now=now, channel=channel,
-                                            details=(("query", masked(ports, request.query)),
-                                                     ("hits", str(result.total)))))
+        checkpoints.append(tx, ports.signer, event("search", actor=scope.actor, now=now, channel=channel,
+                                                   details=(("query", masked(ports, request.query)),
+                                                            ("hits", str(result.total)))))
     return result
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 GENESIS = "0" * 64
 ENTRY_VERSION = 1
@@ -71,10 +72,16 @@ def event_from_json(doc: dict[str, Any]) -> AuditEvent:
                       details=tuple(sorted(doc["details"].items())))
 
 
-def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None) -> str | None:
-    """Walk JSON entries (with their "hash"); return a sentence naming the first broken one, or None."""
+def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None, start_seq: int | None = None,
+                on_entry: Callable[[int, str], None] | None = None) -> str | None:
+    """Walk JSON entries (with their "hash"); return a phrase naming the first broken one, or None.
+
+    `start_prev` and `start_seq` pin the first entry (its "prev" hash and its number) when known;
+    `on_entry(seq, hash)` is told of each entry once it has verified. Callers use it through
+    `records.checkpoints.ChainVerifier`, which also judges the signed checkpoints.
+    """
     prev = start_prev
-    expected_seq: int | None = None
+    expected_seq = start_seq
     for doc in docs:
         seq = doc.get("seq")
         if expected_seq is not None and seq != expected_seq:
@@ -87,4 +94,6 @@ def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None
             return f"audit entry {seq} was altered (its hash does not match)"
         prev = digest
         expected_seq = int(seq) + 1
+        if on_entry is not None:
+            on_entry(int(seq), digest)
     return None

@@ -35,3 +35,7 @@ class IntegrityError(RecordsError):
 
 class ExtractionFailed(RecordsError):
     """A document could not be read; the message is one sentence for the rejection note."""
+
+
+class VerificationUnavailable(RecordsError):
+    """A check cannot be run at all (e.g. no signature verifier): never reported as "verified"."""

@@ -17,8 +17,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from records.audit import canonical, first_break
+from records.audit import canonical
+from records.checkpoints import ChainVerifier, Verdict, parse_checkpoint
 from records.export_package import FORMAT, MANIFEST, SIGNATURE, fingerprint, signed_message
+from vault.signing import signature_valid
 
 EXIT_VERIFIED = 0
 EXIT_BROKEN = 1  # integrity failure: something was changed
@@ -53,7 +55,12 @@ class Verification:
     unusable: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     key_trusted: bool = False
-    seen: dict[int, str] = field(default_factory=dict)  # hashes of chain points seen verified
+    # The records core's one chain verifier; it keeps the hashes of the chain points it verified.
+    chain: ChainVerifier = field(default_factory=lambda: ChainVerifier(signature_valid))
+
+    @property
+    def seen(self) -> dict[int, str]:
+        return self.chain.seen
 
     @property
     def exit_code(self) -> int:
@@ -224,14 +231,14 @@ def _check_chain(archive: zipfile.ZipFile, result: Verification) -> None:
     if anchor is None or head is None:
         result.problems.append(f"{MANIFEST} does not state the audit chain's anchor and head.")
         return
-    result.seen[anchor.seq] = anchor.hash
+    result.chain.note(anchor.seq, anchor.hash)
     bridge = result.section("bridge")
     if bridge:
         start = Point.of(bridge.get("from"))
         if start is None:
             result.problems.append(f"{MANIFEST} names a bridge without its starting point.")
         else:
-            result.seen[start.seq] = start.hash
+            result.chain.note(start.seq, start.hash)
             _walk(archive, str(bridge.get("member")), start, anchor, bridge.get("entries"), result)
     _walk(archive, member, anchor, head, chain.get("entries"), result)
     stated = Point.of(result.manifest.get("previous_export"))
@@ -241,11 +248,10 @@ def _check_chain(archive: zipfile.ZipFile, result: Verification) -> None:
 
 
 def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: bytes) -> None:
-    """Each signed checkpoint must verify and name a head this export's chain passes through."""
+    """Each signed checkpoint must name a head this export's chain passes through, and verify."""
     member = str(result.section("chain").get("checkpoints", ""))
     if not member or member not in archive.namelist():
         return
-    verifier = Ed25519PublicKey.from_public_bytes(key)
     try:
         lines = archive.read(member).splitlines()
     except (zipfile.BadZipFile, OSError, EOFError):
@@ -253,18 +259,16 @@ def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: byte
     for number, line in enumerate(lines, 1):
         try:
             doc = json.loads(line)
-            text = str(doc["text"]).encode("utf-8")
-            _, size, head = text.decode().split("\n")[:3]
-            verifier.verify(base64.b64decode(doc["signature"], validate=True), text)
-            point = Point(int(size), head)
-        except InvalidSignature:
-            result.problems.append(f"{member} line {number}: the checkpoint's signature does not verify.")
-            continue
+            cp = parse_checkpoint(str(doc["text"]).encode("utf-8"),
+                                  base64.b64decode(doc["signature"], validate=True))
         except (ValueError, KeyError, TypeError, binascii.Error):
             result.problems.append(f"{member} line {number} is not a valid checkpoint.")
             continue
-        if result.seen.get(point.seq) != point.hash:
-            result.problems.append(f"{member} line {number}: the signed checkpoint at entry {point.seq} "
+        verdict = result.chain.judge(cp, key)
+        if verdict is Verdict.FORGED:
+            result.problems.append(f"{member} line {number}: the checkpoint's signature does not verify.")
+        elif verdict is Verdict.UNMATCHED:
+            result.problems.append(f"{member} line {number}: the signed checkpoint at entry {cp.size} "
                                    "does not match the exported audit trail.")
 
 
@@ -290,33 +294,30 @@ def _walk(archive: zipfile.ZipFile, member: str, start: Point, end: Point, count
     """Walk one JSONL member from `start` (exclusive) to `end` (inclusive)."""
     if member not in archive.namelist():
         return  # already reported as a missing member
-    walk = _Walk(start)
+    lines = _Lines(start)
     try:
         with archive.open(member) as stream:
-            broken = first_break(walk.docs(stream, result.seen), start_prev=start.hash)
+            broken = result.chain.walk(lines.docs(stream), after=start.seq, after_hash=start.hash)
     except (zipfile.BadZipFile, OSError, EOFError):
         return  # the member check reports a damaged member
-    except (TypeError, ValueError, KeyError):
-        broken = f"audit entry after {walk.last.seq} is malformed"
-    if walk.problem:
-        result.problems.append(f"{member}: {walk.problem}.")
+    if lines.problem:
+        result.problems.append(f"{member}: {lines.problem}.")
     elif broken:
         result.problems.append(f"{member}: {broken}.")
-    elif walk.last != end or (isinstance(count, int) and count != walk.count):
-        result.problems.append(f"{member} ends at entry {walk.last.seq}, but the manifest "
+    elif lines.last != end or (isinstance(count, int) and count != lines.count):
+        result.problems.append(f"{member} ends at entry {lines.last.seq}, but the manifest "
                                f"says it ends at {end.seq}: entries were removed or added.")
 
 
-class _Walk:
-    """Feeds JSONL entries to `first_break`, stopping at the first line that is not an entry."""
+class _Lines:
+    """Feeds JSONL entries to the chain verifier, stopping at the first line that is not an entry."""
 
     def __init__(self, start: Point) -> None:
-        self.start = start
         self.last = start
         self.count = 0
         self.problem = ""
 
-    def docs(self, stream: Any, seen: dict[int, str]) -> Iterator[dict[str, Any]]:
+    def docs(self, stream: Any) -> Iterator[dict[str, Any]]:
         for number, line in enumerate(stream, 1):
             try:
                 doc = json.loads(line)
@@ -326,13 +327,8 @@ class _Walk:
             if point is None:
                 self.problem = f"line {number} is not a valid audit entry"
                 return
-            if self.count == 0 and point.seq != self.start.seq + 1:
-                self.problem = (f"audit entry {self.start.seq + 1} is missing "
-                                f"(found {point.seq} instead)")
-                return
             self.count += 1
             self.last = point
-            seen[point.seq] = point.hash
             yield doc
 
 

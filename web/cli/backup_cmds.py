@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from records import checkpoints
 from records.events import event
 from vault import Home, backup_home, restore_backup, verify_backup
 from web.cli import EXIT_INTEGRITY, cli, progress_bar
@@ -102,4 +103,5 @@ def _secrets(settings: Settings, recovery_key_file: Path | None) -> tuple[str | 
 
 def _audit(home: Home, action: str, *details: tuple[str, str]) -> None:
     with home.catalog.transaction() as tx:
-        tx.append_audit(event(action, actor=ACTOR, now=datetime.now(timezone.utc), details=details))
+        checkpoints.append(tx, home.signer, event(action, actor=ACTOR, now=datetime.now(timezone.utc),
+                                                  details=details))

@@ -110,6 +110,6 @@ def rebuild_index(home: Home) -> int:
         count = rebuild(index_path(home), home.index_key, index_documents(ports), progress, total=total,
                         batch=2_000)
     with ports.catalog.transaction() as tx:
-        checkpoints.append(tx, ports, event("index.rebuild", actor=ACTOR, now=_now(),
-                                            details=(("records", str(count)),)))
+        checkpoints.append(tx, ports.signer, event("index.rebuild", actor=ACTOR, now=_now(),
+                                                   details=(("records", str(count)),)))
     return count
