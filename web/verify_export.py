@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from records.audit import canonical
-from records.checkpoints import ChainVerifier, Verdict, parse_checkpoint
+from records.checkpoints import ChainVerifier, SignatureCheck, Verdict, parse_checkpoint
+from records.errors import VerificationUnavailable
 from records.export_package import FORMAT, MANIFEST, SIGNATURE, fingerprint, signed_message
 from vault.signing import signature_valid
 
@@ -55,12 +56,12 @@ class Verification:
     unusable: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     key_trusted: bool = False
-    # The records core's one chain verifier; it keeps the hashes of the chain points it verified.
-    chain: ChainVerifier = field(default_factory=lambda: ChainVerifier(signature_valid))
+    chain: ChainVerifier | None = None  # the records core's one chain verifier (None: it could not start)
 
     @property
     def seen(self) -> dict[int, str]:
-        return self.chain.seen
+        """The hashes of the chain points the verifier walked and found sound."""
+        return self.chain.seen if self.chain is not None else {}
 
     @property
     def exit_code(self) -> int:
@@ -117,14 +118,22 @@ def load_public_key(path: str | Path) -> bytes:
     raise UnusableExport(f"{path} is not an Ed25519 public key (PEM or base64 of 32 bytes).")
 
 
-def verify_export(path: str | Path, *, public_key: bytes | None = None,
-                  previous: str | Path | None = None) -> Verification:
-    """Check one export: signature, members, chain, and (optionally) that it continues `previous`."""
+def verify_export(path: str | Path, *, public_key: bytes | None = None, previous: str | Path | None = None,
+                  signature_check: SignatureCheck | None = signature_valid) -> Verification:
+    """Check one export: signature, members, chain, and (optionally) that it continues `previous`.
+
+    `signature_check` is the Ed25519 check the records core's chain verifier uses; without one the
+    export is unusable (exit 2), never verified."""
     result = Verification(str(path))
+    try:
+        chain = result.chain = ChainVerifier(signature_check)
+    except VerificationUnavailable as exc:
+        result.unusable = str(exc)
+        return result
     try:
         with zipfile.ZipFile(path) as archive:
             try:
-                _verify_archive(archive, result, public_key)
+                _verify_archive(archive, result, public_key, chain)
             except (AttributeError, TypeError, KeyError, ValueError):
                 # Only a manifest that Strongroom did not write has an unexpected shape.
                 result.problems.append(f"{MANIFEST} has an unexpected structure: it was not "
@@ -136,11 +145,12 @@ def verify_export(path: str | Path, *, public_key: bytes | None = None,
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         result.unusable = f"{path} is not a readable ZIP file; ask for the export again."
     if previous is not None and not result.unusable:
-        _check_continues(result, previous, public_key)
+        _check_continues(result, previous, public_key, signature_check)
     return result
 
 
-def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: bytes | None) -> None:
+def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: bytes | None,
+                    chain: ChainVerifier) -> None:
     names = [i.filename for i in archive.infolist()]
     if MANIFEST not in names:
         raise UnusableExport(f"{result.path} is not a Strongroom audit export (no {MANIFEST}).")
@@ -159,9 +169,9 @@ def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: b
     result.manifest = manifest
     key = _check_signature(archive, body, result, given_key)
     _check_members(archive, result)
-    _check_chain(archive, result)
+    _check_chain(archive, result, chain)
     if key is not None:
-        _check_checkpoints(archive, result, key)
+        _check_checkpoints(archive, result, key, chain)
         _check_certificates(archive, result, key)
 
 
@@ -224,30 +234,31 @@ def _check_members(archive: zipfile.ZipFile, result: Verification) -> None:
         result.problems.append(f"{name} is in the ZIP but not in the manifest (it was added).")
 
 
-def _check_chain(archive: zipfile.ZipFile, result: Verification) -> None:
+def _check_chain(archive: zipfile.ZipFile, result: Verification, verifier: ChainVerifier) -> None:
     chain = result.section("chain")
     anchor, head = Point.of(chain.get("anchor")), Point.of(chain.get("head"))
     member = str(chain.get("member", "audit.jsonl"))
     if anchor is None or head is None:
         result.problems.append(f"{MANIFEST} does not state the audit chain's anchor and head.")
         return
-    result.chain.note(anchor.seq, anchor.hash)
+    verifier.note(anchor.seq, anchor.hash)
     bridge = result.section("bridge")
     if bridge:
         start = Point.of(bridge.get("from"))
         if start is None:
             result.problems.append(f"{MANIFEST} names a bridge without its starting point.")
         else:
-            result.chain.note(start.seq, start.hash)
-            _walk(archive, str(bridge.get("member")), start, anchor, bridge.get("entries"), result)
-    _walk(archive, member, anchor, head, chain.get("entries"), result)
+            verifier.note(start.seq, start.hash)
+            _walk(archive, str(bridge.get("member")), start, anchor, bridge.get("entries"), result, verifier)
+    _walk(archive, member, anchor, head, chain.get("entries"), result, verifier)
     stated = Point.of(result.manifest.get("previous_export"))
     if stated is not None:
         _check_point(result, stated, "the previous export's head stated in the manifest",
                      later_is_note=True)
 
 
-def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: bytes) -> None:
+def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: bytes,
+                       chain: ChainVerifier) -> None:
     """Each signed checkpoint must name a head this export's chain passes through, and verify."""
     member = str(result.section("chain").get("checkpoints", ""))
     if not member or member not in archive.namelist():
@@ -264,7 +275,7 @@ def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: byte
         except (ValueError, KeyError, TypeError, binascii.Error):
             result.problems.append(f"{member} line {number} is not a valid checkpoint.")
             continue
-        verdict = result.chain.judge(cp, key)
+        verdict = chain.judge(cp, key)
         if verdict is Verdict.FORGED:
             result.problems.append(f"{member} line {number}: the checkpoint's signature does not verify.")
         elif verdict is Verdict.UNMATCHED:
@@ -290,14 +301,14 @@ def _check_certificates(archive: zipfile.ZipFile, result: Verification, key: byt
 
 
 def _walk(archive: zipfile.ZipFile, member: str, start: Point, end: Point, count: Any,
-          result: Verification) -> None:
+          result: Verification, chain: ChainVerifier) -> None:
     """Walk one JSONL member from `start` (exclusive) to `end` (inclusive)."""
     if member not in archive.namelist():
         return  # already reported as a missing member
     lines = _Lines(start)
     try:
         with archive.open(member) as stream:
-            broken = result.chain.walk(lines.docs(stream), after=start.seq, after_hash=start.hash)
+            broken = chain.walk(lines.docs(stream), after=start.seq, after_hash=start.hash)
     except (zipfile.BadZipFile, OSError, EOFError):
         return  # the member check reports a damaged member
     if lines.problem:
@@ -351,8 +362,9 @@ def _check_point(result: Verification, point: Point, what: str, *, later_is_note
     return False
 
 
-def _check_continues(result: Verification, previous: str | Path, given_key: bytes | None) -> None:
-    earlier = verify_export(previous, public_key=given_key)
+def _check_continues(result: Verification, previous: str | Path, given_key: bytes | None,
+                     signature_check: SignatureCheck | None) -> None:
+    earlier = verify_export(previous, public_key=given_key, signature_check=signature_check)
     if earlier.unusable:
         result.problems.append(f"The previous export cannot be used: {earlier.unusable}")
         return
