@@ -83,7 +83,7 @@ def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None
     prev = start_prev
     expected_seq = start_seq
     for doc in docs:
-        seq = doc.get("seq")
+        seq: Any = doc.get("seq")
         if expected_seq is not None and seq != expected_seq:
             return f"audit entry {expected_seq} is missing (found {seq} instead)"
         body = {k: v for k, v in doc.items() if k != "hash"}

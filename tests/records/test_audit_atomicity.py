@@ -77,7 +77,7 @@ class FailingCatalog:
 
 
 def failing(ports: Ports, fail_at: int = 1) -> Ports:
-    return replace(ports, catalog=FailingCatalog(ports.catalog, fail_at))  # type: ignore[arg-type]
+    return replace(ports, catalog=FailingCatalog(ports.catalog, fail_at))
 
 
 @contextlib.contextmanager
