@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench screenshots clean
+.PHONY: run check test bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Strongroom needs Python 3.11 or newer.") if sys.version_info < (3, 11) else None'
@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/strongroom demo
 
-test: $(STAMP)
+# Static checks: types (mypy --strict) and the layer rule (import-linter); both configured in pyproject.toml.
+check: $(STAMP)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: check
 	bash tools/ensure-chromium.sh
 	$(PY) -m pytest
 

@@ -27,11 +27,8 @@ from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
 from intake import PASSPHRASE, WORDS, adapters  # noqa: E402  (bench/intake.py)
-from records.plan import load_default  # noqa: E402
-from records.ports import Ports  # noqa: E402
-from vault import init_home, open_home  # noqa: E402
-from vault.inbox import IntakeResult, Watcher  # noqa: E402
-from web.intake import filing_function, intake_for, watch_options  # noqa: E402
+from vault.inbox import IntakeResult  # noqa: E402
+from web.office import create_home  # noqa: E402
 from web.settings import Settings  # noqa: E402
 
 
@@ -55,13 +52,10 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-drop-"))
     try:
         home_path = root / "home"
-        init_home(home_path, PASSPHRASE)
         settings = Settings(home=home_path, stability_seconds=args.stability)
-        with open_home(home_path, PASSPHRASE) as home:
-            extractor, idx, kind = adapters(home, root)
-            plan = load_default()
-            ports = Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer, extractor=extractor,
-                          index=idx, audit_hmac=home.audit_hmac)
+        extractor, kind = adapters()
+        office, _recovery = create_home(settings, PASSPHRASE, extractor=extractor)  # the shells' own wiring
+        with office:
             done = threading.Event()
             finished: list[float] = []
 
@@ -69,8 +63,8 @@ def main() -> None:
                 finished.append(time.perf_counter())
                 done.set()
 
-            intake = intake_for(home, plan, filing_function(ports, plan, settings))
-            watcher = Watcher(intake, watch_options(settings), on_result).start()
+            intake = office.intake()
+            watcher = office.start_watcher(on_result=on_result)
             latencies = []
             try:
                 for i in range(args.drops):

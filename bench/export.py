@@ -22,7 +22,9 @@ from records.audit import AuditEvent  # noqa: E402
 from records.export import ExportRequest, export_to, start_export  # noqa: E402
 from records.model import Confidentiality, ContractFields, Record, new_record_id  # noqa: E402
 from records.ports import Ports  # noqa: E402
-from vault import KdfParams, init_home, open_home  # noqa: E402
+from vault import KdfParams  # noqa: E402
+from web.office import create_home  # noqa: E402
+from web.settings import Settings  # noqa: E402
 from web.verify_export import verify_export  # noqa: E402
 
 PASSPHRASE = "bench passphrase for export"
@@ -63,10 +65,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sr-bench-export-") as tmp:
         root = Path(tmp)
-        init_home(root / "home", PASSPHRASE, kdf=KdfParams.fast_for_tests())
-        with open_home(root / "home", PASSPHRASE) as home:
-            ports = Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer,
-                          extractor=None)  # type: ignore[arg-type]
+        office, _recovery = create_home(Settings(home=root / "home"), PASSPHRASE, kdf=KdfParams.fast_for_tests())
+        with office:
+            ports = office.ports
             t = time.perf_counter()
             populate(ports, args.records, args.entries)
             print(f"generated {args.records} records and {args.entries} audit entries "

@@ -3,7 +3,7 @@
 A scanned-looking PDF (8 pages of text plus a ~1 MB incompressible image) is filed N times
 (each copy differs, so none is a duplicate) through `records.filing.file_document` on a home
 made with the DEFAULT Argon2id parameters; unlocking happens once, outside the timing.
-Extraction and indexing are the shells' own adapters (`web.home.ports_of`): the sandboxed
+Extraction and indexing are the shells' own adapters (`web.office.Office`): the sandboxed
 extraction pool (the first filing pays for starting its workers; the median does not show it)
 and the sealed Whoosh index, committed once per filing as the watcher and the upload form do.
 Run: .venv/bin/python bench/filing.py [--n 20] [--mb 1.0]
@@ -17,7 +17,6 @@ import os
 import statistics
 import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,10 +26,9 @@ from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.utils import ImageReader  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
-from records.filing import FilingRequest, StepTimings, file_document  # noqa: E402
-from records.plan import load_default  # noqa: E402
-from vault import init_home, open_home  # noqa: E402
-from web.home import ports_of  # noqa: E402
+from records.filing import FilingRequest, StepTimings  # noqa: E402
+from web.office import create_home  # noqa: E402
+from web.settings import Settings  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase of some length"
 WORDS = ("pogodba dobava leping arve zapisnik sklep nadzorni svet juhatus protokoll "
@@ -63,21 +61,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sr-bench-") as tmp:
         root = Path(tmp)
-        init_home(root / "home", PASSPHRASE)  # default KDF, outside the timing
         sources = []
         for i in range(args.n):
             sources.append(root / f"doc{i}.pdf")
             make_pdf(sources[-1], args.mb, i)
         size = sources[0].stat().st_size
-        plan = load_default()
-        with open_home(root / "home", PASSPHRASE) as home:
-            ports = ports_of(home)  # the shells' own wiring: sandboxed extraction, sealed index
-            ext = ports.extractor
+        office, _recovery = create_home(Settings(home=root / "home"), PASSPHRASE)  # default KDF, not timed
+        with office:  # the shells' own wiring: sandboxed extraction, sealed index
+            ext = office.ports.extractor
             timings: list[StepTimings] = []
             for src in sources:
-                outcome = file_document(ports, plan, src, FilingRequest(original_name=src.name,
-                                                                        record_class="contracts"),
-                                        jurisdiction="SI", now=datetime.now(timezone.utc))
+                outcome = office.file(src, FilingRequest(original_name=src.name, record_class="contracts"))
                 if outcome.status != "filed":
                     raise SystemExit(f"filing failed: {outcome.reason}")
                 timings.append(outcome.timings)

@@ -33,10 +33,8 @@ from reportlab.pdfgen import canvas  # noqa: E402
 from whoosh import fields, index  # noqa: E402
 
 from records.filing import FilingRequest  # noqa: E402
-from records.plan import load_default  # noqa: E402
-from records.ports import Ports  # noqa: E402
-from vault import init_home, open_home  # noqa: E402
 from web.intake import bulk_import  # noqa: E402
+from web.office import create_home  # noqa: E402
 from web.settings import Settings  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase of some length"
@@ -113,11 +111,10 @@ def bare(files: Sequence[Path], work: Path) -> float:
 # ---- Strongroom ------------------------------------------------------------------------------
 
 
-def adapters(home: Any, work: Path, extractor: Any = None) -> tuple[Any, Any, str]:
-    """The real adapters, as `strongroom import` builds them: the sandboxed pool and the sealed index."""
+def adapters(extractor: Any = None) -> tuple[Any, str]:
+    """The sandboxed pool `strongroom import` uses (the Office adds the sealed index)."""
     from indexer.extract.sandbox import SandboxedExtractor
-    from web.home import search_index_of
-    return extractor or SandboxedExtractor(), search_index_of(home), "sandboxed extractor, sealed WhooshIndex"
+    return extractor or SandboxedExtractor(), "sandboxed extractor, sealed WhooshIndex"
 
 
 def strongroom(files: Sequence[Path], work: Path, workers: int | None) -> tuple[float, str]:
@@ -125,13 +122,11 @@ def strongroom(files: Sequence[Path], work: Path, workers: int | None) -> tuple[
     home_path = work / "home"
     pool = SandboxedExtractor()
     pool.warm()  # as `strongroom import` does: the workers start while the passphrase is stretched
-    init_home(home_path, PASSPHRASE)
-    with open_home(home_path, PASSPHRASE) as home:
-        extractor, idx, kind = adapters(home, work, pool)
-        ports = Ports(blobs=home.blobs, catalog=home.catalog, signer=home.signer, extractor=extractor,
-                      index=idx, audit_hmac=home.audit_hmac)
+    extractor, kind = adapters(pool)
+    office, _recovery = create_home(Settings(home=home_path), PASSPHRASE, extractor=extractor)
+    with office:
         template = FilingRequest(original_name="", record_class="contracts", actor="bench", channel="import")
-        summary = bulk_import(ports, load_default(), Settings(home=home_path), files, template, workers=workers)
+        summary = bulk_import(office, files, template, workers=workers)
         if hasattr(extractor, "close"):
             extractor.close()
     assert summary.filed == len(files), [i.reason for i in summary.rejected][:3]

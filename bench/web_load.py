@@ -29,13 +29,12 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import PRINCIPALS, Vocabulary, queries, text_of  # noqa: E402
-from records.filing import FilingRequest, file_document  # noqa: E402
+from records.filing import FilingRequest  # noqa: E402
 from records.model import Confidentiality, Role, User  # noqa: E402
-from records.plan import load_default  # noqa: E402
-from vault import KdfParams, hash_password, init_home, open_home  # noqa: E402
+from vault import KdfParams, hash_password  # noqa: E402
 from web.app import create_app  # noqa: E402
-from web.cli.records_cmds import ports_for  # noqa: E402
 from web.intake import BatchingIndex  # noqa: E402
+from web.office import Office, create_home  # noqa: E402
 from web.settings import Settings  # noqa: E402
 
 PASSWORD = "bench-password-123"
@@ -43,28 +42,21 @@ CLASSES = ("03.1", "04.1", "00.2", "01.1", "02.1", "00.4")
 
 
 def build(home_dir: Path, n: int) -> float:
-    init_home(home_dir, "bench passphrase", kdf=KdfParams.fast_for_tests())
-    home = open_home(home_dir, "bench passphrase")
+    office, _recovery = create_home(Settings(home=home_dir), "bench passphrase", kdf=KdfParams.fast_for_tests())
     vocab = Vocabulary()
-    plan = load_default()
-    ports = ports_for(home)
+    ports = office.ports
     batching = BatchingIndex(ports.index, batch=500) if ports.index is not None else None
     ports = replace(ports, index=batching)
-    staging = home_dir / "inbox" / ".bench"
-    staging.mkdir(parents=True, exist_ok=True)
     now = datetime.now(timezone.utc)
     started = time.perf_counter()
 
     def one(i: int) -> None:
         rng = random.Random(i)
-        path = staging / f"{i}"
-        path.write_text(text_of(vocab, i), encoding="utf-8")
         level = Confidentiality.SECRET if i % 2 else Confidentiality.INTERNAL  # half hidden from the viewer
-        file_document(ports, plan, path, FilingRequest(
+        office.file(text_of(vocab, i).encode("utf-8"), FilingRequest(
             original_name=f"doc-{i}.txt", record_class=CLASSES[i % len(CLASSES)],
             principal=PRINCIPALS[i % len(PRINCIPALS)], title=" ".join(vocab.sample(rng, 4)).capitalize(),
-            confidentiality=level, actor="bench"), jurisdiction="SI", now=now)
-        path.unlink()
+            confidentiality=level, actor="bench"), ports=ports)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         for done, _ in enumerate(pool.map(one, range(n)), 1):
@@ -72,13 +64,12 @@ def build(home_dir: Path, n: int) -> float:
                 print(f"  filed {done}/{n} ({time.perf_counter() - started:.0f} s)", flush=True)
     if batching is not None:
         batching.flush()
-    shutil.rmtree(staging, ignore_errors=True)
-    with home.catalog.transaction() as tx:
+    with office.ports.catalog.transaction() as tx:
         for name, role, level in (("admin", Role.ADMIN, Confidentiality.SECRET),
                                   ("viewer", Role.VIEWER, Confidentiality.INTERNAL)):
             tx.put_user(User(name=name, role=role, clearance=level,
                              password_hash=hash_password(PASSWORD, test=True), created_at=now))
-    home.close()
+    office.close()
     return time.perf_counter() - started
 
 
@@ -120,9 +111,9 @@ def main() -> None:
         build_s = build(home_dir, args.records)
         print(f"filed {args.records} records in {build_s:.1f} s ({args.records / build_s:.0f}/s)")
         from waitress import create_server
-        home = open_home(home_dir, "bench passphrase")
         settings = Settings.load({"home": home_dir, "login_attempts_per_minute": 1000}, environ={})
-        app = create_app(home, settings, secret_key=b"bench-secret-key-0123456789abcdef")
+        office = Office.open(settings, passphrase="bench passphrase")
+        app = create_app(office, secret_key=b"bench-secret-key-0123456789abcdef")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -161,7 +152,7 @@ def main() -> None:
         css = probe.request("GET", "/static/strongroom.css")[1]
         js = probe.request("GET", "/static/strongroom.js")[1]
         server.close()
-        home.close()
+        office.close()
         ms = sorted(x * 1000 for x in latencies)
         p95 = ms[int(len(ms) * 0.95) - 1] if ms else float("nan")
         print(f"search page, {args.clients} clients, {args.seconds:.0f} s: {len(ms)} requests "

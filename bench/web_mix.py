@@ -39,10 +39,10 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import Vocabulary, queries  # noqa: E402
-from bench.web_load import CLASSES, PASSWORD, Client, build  # noqa: E402
+from bench.web_load import CLASSES, Client, build  # noqa: E402
 from records.model import RecordId  # noqa: E402
-from vault import open_home  # noqa: E402
-from web.home import write_secret_key  # noqa: E402
+from web.office import Office  # noqa: E402
+from web.unlock import write_secret_key  # noqa: E402
 from web.settings import Settings  # noqa: E402
 
 PASSPHRASE = "bench passphrase"  # web_load.build's
@@ -247,16 +247,16 @@ def lost_uploads(port: int, uploads: list[Upload]) -> list[dict[str, str]]:
 def missing_in_catalogue(home_dir: Path, uploads: list[Upload]) -> tuple[list[dict[str, str]], int]:
     from records.errors import RecordNotFound
     lost = []
-    with open_home(home_dir, PASSPHRASE) as home:
+    with Office.open(Settings(home=home_dir), passphrase=PASSPHRASE) as office:
         for u in uploads:
             try:
-                record = home.catalog.get(RecordId(u.record_id))
+                record = office.ports.catalog.get(RecordId(u.record_id))
             except RecordNotFound:
                 lost.append({"record_id": u.record_id, "word": u.word, "why": "not in the catalogue"})
                 continue
             if record.sha256 != u.sha256:
                 lost.append({"record_id": u.record_id, "word": u.word, "why": "catalogue SHA-256 differs"})
-        total = len(home.catalog.find())
+        total = len(office.ports.catalog.find())
     return lost, total
 
 

@@ -35,7 +35,7 @@ def light_stem(word: str) -> str:
     return word[:min(end, LIGHT_PREFIX)]
 
 
-class LightStemFilter(Filter):
+class LightStemFilter(Filter):  # type: ignore[misc]  # whoosh is untyped
     """Replaces each token's text by its light stem (positions and offsets untouched, so the
     highlighter still marks the original word)."""
 

@@ -25,8 +25,10 @@ def segment_offset(searcher: Any) -> int:
     return 0
 
 
-class _DocsMatcher(ListMatcher):
+class _DocsMatcher(ListMatcher):  # type: ignore[misc]  # whoosh is untyped
     """Sorted docnums of one segment; adds nothing to a match's score."""
+
+    _i: int  # ListMatcher's position in its id list
 
     def skip_to(self, id: int) -> None:
         if not self.is_active():
@@ -37,7 +39,7 @@ class _DocsMatcher(ListMatcher):
         return 0.0
 
 
-class DocSet(Query):
+class DocSet(Query):  # type: ignore[misc]  # whoosh is untyped
     """Matches exactly `docs` (the top-level searcher's docnums, sorted), with a score of 0."""
 
     def __init__(self, docs: Sequence[int]) -> None:

@@ -27,7 +27,7 @@ from whoosh.util import make_binary_tree
 from indexer.docset import segment_offset
 
 
-class ExactPhrase(Phrase):
+class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
     """A Phrase with slop 1 matched by position sets; anything else falls back to whoosh."""
 
     admit: Container[int] | None = None

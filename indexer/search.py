@@ -42,7 +42,7 @@ SNIPPET_CHARS = 240
 whoosh_compat.install()
 
 
-class _MarkFormatter(highlight.HtmlFormatter):
+class _MarkFormatter(highlight.HtmlFormatter):  # type: ignore[misc]  # whoosh is untyped
     """`<mark>word</mark>`, everything HTML-escaped (whoosh's own adds numbered classes)."""
 
     def format_token(self, text: str, token: Any, replace: bool = False) -> str:
@@ -113,7 +113,8 @@ class WhooshIndex:
 
     def doc_count(self) -> int:
         with self._lock:
-            return self.searcher().doc_count()
+            count: int = self.searcher().doc_count()
+            return count
 
     def _scope_filter(self, s: Searcher, scope: AccessScope) -> set[int]:
         """The documents `scope` may see, as a docnum set cached per searcher (docnums change
@@ -123,7 +124,8 @@ class WhooshIndex:
         unrestricted = scope.principals is None and len(levels) == len(Confidentiality)
         key: tuple[Any, ...] = (levels, tuple(sorted(scope.principals or ())), unrestricted)
         if key in self._filters:
-            return self._filters[key]
+            hit: set[int] = self._filters[key]
+            return hit
         parts: list[Query] = [NotQuery(Term("state", State.DISPOSED.value))]
         if not unrestricted:
             parts.append(Or([Term("confidentiality", c.value) for c in levels]))
@@ -143,7 +145,7 @@ class WhooshIndex:
             docs = [d for d in s.docs_for_query(restrictions) if d in allowed]
             cached = (set(docs), sorted(docs))
             self._filters[key] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def search(self, request: SearchRequest, scope: AccessScope, text_of: TextSource) -> SearchResult:
         with self._lock:
@@ -198,9 +200,9 @@ class WhooshIndex:
             if sortedby or not prunable:
                 matched = recorder.docs
             else:
-                matched = bulk.first_matches(s, scored, allowed, COUNT_LIMIT + 1)
-                if matched is None:
-                    matched = list(islice((d for d in _walk(s, scored) if d in allowed), COUNT_LIMIT + 1))
+                first = bulk.first_matches(s, scored, allowed, COUNT_LIMIT + 1)
+                matched = first if first is not None else \
+                    list(islice((d for d in _walk(s, scored) if d in allowed), COUNT_LIMIT + 1))
         except IndexerError:
             raise
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
@@ -275,7 +277,7 @@ class _Enough(Exception):
     """Raised by the recorder to stop an unprunable search at its counting limit."""
 
 
-class _Recorder(collectors.WrappingCollector):
+class _Recorder(collectors.WrappingCollector):  # type: ignore[misc]  # whoosh is untyped
     """Notes every document that reaches the ranking collector (after the ACL filter)."""
 
     def __init__(self, child: collectors.Collector, cap: int | None = None) -> None:

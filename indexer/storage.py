@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import secrets
@@ -140,7 +141,7 @@ class _SliceReader:
         self.closed = True
 
 
-class SliceFile(BufferFile):
+class SliceFile(BufferFile):  # type: ignore[misc]  # whoosh is untyped
     """A BufferFile over part of a decrypted file; compound sub-files are slices, never copies."""
 
     def __init__(self, data: bytes, offset: int = 0, length: int | None = None,
@@ -182,7 +183,7 @@ class _CapturingBuffer(BytesIO):
         super().close()
 
 
-class MemoryTempStorage(Storage):
+class MemoryTempStorage(Storage):  # type: ignore[misc]  # whoosh is untyped
     """Whoosh's scratch space (posting runs, per-document compound parts), kept in RAM so no
     uncommitted text ever reaches $TMPDIR or <index>/MAIN.tmp."""
 
@@ -241,7 +242,7 @@ class MemoryTempStorage(Storage):
         return MemoryTempStorage()
 
 
-class SealedStorage(FileStorage):
+class SealedStorage(FileStorage):  # type: ignore[misc]  # whoosh is untyped
     """A FileStorage whose files are sealed with a per-file key derived from the index key.
 
     Decrypted files are cached (LRU, keyed by name and inode/size/mtime: segment files are
@@ -373,7 +374,8 @@ class SealedStorage(FileStorage):
 
     # ---- maintenance --------------------------------------------------------------------
 
-    def leftover_files(self) -> list[str]:
+    # `list` below names the method above (whoosh's Storage API), hence builtins.list.
+    def leftover_files(self) -> builtins.list[str]:
         """Crash leftovers: unpublished sealed temps and TOC temps whoosh never removes."""
         try:
             names = os.listdir(self.folder)
@@ -381,7 +383,7 @@ class SealedStorage(FileStorage):
             return []
         return sorted(n for n in names if n.startswith(TEMP_PREFIX) or TOC_TEMP.match(n))
 
-    def remove_leftovers(self) -> list[str]:
+    def remove_leftovers(self) -> builtins.list[str]:
         removed = self.leftover_files()
         for name in removed:
             try:

@@ -72,7 +72,7 @@ def install() -> None:
     process (idempotent)."""
     global _installed
     if not _installed:
-        Searcher.refresh = _refresh  # type: ignore[method-assign]
-        W3PerDocReader._cached_reader = _cached_reader  # type: ignore[method-assign]  # noqa: SLF001
-        W3LeafMatcher.skip_to = _skip_to  # type: ignore[method-assign]
+        Searcher.refresh = _refresh
+        W3PerDocReader._cached_reader = _cached_reader  # noqa: SLF001
+        W3LeafMatcher.skip_to = _skip_to
         _installed = True

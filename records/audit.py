@@ -83,7 +83,7 @@ def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None
     prev = start_prev
     expected_seq = start_seq
     for doc in docs:
-        seq: Any = doc.get("seq")
+        seq = doc.get("seq")
         if expected_seq is not None and seq != expected_seq:
             return f"audit entry {expected_seq} is missing (found {seq} instead)"
         body = {k: v for k, v in doc.items() if k != "hash"}
@@ -92,8 +92,11 @@ def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None
         digest = hashlib.sha256(canonical(body)).hexdigest()
         if digest != doc.get("hash"):
             return f"audit entry {seq} was altered (its hash does not match)"
+        if not isinstance(seq, int):
+            after = "the start" if expected_seq is None else f"entry {expected_seq - 1}"
+            return f"the audit entry after {after} has no valid sequence number"
         prev = digest
-        expected_seq = int(seq) + 1
+        expected_seq = seq + 1
         if on_entry is not None:
-            on_entry(int(seq), digest)
+            on_entry(seq, digest)
     return None

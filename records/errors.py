@@ -39,3 +39,7 @@ class ExtractionFailed(RecordsError):
 
 class VerificationUnavailable(RecordsError):
     """A check cannot be run at all (e.g. no signature verifier): never reported as "verified"."""
+
+
+class SearchUnavailable(RecordsError):
+    """The search index could not be opened; filing goes on and `strongroom reindex` repairs it."""

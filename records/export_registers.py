@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,8 @@ class CertificateFile:
         return next((x for x in lines if isinstance(x, dict) and x.get("id") == record_id), {})
 
 
-def certificate_files(certs: Iterable[Certificate], record_ids: set[str]) -> dict[str, CertificateFile]:
+def certificate_files(certs: Iterable[Certificate],
+                      record_ids: Collection[str]) -> dict[str, CertificateFile]:
     """Record id -> the certificate that destroyed it, for the records in `record_ids`."""
     out: dict[str, CertificateFile] = {}
     for cert in certs:

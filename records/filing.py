@@ -4,7 +4,11 @@ Drop folder, browser upload and `strongroom import` all call `file_document`. Th
 steps is the crash-safety argument: blobs are sealed before the catalogue transaction, the
 record and its audit entry commit together, and the index is written last (it is derived:
 `reindex` repairs it), so a crash leaves at worst orphan objects and an unindexed record, which
-the next unlock that is alone cleans up and re-indexes (vault/sessions.py, indexer.lookup.reconcile).
+the next unlock that is alone cleans up and re-indexes (vault/sessions.py, records.search.reconcile).
+
+The document comes as a path (drop folder, import) or as bytes (a browser upload, which never
+touches the disk). Either way it is read once, into memory, bounded by `max_bytes`: the keyed MAC,
+the extraction and the sealing all work from that one buffer.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from records import checkpoints
+from records.access import AccessScope
 from records.audit import AuditEvent
 from records.errors import DuplicateRecord, ExtractionFailed, RecordsError
 from records.events import event, masked
@@ -32,12 +37,17 @@ from records.registry import assign
 from records.retention import apply_schedule
 
 MAX_ATTACHMENT_DEPTH = 3  # an e-mail inside an e-mail inside an e-mail is filed; deeper is refused
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # the settings' max_upload_mb overrides it
+
+Source = Path | bytes
+"""A document to file: a file on disk (read once) or its bytes (an upload, kept in memory)."""
 
 
 class FilingStatus(StrEnum):
     FILED = "filed"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    RETURNED = "returned"  # the drop folder's file changed while being filed: back in its folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,23 +90,73 @@ class StepTimings:
 
 @dataclass(frozen=True, slots=True)
 class FilingOutcome:
+    """What became of one document, whichever way it came in (drop folder, upload, import); the one
+    outcome type the shells render."""
+
     status: FilingStatus
     reason: str  # one sentence
     record_id: RecordId | None = None
     registry_number: str = ""
     duplicate_of: RecordId | None = None
-    children: tuple[FilingOutcome, ...] = ()
+    children: tuple[FilingOutcome, ...] = ()  # e-mail attachments, filed as linked records
     note: str = ""  # e.g. the index could not be updated (the record is safe; reindex repairs)
     timings: StepTimings = field(default_factory=StepTimings)
+    source: str = ""  # the name or path the person knows the document by (set by the shell)
+    rejected_to: str = ""  # where a rejected drop-folder file now lies (rejected/NAME)
+
+    def named(self, source: str) -> FilingOutcome:
+        return replace(self, source=source)
+
+    def flattened(self) -> list[FilingOutcome]:
+        """This outcome and every attachment's, depth first."""
+        return [self, *(o for child in self.children for o in child.flattened())]
 
 
-def file_document(ports: Ports, plan: Plan, source: Path, request: FilingRequest, *, jurisdiction: str,
-                  now: datetime, timer: Callable[[], float] = time.perf_counter) -> FilingOutcome:
-    """File the document at `source`: seal it, catalogue it with its audit entry, then index it."""
+def seen_by(ports: Ports, scope: AccessScope, outcome: FilingOutcome) -> FilingOutcome:
+    """The outcome as `scope` may learn it: a duplicate of a record the person may not see says only
+    that the document cannot be filed again, never which record holds it (no number, no link)."""
+    children = tuple(seen_by(ports, scope, child) for child in outcome.children)
+    if outcome.status is FilingStatus.DUPLICATE and outcome.duplicate_of is not None:
+        if not scope.can_see(ports.catalog.get(outcome.duplicate_of)):
+            return replace(outcome, record_id=None, duplicate_of=None, registry_number="", children=children,
+                           reason="This document is already filed, so it cannot be filed again.")
+    return replace(outcome, children=children)
+
+
+def rejected(reason: str, source: str = "") -> FilingOutcome:
+    """The outcome of a document the shell could not even hand to filing (unreadable, bad sidecar)."""
+    return FilingOutcome(status=FilingStatus.REJECTED, reason=reason, source=source)
+
+
+def file_document(ports: Ports, plan: Plan, source: Source, request: FilingRequest, *, jurisdiction: str,
+                  now: datetime, max_bytes: int = DEFAULT_MAX_BYTES,
+                  timer: Callable[[], float] = time.perf_counter) -> FilingOutcome:
+    """File one document: seal it, catalogue it with its audit entry, then index it."""
     cls = plan.resolve(request.record_class)
     _check_details(cls, request.details)
+    data = read_source(source, max_bytes)
     return _File(ports, plan, cls, request, jurisdiction, now, timer).run(
-        lambda: source.open("rb"), lambda: ports.extractor.extract(str(source), request.original_name), 0)
+        lambda: io.BytesIO(data), lambda: ports.extractor.extract_bytes(data, request.original_name), 0)
+
+
+def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The document's bytes, read once; refused (RecordsError) when larger than `max_bytes`."""
+    if isinstance(source, bytes):
+        data = source
+    else:
+        with source.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise RecordsError(f"The file is larger than {max_bytes // (1024 * 1024)} MB, the most Strongroom "
+                           "files at once: split or compress it.")
+    return data
+
+
+def already_filed(ports: Ports, source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> RecordId | None:
+    """The record that already holds this document's content (keyed content MAC), if any."""
+    mac = ports.blobs.content_mac(io.BytesIO(read_source(source, max_bytes)))
+    with ports.catalog.transaction() as tx:
+        return tx.find_by_mac(mac)
 
 
 def _check_details(cls: RecordClass, details: Details | None) -> None:
@@ -118,7 +178,7 @@ class _File:
         self.laps[name] = self.laps.get(name, 0.0) + self.timer() - started
 
     def run(self, opener: Callable[[], BinaryIO], extract: Callable[[], Extraction], depth: int) -> FilingOutcome:
-        ports, request = self.ports, self.request
+        ports = self.ports
         t = self.timer()
         with opener() as fh:
             mac = ports.blobs.content_mac(fh)
@@ -259,12 +319,7 @@ def _in_memory(ports: Ports, attachment: Attachment
         return io.BytesIO(attachment.data)
 
     def extract() -> Extraction:
-        reader = getattr(ports.extractor, "extract_bytes", None)
-        if reader is None:  # the extractor reads paths only: file the attachment without text
-            return Extraction(text="", media_type="application/octet-stream",
-                              note="no text: this extractor cannot read attachments from memory")
-        result: Extraction = reader(attachment.data, attachment.name)
-        return result
+        return ports.extractor.extract_bytes(attachment.data, attachment.name)
 
     return opener, extract
 

@@ -81,6 +81,8 @@ class Hold:
     placed_at: datetime
     released_by: str | None = None
     released_at: datetime | None = None
+    placed_role: Role | None = None  # the placer's role then: who may release it (records.holds)
+    release_reason: str = ""
 
     @property
     def active(self) -> bool:

@@ -125,6 +125,11 @@ class Catalog(Protocol):
         """Entries after `since_seq` as their stored JSON (AuditEntry.to_json() form, with "hash"),
         in order; exports stream these without rebuilding each entry."""
 
+    def audit_page(self, *, before_seq: int | None = None, limit: int = 100, action: str = "", actor: str = "",
+                   record_id: str = "") -> list[AuditEntry]:
+        """Up to `limit` entries with seq below `before_seq` (all when None), newest first, whose action
+        starts with `action` and whose actor and record equal the ones given (when not empty)."""
+
     def record_history(self, record_id: RecordId, limit: int) -> list[AuditEntry]:
         """The newest `limit` audit entries about one record, oldest first."""
 
@@ -217,14 +222,9 @@ class Extraction:
 
 
 class Extractor(Protocol):
-    def extract(self, path: str, name: str) -> Extraction:
-        """Raises ExtractionFailed with one sentence when the file is hostile or broken."""
-
-
-class BytesExtractor(Protocol):
-    """Optional: an extractor that also reads in-memory data (e-mail attachments never touch disk)."""
-
-    def extract_bytes(self, data: bytes, name: str) -> Extraction: ...
+    def extract_bytes(self, data: bytes, name: str) -> Extraction:
+        """The text and facts of a document held in memory (it never touches the disk on the way).
+        Raises ExtractionFailed with one sentence when the file is hostile or broken."""
 
 
 # ---- the bundle the use cases receive --------------------------------------------------

@@ -125,30 +125,34 @@ def decide(record: Record, plan: Plan, *, jurisdiction: str, now: datetime | dat
     today = now.date() if isinstance(now, datetime) else now
     cls = plan.resolve(record.record_class)
     period = cls.period(jurisdiction)
-    base = dict(record_id=record.id, registry_number=record.registry_number, record_class=cls.code,
-                action=cls.action, basis=period.describe())
+
+    def decision(status: Status, reason: str, *, trigger: date | None = None,
+                 until: date | None = None) -> Decision:
+        return Decision(record_id=record.id, registry_number=record.registry_number,
+                        record_class=cls.code, status=status, reason=reason, trigger=trigger,
+                        until=until, action=cls.action, basis=period.describe())
+
     if record.state is State.DISPOSED:
-        return Decision(status=Status.DISPOSED, reason="The record was already disposed of.", **base)
+        return decision(Status.DISPOSED, "The record was already disposed of.")
     if cls.unsorted:
-        return Decision(status=Status.UNSORTED, reason="Unsorted records are never disposed: classify "
-                        "the record first.", **base)
+        return decision(Status.UNSORTED, "Unsorted records are never disposed: classify "
+                        "the record first.")
     if period.permanent:
-        return Decision(status=Status.PERMANENT, reason=f"Class {cls.code} is kept permanently "
-                        f"({period.basis}).", **base)
+        return decision(Status.PERMANENT, f"Class {cls.code} is kept permanently "
+                        f"({period.basis}).")
     start = retention_trigger(record, cls, plan.fiscal_year_end)
     if start is None:
-        return Decision(status=Status.MISSING_TRIGGER, reason=f"The retention clock has not started: "
-                        f"the date of {cls.trigger.of.replace('_', ' ')} is not recorded.", **base)
+        return decision(Status.MISSING_TRIGGER, f"The retention clock has not started: "
+                        f"the date of {cls.trigger.of.replace('_', ' ')} is not recorded.")
     until = add_years(start, period.years or 0)
-    dated = dict(base, trigger=start, until=until)
     if record.on_hold:
-        return Decision(status=Status.ON_HOLD, reason="A legal hold blocks disposition until it is "
-                        "released.", **dated)
+        return decision(Status.ON_HOLD, "A legal hold blocks disposition until it is "
+                        "released.", trigger=start, until=until)
     if today <= until:
-        return Decision(status=Status.NOT_YET, reason=f"Kept until {until.isoformat()} "
-                        f"({period.describe()}).", **dated)
-    return Decision(status=Status.DUE, reason=f"Retention ended on {until.isoformat()}; action: "
-                    f"{cls.action}.", **dated)
+        return decision(Status.NOT_YET, f"Kept until {until.isoformat()} "
+                        f"({period.describe()}).", trigger=start, until=until)
+    return decision(Status.DUE, f"Retention ended on {until.isoformat()}; action: "
+                    f"{cls.action}.", trigger=start, until=until)
 
 
 def evaluate(records: Iterable[Record], plan: Plan, *, jurisdiction: str, now: datetime | date

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import tomllib
 from pathlib import Path
 
 import click
 import pytest
 
-from web.cli import _register_commands, cli
+from web.cli import cli
 from web.settings import Settings
 
-REFERENCE = (Path(__file__).resolve().parents[1] / "docs" / "reference.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[str]:
@@ -21,8 +24,6 @@ def _commands(group: click.Group, prefix: str = "") -> list[str]:
         out.extend(_commands(command, path) if isinstance(command, click.Group) else [path])
     return out
 
-
-_register_commands()
 
 
 @pytest.mark.parametrize("command", _commands(cli))
@@ -51,3 +52,16 @@ def test_every_option_is_in_the_reference(command: str, option: str) -> None:
 @pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Settings)])
 def test_every_setting_is_in_the_reference(name: str) -> None:
     assert f"| `{name}`" in REFERENCE, f"add the setting {name} to docs/reference.md"
+
+
+def _pins() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = project["dependencies"] + project["optional-dependencies"]["test"]
+    return dict(pin.split("==") for pin in pins)
+
+
+def test_every_dependency_has_one_line_in_the_readme_and_no_other_is_listed() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1] for line in readme.splitlines() if re.match(r"\| `", line)]
+    listed = {name: version for row in rows for name, version in re.findall(r"`([\w.-]+)` ([\w.]+)", row)}
+    assert listed == _pins(), "README's dependency tables and pyproject.toml's pins differ"

@@ -15,7 +15,7 @@ from vault import keyslots
 from vault.atomicfile import TEMP_PREFIX, atomic_path, atomic_writer, fsync_dir, remove_durably, write_atomic
 from vault.backupmanifest import MANIFEST_FILE, Entry, Manifest, open_manifest, peek_vault_id, seal_manifest
 from vault.errors import BackupDamaged, BackupError, HomeExists
-from vault.home import CATALOG_FILE, FOLDERS, KEYS_FILE, Home, open_home, unlock_master
+from vault.home import CATALOG_FILE, FOLDERS, KEYS_FILE, Home, unlock_master
 from vault.keyring import Keyring
 from vault.objects import FIXED_MTIME, ObjectStore
 
@@ -48,7 +48,7 @@ class BackupReport:
 
 @dataclass(frozen=True, slots=True)
 class Restored:
-    home: Home  # the restored home, unlocked; the caller closes it
+    path: Path  # the restored home, locked: the caller opens it (the unlock re-checks the keys)
     created: str  # when the backup was taken
     objects: int
 
@@ -102,9 +102,9 @@ def verify_backup(src: Path, passphrase: str | None = None, *, recovery_key: str
 
 
 def restore_backup(src: Path, target: Path, passphrase: str | None = None, *, recovery_key: str | None = None,
-                   actor: str, progress: Progress | None = None) -> Restored:
-    """Copy a backup into `target` (absent or empty), checking every byte against the manifest,
-    and unlock the new home (the unlock is audited by `actor`). Nothing is left on failure."""
+                   progress: Progress | None = None) -> Restored:
+    """Copy a backup into `target` (absent or empty), checking every byte against the manifest
+    (the passphrase or recovery key must open the backup's keys). Nothing is left on failure."""
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise HomeExists(str(target))
@@ -129,8 +129,7 @@ def restore_backup(src: Path, target: Path, passphrase: str | None = None, *, re
     except BaseException:
         _undo(target, made)
         raise
-    home = open_home(target, passphrase, recovery_key=recovery_key, actor=actor)
-    return Restored(home=home, created=manifest.created, objects=len(manifest.objects))
+    return Restored(path=target, created=manifest.created, objects=len(manifest.objects))
 
 
 # ---- the destination folder -------------------------------------------------------------------

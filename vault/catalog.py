@@ -119,6 +119,24 @@ class SqlCipherCatalog:
             if len(rows) < _PAGE:
                 return
 
+    def audit_page(self, *, before_seq: int | None = None, limit: int = 100, action: str = "", actor: str = "",
+                   record_id: str = "") -> list[AuditEntry]:
+        """Up to `limit` entries below `before_seq`, newest first, whose action starts with `action` and
+        whose actor and record match when given. SQLite walks the key backwards and stops at `limit`:
+        an unfiltered page costs the same however long the chain grows."""
+        where = ["seq < ?"]
+        params: list[int | str] = [before_seq if before_seq is not None else 2 ** 62]
+        if action:
+            where.append("substr(json_extract(json, '$.action'), 1, ?) = ?")
+            params += [len(action), action]
+        for path, value in (("$.actor", actor), ("$.record", record_id)):
+            if value:
+                where.append(f"json_extract(json, '{path}') = ?")
+                params.append(value)
+        rows = self._query(f"SELECT json FROM audit WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
+                           (*params, max(0, limit)))
+        return [_entry(json.loads(r[0])) for r in rows]
+
     def record_history(self, record_id: RecordId, limit: int) -> list[AuditEntry]:
         """The newest `limit` entries about one record, oldest first. instr() narrows the scan inside
         SQLite: a record page must not parse the whole, ever-growing audit log in Python."""

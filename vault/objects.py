@@ -133,7 +133,7 @@ class ObjectStore:
     @staticmethod
     def ids_in(root: Path) -> set[str]:
         """The object ids stored under `root` (an objects/ folder: a home's or a backup's)."""
-        ids = set()
+        ids: set[str] = set()
         for sub in root.iterdir():
             if sub.is_dir() and len(sub.name) == 2:
                 ids.update(p.name for p in sub.iterdir() if not p.name.startswith(TEMP_PREFIX))

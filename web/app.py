@@ -9,32 +9,29 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from records.errors import RecordsError
-from records.plan import Plan, load_default, load_plan
-from records.ports import Ports
-from vault import Home
-from web import i18n, security
-from web.blueprints import guard
+from records.access import Permission
+from records.errors import AccessDenied, RecordNotFound, RecordsError
+from web import i18n, security, signin
+from web.blueprints import admin, audit, auth, guard, records, registers, retention, search, upload
 from web.blueprints.exports import exports_blueprint
-from web.settings import Settings
+from web.office import Office
+from web.unlock import read_secret_key
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
 THROTTLE_WINDOW_SECONDS = 60.0
 ABSOLUTE_SESSION_SECONDS = 10 * 3600
 
 
-def create_app(home: Home, settings: Settings, *, ports: Ports | None = None, plan: Plan | None = None,
-               secret_key: bytes | None = None, clock: Callable[[], datetime] | None = None,
-               monotonic: Callable[[], float] = time.monotonic, allowed_hosts: tuple[str, ...] | None = None,
-               intake: object | None = None) -> Flask:
-    """The web UI of an open home. `clock`/`monotonic` are injectable so tests can move time."""
-    from web.cli.records_cmds import ports_for
-    from web.home import read_secret_key
-
+def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callable[[], datetime] | None = None,
+               monotonic: Callable[[], float] = time.monotonic,
+               allowed_hosts: tuple[str, ...] | None = None) -> Flask:
+    """The web UI of an open home (its Office). `clock`/`monotonic` are injectable so tests can move time."""
+    settings = office.settings
     app = Flask("web", template_folder="templates", static_folder="static")
     app.request_class = security.InMemoryRequest
     app.config.update(
@@ -47,20 +44,17 @@ def create_app(home: Home, settings: Settings, *, ports: Ports | None = None, pl
         DEBUG=False,
         PROPAGATE_EXCEPTIONS=False,
     )
-    if plan is None:
-        plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
-    ports = ports or ports_for(home)
-    if intake is None:  # the unsorted queue files through the same pipeline as the watcher
-        from web.intake import filing_function, intake_for
-        intake = intake_for(home, plan, filing_function(ports, plan, settings))
     sessions = security.SessionStore(idle_seconds=settings.idle_lock_minutes * 60,
                                      absolute_seconds=ABSOLUTE_SESSION_SECONDS, clock=monotonic)
     limit = settings.login_attempts_per_minute
+    accounts = security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic)
+    sources = security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic)
     app.extensions["strongroom"] = guard.WebState(
-        ports=ports, plan=plan, settings=settings, home_path=home.path, sessions=sessions,
-        user_throttle=security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic),
-        client_throttle=security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic),
-        intake=intake, home=home, **({"clock": clock} if clock else {}))
+        office=office, sessions=sessions, user_throttle=accounts, client_throttle=sources,
+        intake=office.intake(), clock=clock or office.clock)
+    app.extensions["strongroom.signin"] = signin.LoginDefence(
+        sources=sources, accounts=accounts, devices=signin.KnownDevices(app.config["SECRET_KEY"]),
+        throttled=signin.ThrottledAttempts(monotonic))
     app.session_interface = security.ServerSessionInterface(sessions)
     CSRFProtect(app)
     i18n.install(app)
@@ -72,8 +66,6 @@ def create_app(home: Home, settings: Settings, *, ports: Ports | None = None, pl
 
 
 def _register(app: Flask) -> None:
-    from web.blueprints import admin, audit, auth, records, registers, retention, search, upload
-
     for module in (auth, search, records, upload, retention, registers, audit, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(exports_blueprint(ports_of=guard.ports, user_of=guard.current_user,
@@ -89,17 +81,12 @@ def _register(app: Flask) -> None:
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
-        from records.access import Permission
         user = guard.current_user() if request.endpoint not in (None, "static") else None
         may = (lambda p: user is not None and guard.scope().may(Permission(p)))
         return {"user": user, "may": may}
 
 
-
-
 def _errors(app: Flask) -> None:
-    from flask_babel import gettext as _
-
     def page(status: int, message: str) -> tuple[str, int]:
         return render_template("error.html", status=status, message=message), status
 
@@ -124,7 +111,6 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(RecordsError)
     def records_error(exc: RecordsError) -> tuple[str, int]:
-        from records.errors import AccessDenied, RecordNotFound
         if isinstance(exc, RecordNotFound):
             return page(404, _("There is nothing here that you may see. Check the address or search again."))
         if isinstance(exc, AccessDenied):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, request, session
 from flask_babel import Babel, format_date, format_datetime
@@ -39,15 +40,14 @@ def day(value: date | datetime | None) -> str:
     """A date in the locale's medium format ('23. nov. 2026', '23. nov 2026', 'Nov 23, 2026')."""
     if value is None:
         return "—"
-    if isinstance(value, datetime):
-        return format_datetime(value, "medium")
-    return format_date(value, "medium")
+    text: str = format_datetime(value, "medium") if isinstance(value, datetime) else format_date(value, "medium")
+    return text
 
 
 def language_url(code: str) -> str:
     """The current page in another language (its query kept, e.g. the search words)."""
     from flask import url_for
-    args = {k: v for k, v in request.args.items() if k != "lang"}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "lang"}
     if request.endpoint is None or request.method != "GET":
         return f"?lang={code}"
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
@@ -56,7 +56,7 @@ def language_url(code: str) -> str:
 def label(value: object) -> str:
     """The UI word for a confidentiality level or record state (stored values stay English)."""
     from flask_babel import gettext as _
-    words = {"public": _("public"), "internal": _("internal"), "confidential": _("confidential"),
+    words: dict[str, str] = {"public": _("public"), "internal": _("internal"), "confidential": _("confidential"),
              "secret": _("secret"), "active": _("active"), "disposed": _("disposed"),
              "closed": _("closed"), "due": _("due")}
     return words.get(str(value), str(value))

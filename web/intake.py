@@ -1,5 +1,6 @@
-"""Intake wiring: the filing use case bound to an open home for the watcher, the unsorted queue and
-`strongroom import` (bulk: both cores, batched index commits, one summary)."""
+"""Bulk import (`strongroom import`): the filing use case from a few threads at once, with batched
+index commits and one summary. The drop folders and the upload form file one document at a time
+through the same `Office.file`."""
 
 from __future__ import annotations
 
@@ -9,74 +10,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 from records.access import AccessScope
 from records.errors import RecordsError
-from records.filing import FilingOutcome, FilingRequest, FilingStatus, file_document
-from records.plan import Plan, load_default, load_plan
-from records.ports import IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult, TextSource
+from records.filing import FilingOutcome, FilingRequest, FilingStatus, rejected
 from records.model import RecordId
-from vault import Home
-from vault.inbox import (CommittedFn, FileFn, Intake, IntakeResult, SidecarInvalid, Watcher, WatchOptions,
-                         is_document, parse_sidecar, walk_documents)
-from vault.inbox.sidecar import apply_sidecar
+from records.plan import Plan
+from records.ports import IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult, TextSource
+from vault.inbox import SidecarInvalid, is_document, parse_sidecar, walk_documents
 from vault.inbox.names import IGNORED_DIRS, may_have_sidecar, sidecar_name
-from web.settings import Settings
-
-INBOX_ACTOR = "system:inbox"
-IMPORT_ACTOR = "system:cli"
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def filing_function(ports: Ports, plan: Plan, settings: Settings, *, clock: Clock = _utcnow) -> FileFn:
-    """The one filing use case, bound to a home's ports, plan and jurisdiction."""
-
-    def file_fn(path: Path, request: FilingRequest) -> FilingOutcome:
-        return file_document(ports, plan, path, request, jurisdiction=settings.jurisdiction, now=clock())
-
-    return file_fn
-
-
-def committed_check(home: Home) -> CommittedFn:
-    """Is this file's content already a record? The keyed content MAC, looked up in the catalogue."""
-
-    def committed(path: Path) -> bool:
-        with path.open("rb") as fh:
-            mac = home.blobs.content_mac(fh)
-        with home.catalog.transaction() as tx:
-            return tx.find_by_mac(mac) is not None
-
-    return committed
-
-
-def intake_for(home: Home, plan: Plan, file_fn: FileFn, *, actor: str = INBOX_ACTOR) -> Intake:
-    """The drop folders of an open home (for the watcher and the web's unsorted queue)."""
-    return Intake(home.path, plan, file_fn, committed=committed_check(home), actor=actor)
-
-
-def watch_options(settings: Settings, *, polling: bool = False) -> WatchOptions:
-    return WatchOptions(stability_seconds=settings.stability_seconds,
-                        network_stability_seconds=settings.network_stability_seconds,
-                        rescan_seconds=settings.rescan_seconds, polling=polling)
-
-
-def start_watcher(home: Home, settings: Settings, file_fn: FileFn, *, plan: Plan | None = None,
-                  polling: bool = False, on_result: Callable[[IntakeResult], None] | None = None) -> Watcher:
-    """Start filing from the home's drop folders in a background thread; call .stop() to end.
-
-    `plan` defaults to the home's plan file. Raises WatcherBusy when another watcher holds the
-    home's inbox lock (e.g. `strongroom watch` runs while `serve` starts).
-    """
-    if plan is None:
-        plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
-    watcher = Watcher(intake_for(home, plan, file_fn), watch_options(settings, polling=polling), on_result)
-    return watcher.start()
+from vault.inbox.sidecar import apply_sidecar
+from web.office import Office
 
 
 # ---- bulk import -------------------------------------------------------------------------------
@@ -144,36 +89,30 @@ class BatchingIndex:
         return self.inner.ids()
 
 
-@dataclass(frozen=True, slots=True)
-class ImportItem:
-    path: str
-    status: str  # filed | duplicate | rejected
-    reason: str
-    record_id: str | None = None
-    registry_number: str = ""
-    attachment: bool = False
-
-
 @dataclass(slots=True)
 class ImportSummary:
-    items: list[ImportItem] = field(default_factory=list)
+    items: list[FilingOutcome] = field(default_factory=list)  # one per file, attachments as children
     seconds: float = 0.0
     note: str = ""  # e.g. the index could not be updated
 
-    def count(self, status: str) -> int:
-        return sum(1 for i in self.items if i.status == status)
+    def all(self) -> list[FilingOutcome]:
+        """Every outcome, attachments included."""
+        return [o for item in self.items for o in item.flattened()]
+
+    def count(self, status: FilingStatus) -> int:
+        return sum(1 for o in self.all() if o.status is status)
 
     @property
     def filed(self) -> int:
-        return self.count("filed")
+        return self.count(FilingStatus.FILED)
 
     @property
     def duplicates(self) -> int:
-        return self.count("duplicate")
+        return self.count(FilingStatus.DUPLICATE)
 
     @property
-    def rejected(self) -> list[ImportItem]:
-        return [i for i in self.items if i.status == "rejected"]
+    def rejected(self) -> list[FilingOutcome]:
+        return [o for o in self.all() if o.status is FilingStatus.REJECTED]
 
 
 def import_sources(paths: Iterable[Path]) -> Iterator[Path]:
@@ -186,9 +125,8 @@ def import_sources(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def bulk_import(ports: Ports, plan: Plan, settings: Settings, paths: Sequence[Path], template: FilingRequest,
-                *, workers: int | None = None, batch: int = 100, clock: Clock = _utcnow,
-                progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+def bulk_import(office: Office, paths: Sequence[Path], template: FilingRequest, *, workers: int | None = None,
+                batch: int = 100, progress: Callable[[int, int], None] | None = None) -> ImportSummary:
     """File every document under `paths` with the same use case as the drop folders.
 
     `template` carries what applies to all (class, principal, actor, ...); a NAME.EXT.json sidecar
@@ -198,27 +136,27 @@ def bulk_import(ports: Ports, plan: Plan, settings: Settings, paths: Sequence[Pa
     The source files are left where they are.
     """
     started = time.perf_counter()
+    plan = office.plan
     plan.resolve(template.record_class)  # an unknown class fails before any file is read
     files = list(import_sources(paths))
+    ports = office.ports
     index = BatchingIndex(ports.index, batch) if ports.index is not None else None
     bulk_ports = replace(ports, index=index) if index is not None else ports
-    file_fn = filing_function(bulk_ports, plan, settings, clock=clock)
     summary = ImportSummary()
     done = 0
     lock = threading.Lock()
 
-    def one(path: Path) -> list[ImportItem]:
+    def one(path: Path) -> FilingOutcome:
         nonlocal done
-        items = _import_one(file_fn, plan, path, template)
+        outcome = _import_one(office, bulk_ports, plan, path, template)
         with lock:
             done += 1
             if progress is not None:
                 progress(done, len(files))
-        return items
+        return outcome
 
     with ThreadPoolExecutor(max_workers=workers or _default_workers(), thread_name_prefix="import") as pool:
-        for items in pool.map(one, files):
-            summary.items.extend(items)
+        summary.items.extend(pool.map(one, files))
     if index is not None:
         index.flush()
         summary.note = index.failure
@@ -232,17 +170,17 @@ def _default_workers() -> int:
     return (os.cpu_count() or 2) + 1
 
 
-def _import_one(file_fn: FileFn, plan: Plan, path: Path, template: FilingRequest) -> list[ImportItem]:
+def _import_one(office: Office, ports: Ports, plan: Plan, path: Path, template: FilingRequest) -> FilingOutcome:
     try:
         request = _with_sidecar(plan, path, replace(template, original_name=path.name))
-        outcome = file_fn(path, request)
+        outcome = office.file(path, request, ports=ports)
     except (RecordsError, SidecarInvalid) as exc:
-        return [ImportItem(str(path), "rejected", str(exc))]
+        return rejected(str(exc), str(path))
     except OSError as exc:
         # Reading the source or writing the vault (a full or read-only disk): nothing was stored.
-        return [ImportItem(str(path), "rejected", f"It could not be read or stored ({exc.strerror}): "
-                                                  "nothing was filed; fix the cause and import it again.")]
-    return _flatten(str(path), outcome, attachment=False)
+        return rejected(f"It could not be read or stored ({exc.strerror}): nothing was filed; fix the cause "
+                        "and import it again.", str(path))
+    return outcome.named(str(path))
 
 
 def _with_sidecar(plan: Plan, path: Path, request: FilingRequest) -> FilingRequest:
@@ -254,14 +192,4 @@ def _with_sidecar(plan: Plan, path: Path, request: FilingRequest) -> FilingReque
                                                 name=f"The sidecar {side.name}"))
 
 
-def _flatten(path: str, outcome: FilingOutcome, *, attachment: bool) -> list[ImportItem]:
-    reason = " ".join(x for x in (outcome.reason, outcome.note) if x)
-    status = {FilingStatus.FILED: "filed", FilingStatus.DUPLICATE: "duplicate"}.get(outcome.status, "rejected")
-    items = [ImportItem(path, status, reason, outcome.record_id, outcome.registry_number, attachment)]
-    for child in outcome.children:
-        items.extend(_flatten(path, child, attachment=True))
-    return items
-
-
-__all__ = ["filing_function", "committed_check", "intake_for", "watch_options", "start_watcher",
-           "BatchingIndex", "ImportItem", "ImportSummary", "import_sources", "bulk_import"]
+__all__ = ["BatchingIndex", "ImportSummary", "import_sources", "bulk_import"]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Request, Response, abort, request
 from flask.sessions import SessionInterface, SessionMixin
+from markupsafe import Markup
 from werkzeug.datastructures import CallbackDict
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,6 +25,8 @@ PREVIEW_CSP = "sandbox; default-src 'none'; object-src 'self'; frame-ancestors '
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 COOKIE_NAME = "strongroom_session"
 MAX_SESSIONS = 5000  # memory bound: the oldest session is dropped beyond this
+# Bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin) that can make "invoice_fdp.exe" read "invoice_exe.pdf".
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 PASSWORD_CHECKS = threading.BoundedSemaphore(2)  # Argon2 runs at once: a login flood cannot eat all memory
 
 Clock = Callable[[], float]
@@ -142,38 +146,60 @@ class ServerSessionInterface(SessionInterface):
 
 
 class Throttle:
-    """At most `limit` failures per key in `window` seconds; after that the key waits (HTTP 429).
-    Failures age out, so nobody is locked out for good."""
+    """Failures per key with exponential back-off: the first `limit` cost nothing; then the key waits
+    `window` seconds, twice as long after each further failure, at most `cap`. A key quiet for
+    `forget` seconds starts afresh, so nobody is locked out for good (OWASP: throttle, don't lock)."""
 
-    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic, *, cap: float = 900.0,
+                 forget: float = 3600.0) -> None:
         self.limit = limit
         self.window = window
+        self.cap = cap
+        self.forget = forget
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: dict[str, tuple[int, float]] = {}  # key -> (failures, time of the last one)
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
+    def _wait(self, key: str, now: float) -> float:
+        count, last = self._failures.get(key, (0, now))
+        if now - last > self.forget:
+            self._failures.pop(key, None)
+            return 0.0
+        if count < self.limit:
+            return 0.0
+        delay = min(self.cap, self.window * 2.0 ** min(count - self.limit, 32))
+        return max(0.0, last + delay - now)
 
-    def blocked(self, keys: Iterable[str]) -> bool:
+    def wait(self, keys: Iterable[str]) -> float:
+        """Seconds until every one of `keys` may try again (0: now)."""
         now = self.clock()
         with self._lock:
-            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+            return max((self._wait(k, now) for k in keys), default=0.0)
+
+    def blocked(self, keys: Iterable[str]) -> bool:
+        return self.wait(keys) > 0
 
     def fail(self, keys: Iterable[str]) -> None:
         now = self.clock()
         with self._lock:
             for key in keys:
-                self._recent(key, now).append(now)
-            if len(self._failures) > 10000:  # memory bound under a spray of names
-                self._failures = {k: v for k, v in self._failures.items() if v}
+                self._wait(key, now)  # forgets a stale count first
+                count, _last = self._failures.get(key, (0, now))
+                self._failures[key] = (count + 1, now)
+            if len(self._failures) > 10000:  # memory bound under a spray of names; waiting keys stay
+                self._failures = {k: (n, t) for k, (n, t) in self._failures.items()
+                                  if now - t <= self.window or (n >= self.limit and now - t <= self.forget)}
 
     def clear(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+def visible_bidi(text: object) -> Markup:
+    """A file name or title as it really reads: each bidi control shown as a visible [U+202E] marker
+    instead of acting, and the whole isolated in <bdi> so it cannot reorder the text around it."""
+    shown = BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", "" if text is None else str(text))
+    return Markup("<bdi>{}</bdi>").format(shown)
 
 
 def allowed_host(host: str, allowed: tuple[str, ...]) -> bool:
@@ -188,7 +214,9 @@ def allowed_host(host: str, allowed: tuple[str, ...]) -> bool:
 
 
 def install(app: Flask, *, allowed_hosts: tuple[str, ...]) -> None:
-    """Host allow-list (DNS rebinding), same-origin POSTs, and the headers of every response."""
+    """Host allow-list (DNS rebinding), same-origin POSTs, the headers of every response, and the
+    `bidi` filter every template uses for names and titles."""
+    app.jinja_env.filters["bidi"] = visible_bidi
 
     @app.before_request
     def check_host_and_origin() -> None:

@@ -21,6 +21,9 @@ JURISDICTIONS = ("SI", "EE", "SI+EE")
 LANGUAGES = ("sl", "et", "en")
 # Secrets may come from the environment or flags, never from strongroom.toml (it is not secret).
 _SECRET_FIELDS = frozenset({"passphrase", "passphrase_file", "admin_password", "user_password"})
+# A home kept apart from the user's (the demo) takes none of these from the environment: they pick a
+# home, a secret, or a place outside the home that Strongroom reads or writes.
+_PLACE_AND_SECRET_FIELDS = frozenset({"home", "plan_path", "secret_key_file"}) | _SECRET_FIELDS
 _ENV_NAMES = {"plan_path": "PLAN"}  # fields whose variable is not simply the upper-case name
 
 
@@ -83,6 +86,16 @@ class Settings:
         settings = cls(**values)
         settings.check()
         return settings
+
+    @classmethod
+    def load_apart(cls, overrides: Mapping[str, Any] | None = None,
+                   environ: Mapping[str, str] | None = None) -> tuple[Settings, list[str]]:
+        """`load`, ignoring the STRONGROOM_* variables that pick a home, a secret or a place to write
+        (for the demo, which must never touch the user's home); returns the settings and those ignored."""
+        env = os.environ if environ is None else environ
+        ignored = sorted(name for name in map(_env_name, _PLACE_AND_SECRET_FIELDS) if env.get(name) not in (None, ""))
+        kept = {name: value for name, value in env.items() if name not in ignored}
+        return cls.load(overrides, environ=kept), ignored
 
     def check(self) -> None:
         if self.jurisdiction not in JURISDICTIONS:

@@ -402,3 +402,12 @@ def _digest(archive: zipfile.ZipFile, name: str) -> tuple[str | None, int]:
     except (zipfile.BadZipFile, OSError, EOFError):
         return None, size
     return digest.hexdigest(), size
+
+
+def public_key_text(raw: bytes) -> str:
+    """What an auditor keeps: fingerprint, base64 and PEM of the home's audit key."""
+    pem = Ed25519PublicKey.from_public_bytes(raw).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    return (f"Strongroom audit public key (Ed25519)\n"
+            f"Fingerprint: {fingerprint(raw)}\n"
+            f"Base64: {base64.b64encode(raw).decode('ascii')}\n{pem}")

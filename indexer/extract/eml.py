@@ -45,7 +45,7 @@ class _Walk:
             self._attach(part, part.get_filename(), kind)
             return
         if part.is_multipart():
-            for child in part.get_payload():  # type: ignore[union-attr]
+            for child in part.get_payload():
                 if isinstance(child, Message):
                     self.visit(child, depth + 1)
             return

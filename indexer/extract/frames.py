@@ -55,8 +55,10 @@ def _str(value: Any) -> str:
     return value
 
 
-def decode_extraction(fields: dict[str, Any]) -> Extraction:
+def decode_extraction(fields: object) -> Extraction:
     """Rebuilds an Extraction and checks every type: the worker may have been subverted by its input."""
+    if not isinstance(fields, dict):
+        raise FrameError("malformed result: not an object")
     try:
         created = fields.get("created")
         pages = fields.get("pages")

@@ -18,7 +18,8 @@ _SKIPPED = frozenset({"script", "style", "head", "template", "noscript", "svg", 
 
 def parse_xml(data: bytes, label: str) -> Element:
     try:
-        return safe_xml.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = safe_xml.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return root
     except DefusedXmlException:
         raise ExtractionFailed(f"the {label} contains XML declarations (DTD or entities) that documents "
                                "never need and that can be used to attack readers.") from None

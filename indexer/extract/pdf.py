@@ -45,7 +45,7 @@ def read_pdf(data: bytes, max_chars: int) -> Extraction:
             try:
                 opened = reader.decrypt("")  # owner-password-only PDFs open with an empty user password
             except (PyPdfError, NotImplementedError, ValueError):
-                opened = 0
+                opened = pypdf.PasswordType.NOT_DECRYPTED
             if not opened:
                 return Extraction(text="", media_type="application/pdf",
                                   note="no text: the PDF is password-protected")

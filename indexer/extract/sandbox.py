@@ -100,7 +100,7 @@ def _kill_all(workers: set[_Worker]) -> None:
 
 
 class SandboxedExtractor:
-    """records.ports.Extractor (and BytesExtractor). Thread-safe; close() or `with` ends every worker."""
+    """records.ports.Extractor. Thread-safe; close() or `with` ends every worker."""
 
     def __init__(self, workers: int = 2, timeout_s: float = 30, memory_mb: int = 1024, max_text_mb: int = 20,
                  max_input_mb: int = 200) -> None:

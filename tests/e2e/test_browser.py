@@ -16,6 +16,7 @@ import pytest
 from tests.web.conftest import PASSWORD, add_users
 from vault import Home
 from web.app import create_app
+from web.office import Office
 from web.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -39,7 +40,7 @@ def server(home: Home) -> Iterator[str]:
     from waitress import create_server
     add_users(home)
     settings = Settings.load({"home": home.path}, environ={})
-    app = create_app(home, settings, secret_key=b"e2e-only-secret-key-0123456789ab")
+    app = create_app(Office(home, settings), secret_key=b"e2e-only-secret-key-0123456789ab")
     port = _free_port()
     srv = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -132,6 +133,7 @@ def test_secretary_files_finds_opens_downloads_holds_and_a_viewer_is_kept_out(
     assert page.locator("text=Spor 12/2026").count() >= 0
     page.screenshot(path=str(SHOTS / "retention.png"), full_page=True)
     page.goto(record_url)
+    page.fill("ul.holds form input[name=reason]", "Spor končan")
     page.click("ul.holds form button[type=submit]")
     assert page.locator("ul.holds form").count() == 0
 

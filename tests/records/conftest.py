@@ -26,7 +26,7 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
 
 class PlainExtractor:
-    """Implements records.ports.Extractor and BytesExtractor for tests."""
+    """Implements records.ports.Extractor for tests."""
 
     def extract(self, path: str, name: str) -> Extraction:
         return self.extract_bytes(Path(path).read_bytes(), name)

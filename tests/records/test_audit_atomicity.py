@@ -35,6 +35,7 @@ from tests.web.conftest import PASSWORD, Ticker, add_users, csrf_of, login
 from vault import Home, check_password, open_home
 from web.app import create_app
 from web.blueprints import guard
+from web.office import Office
 from web.settings import Settings
 
 SOURCES = Path(__file__).resolve().parents[2]
@@ -105,18 +106,30 @@ def both_or_neither(changed: bool, audited: bool, crashed: bool) -> None:
 # ---- user accounts -------------------------------------------------------------------------
 
 
+class ArmedOffice(Office):
+    """The composition root whose ports can be swapped for failing ones mid-test."""
+
+    armed: Ports | None = None
+
+    @property
+    def ports(self) -> Ports:
+        return self.armed if self.armed is not None else super().ports
+
+
 @pytest.fixture
 def web_app(home: Home) -> Flask:
     add_users(home)
     settings = Settings.load({"home": home.path}, environ={})
-    return create_app(home, settings, secret_key=b"test-only-secret-key-0123456789", monotonic=Ticker())
+    return create_app(ArmedOffice(home, settings), secret_key=b"test-only-secret-key-0123456789",
+                      monotonic=Ticker())
 
 
 def _arm(app: Flask, fail_at: int) -> None:
     """From now on the app's catalogue fails at its `fail_at`-th audit append (0: never)."""
     with app.app_context():
-        state = guard.state()
-        state.ports = failing(state.ports, fail_at)
+        office = guard.state().office
+        assert isinstance(office, ArmedOffice)
+        office.armed = failing(office.ports, fail_at)
 
 
 def _post(client: FlaskClient, path: str, form_page: str, data: dict[str, str]) -> None:
@@ -186,7 +199,7 @@ def test_releasing_a_hold_commits_with_its_entry(ports: Ports, users: dict, home
                                                 letter: RecordId, fail_at: int) -> None:  # noqa: F811
     tina = AccessScope.of(users["tina"])
     place_hold(ports, tina, letter, "FURS tax audit", now=NOW)
-    _run(lambda p: release_hold(p, tina, letter, now=NOW), ports, fail_at)
+    _run(lambda p: release_hold(p, tina, letter, now=NOW, reason="audit closed"), ports, fail_at)
     with reopened(home) as again:
         released = not again.catalog.get(letter).on_hold
         both_or_neither(released, bool(entries(again, "hold.release", record_id=letter)), bool(fail_at))

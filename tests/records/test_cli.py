@@ -14,7 +14,10 @@ from records.audit import GENESIS, first_break
 from records.plan import default_plan_text
 from tests.conftest import PASSPHRASE
 from tests.records.test_filing import make_pdf
+from vault import open_home
 from web.cli import main
+from web.office import furnish
+from web.settings import Settings
 
 Scan = Callable[[Iterable[Path | str], Iterable[str]], list[str]]
 CANARIES = ["Kvarkadabra", "Zlatorogovski", "Bukovnisko", "Triglavnica"]
@@ -22,7 +25,7 @@ CANARIES = ["Kvarkadabra", "Zlatorogovski", "Bukovnisko", "Triglavnica"]
 
 @pytest.fixture
 def cli_home(home_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The fast-KDF home with the default plan copied in (what `init` does) and a private $TMPDIR."""
+    """The fast-KDF home furnished as `init` does (plan, drop folders, index, web key) and a private $TMPDIR."""
     for name in list(os.environ):
         if name.startswith("STRONGROOM_"):
             monkeypatch.delenv(name)
@@ -32,8 +35,8 @@ def cli_home(home_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
-    from web.cli import records_cmds
-    records_cmds._copy_default_plan(None, records_cmds.Settings.load({"home": str(home_path)}))  # type: ignore[arg-type]
+    with open_home(home_path, PASSPHRASE) as home:
+        furnish(home, Settings.load({"home": str(home_path)}))
     return home_path
 
 
@@ -44,12 +47,14 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return int(info.value.code or 0), out, err
 
 
-def test_init_step_copies_the_default_plan(home_path: Path) -> None:
-    from web.cli import keys_cmds, records_cmds
-    assert records_cmds._copy_default_plan in keys_cmds.INIT_STEPS
+def test_furnishing_a_home_copies_the_default_plan_once(home_path: Path) -> None:
     assert (home_path / "plan.toml").exists() is False
-    records_cmds._copy_default_plan(None, records_cmds.Settings.load({"home": str(home_path)}, environ={}))  # type: ignore[arg-type]
-    assert (home_path / "plan.toml").read_text(encoding="utf-8") == default_plan_text()
+    settings = Settings.load({"home": str(home_path)}, environ={})
+    with open_home(home_path, PASSPHRASE) as home:
+        made = furnish(home, settings)
+        assert made == ["plan", "drop folders", "search index", "web secret key"]
+        assert (home_path / "plan.toml").read_text(encoding="utf-8") == default_plan_text()
+        assert furnish(home, settings) == []  # nothing twice: `restore` runs it on a restored home
 
 
 def test_import_show_get_and_no_plaintext(cli_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -98,6 +103,12 @@ def test_hold_retention_dispose_cycle(cli_home: Path, tmp_path: Path, capsys: py
     code, out, err = run(["import", str(old), "--class", "correspondence", "--document-date", "2019-04-01",
                           "--json"], capsys)
     rid = json.loads(out)[0]["id"]
+    code, out, err = run(["edit", rid, "--set", "direction=out", "--set", "sender=Ana",
+                          "--set", "recipients=Bor, Cene", "--set", "subject=Ponudba"], capsys)
+    assert code == 0, err
+    code, out, _ = run(["registers", "correspondence"], capsys)
+    number = json.loads(run(["show", rid, "--json"], capsys)[1])["registry_number"]
+    assert out == f"{number:<16} out 2019-04-01 Bor, Cene  Ponudba\n"
     code, out, _ = run(["retention", "due", "--as-of", "2026-01-01", "--json"], capsys)
     assert [d["id"] for d in json.loads(out)] == [rid]
     assert json.loads(out)[0]["retention_until"] == "2024-12-31"
@@ -109,7 +120,7 @@ def test_hold_retention_dispose_cycle(cli_home: Path, tmp_path: Path, capsys: py
     assert code == 1 and "future day" in err
     code, _, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)
     assert code == 1 and "legal hold blocks" in err and "Traceback" not in err
-    assert run(["hold", "release", rid], capsys)[0] == 0
+    assert run(["hold", "release", rid, "--reason", "Case closed"], capsys)[0] == 0
     code, out, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)
     assert code == 0, err
     assert "certificate" in out and '"signature"' in out
@@ -151,6 +162,8 @@ def test_users_audit_log_and_verify_after_a_flipped_bit(cli_home: Path, tmp_path
     code, out, _ = run(["user", "list", "--json"], capsys)
     assert json.loads(out) == [{"name": "maja", "role": "secretary", "clearance": "confidential",
                                 "principals": ["ceo"], "disabled": False}]
+    code, out, _ = run(["user", "list"], capsys)
+    assert out == f"{'maja':<16} {'secretary':<10} {'confidential':<13} ceo\n"
     doc = tmp_path / "a.txt"
     doc.write_text("Kvarkadabra\n", encoding="utf-8")
     run(["import", str(doc)], capsys)

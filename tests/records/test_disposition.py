@@ -55,7 +55,7 @@ def test_hold_blocks_disposition_and_release_lets_it_through(ports: Ports, plan:
     with pytest.raises(DispositionRefused, match="legal hold blocks"):
         dispose(ports, plan, tina, [letter], jurisdiction="SI", as_of=LATER, now=NOW)
     assert ports.catalog.get(letter).state is State.ACTIVE
-    released = release_hold(ports, tina, letter, now=NOW)
+    released = release_hold(ports, tina, letter, now=NOW, reason="Audit closed")
     assert released.hold_id == hold.hold_id and not ports.catalog.get(letter).on_hold
     result = dispose(ports, plan, tina, [letter], jurisdiction="SI", as_of=LATER, now=NOW)
     assert result.status == "disposed" and result.certificate is not None

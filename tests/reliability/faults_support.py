@@ -108,12 +108,10 @@ def can_bind_mount(tmp: Path) -> bool:
 
 def new_home(path: Path) -> Path:
     """A fast-KDF home with the default plan copied in and the drop folders made (what `init` does)."""
-    from records.plan import load_default
+    from records.plan import default_plan_text, load_default
     from vault.inbox import create_drop_folders
-    from web.cli import records_cmds
-    from web.settings import Settings
     init_home(path, PASSPHRASE, kdf=KdfParams.fast_for_tests())
-    records_cmds._copy_default_plan(None, Settings.load({"home": str(path)}, environ={}))  # type: ignore[arg-type]
+    (path / "plan.toml").write_text(default_plan_text(), encoding="utf-8")
     create_drop_folders(path, load_default())
     return path
 

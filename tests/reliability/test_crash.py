@@ -24,7 +24,7 @@ from tests.reliability.crash_support import (SEED, Child, cli_env, document, hom
                                              object_count, run_cli, sha, unique_word)
 from tests.reliability.faults_support import ROOT, new_home
 from vault import open_home
-from web.cli.search_cmds import _create_empty_index
+from web.office import furnish
 from web.settings import Settings
 
 CLASSES = ("contracts", "minutes", "invoices", "hr")
@@ -34,7 +34,7 @@ BROKEN = b"%PDF-1.4 this pdf is broken"
 def _home(path: Path) -> Path:
     new_home(path)
     with open_home(path, PASSPHRASE) as home:
-        _create_empty_index(home, Settings(home=path))
+        furnish(home, Settings(home=path))
     return path
 
 

@@ -28,9 +28,7 @@ from tests.reliability.faults_support import (  # noqa: F401 - cli_env and small
     records_of, run, run_process, small_disk)
 from vault import Home, ObjectDamaged, open_home
 from vault.inbox import Intake, IntakeError, Watcher, WatchOptions
-from web.cli.search_cmds import _create_empty_index
-from web.home import ports_of
-from web.intake import filing_function, intake_for
+from web.office import Office, furnish
 from web.settings import Settings
 
 FAST = WatchOptions(stability_seconds=0.2, network_stability_seconds=1.0, rescan_seconds=1.0,
@@ -57,7 +55,7 @@ def _big_document(path: Path, size: int = 1_500_000) -> bytes:
 def _home_with_index(path: Path) -> Path:
     new_home(path)
     with open_home(path, PASSPHRASE) as home:
-        _create_empty_index(home, Settings(home=path))
+        furnish(home, Settings(home=path))
     return path
 
 
@@ -96,8 +94,7 @@ def test_full_disk_import_fails_clearly_and_the_same_file_files_later(
 def _intake(home_path: Path) -> tuple[Home, Intake]:
     home = open_home(home_path, PASSPHRASE)
     plan = load_default()
-    ports = ports_of(home, PlainExtractor())
-    return home, intake_for(home, plan, filing_function(ports, plan, Settings(home=home_path)))
+    return home, Office(home, Settings(home=home_path), plan=plan, extractor=PlainExtractor()).intake()
 
 
 @pytest.mark.parametrize("leave", [64 * 1024, 1024 * 1024], ids=["64KiB-left", "1MiB-left"])

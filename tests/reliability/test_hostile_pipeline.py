@@ -24,8 +24,7 @@ from tests.conftest import PASSPHRASE, scan_for_canaries
 from tests.reliability.faults_support import cli_env, new_home, run  # noqa: F401 - cli_env is a fixture
 from vault import Home, open_home
 from vault.inbox import IntakeResult, Status, Watcher, WatchOptions
-from web.home import ports_of
-from web.intake import filing_function, intake_for
+from web.office import Office
 from web.settings import Settings
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
@@ -159,8 +158,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     home = open_home(home_path, PASSPHRASE)
     plan = load_default()
     extractor = SandboxedExtractor(workers=2, timeout_s=EXTRACT_TIMEOUT, memory_mb=512)
-    ports = ports_of(home, extractor)
-    intake = intake_for(home, plan, filing_function(ports, plan, Settings(home=home_path)))
+    office = Office(home, Settings(home=home_path), plan=plan, extractor=extractor)
+    ports, intake = office.ports, office.intake()
     results: list[IntakeResult] = []
     stamps: list[float] = []
     lock = threading.Lock()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from vault import VaultError
-from web.home import passphrase_from, read_secret_key, write_secret_key
+from web.unlock import passphrase_from, read_secret_key, write_secret_key
 from web.settings import Settings, SettingsError
 
 
@@ -20,6 +20,19 @@ def test_precedence(tmp_path: Path) -> None:
     assert Settings.load(environ=env).port == 9002
     assert Settings.load({"home": str(tmp_path)}, environ={}).port == 9001
     assert s.plan_file == tmp_path / "plan.toml" and s.secret_key_path == tmp_path / "flask-secret.key"
+
+
+def test_load_apart_ignores_what_picks_a_home_a_secret_or_a_place_to_write(tmp_path: Path) -> None:
+    env = {"STRONGROOM_HOME": "/elsewhere", "STRONGROOM_PASSPHRASE": "theirs", "STRONGROOM_PASSPHRASE_FILE": "/pp",
+           "STRONGROOM_ADMIN_PASSWORD": "theirs too", "STRONGROOM_USER_PASSWORD": "", "STRONGROOM_PLAN": "/p.toml",
+           "STRONGROOM_SECRET_KEY_FILE": "/k", "STRONGROOM_LANGUAGE": "sl", "STRONGROOM_PORT": "9002"}
+    s, ignored = Settings.load_apart({"home": tmp_path, "passphrase": "the demo's"}, environ=env)
+    assert ignored == ["STRONGROOM_ADMIN_PASSWORD", "STRONGROOM_HOME", "STRONGROOM_PASSPHRASE",
+                       "STRONGROOM_PASSPHRASE_FILE", "STRONGROOM_PLAN", "STRONGROOM_SECRET_KEY_FILE"]
+    assert (s.home, s.passphrase, s.passphrase_file, s.admin_password) == (tmp_path, "the demo's", None, None)
+    assert s.plan_file == tmp_path / "plan.toml" and s.secret_key_path == tmp_path / "flask-secret.key"
+    assert (s.language, s.port) == ("sl", 9002)  # preferences that write nowhere still apply
+    assert Settings.load_apart({"home": tmp_path}, environ={"STRONGROOM_LANGUAGE": "et"})[1] == []
 
 
 def test_toml_written_by_init_reads_back(tmp_path: Path) -> None:

@@ -120,6 +120,6 @@ def test_a_restored_backup_opens_without_a_slot_entry(home_path: Path, tmp_path:
     with open_home(home_path, PASSPHRASE) as home:
         home.add_passphrase("a second passphrase", actor="ana", kdf=fast_kdf())
         backup_home(home, tmp_path / "backup")
-    restored = restore_backup(tmp_path / "backup", tmp_path / "restored", PASSPHRASE, actor="ana")
-    restored.home.close()
+    restored = restore_backup(tmp_path / "backup", tmp_path / "restored", PASSPHRASE)
+    open_home(restored.path, PASSPHRASE, actor="ana").close()
     assert _slot_entries(_entries(tmp_path / "restored")) == []

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from records.model import Confidentiality, Role, User
 from vault import Home, hash_password
 from web.app import create_app
+from web.office import Office
 from web.settings import Settings
 
 PASSWORD = "a-long-test-password"
@@ -56,7 +57,7 @@ def ticker() -> Ticker:
 def app(home: Home, ticker: Ticker, tmp_path: Path) -> Flask:
     add_users(home)
     settings = Settings.load({"home": home.path}, environ={})
-    flask_app = create_app(home, settings, secret_key=b"test-only-secret-key-0123456789", monotonic=ticker)
+    flask_app = create_app(Office(home, settings), secret_key=b"test-only-secret-key-0123456789", monotonic=ticker)
     return flask_app
 
 

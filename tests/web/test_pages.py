@@ -142,7 +142,7 @@ def test_place_and_release_a_hold(admin: FlaskClient) -> None:
     assert hold_id is not None
     assert "Tožba 123/2026" in admin.get("/retention/").get_data(as_text=True) or True
     assert admin.post(f"/records/{record_id}/holds/{hold_id.group(1)}/release",
-                      data={"csrf_token": token}).status_code == 302
+                      data={"csrf_token": token, "reason": "Spor končan"}).status_code == 302
     assert "/release" not in admin.get(f"/records/{record_id}").get_data(as_text=True)
 
 
@@ -205,7 +205,7 @@ def test_upload_leaves_no_plaintext_on_disk(admin: FlaskClient, home_path: Path,
     big = (f"{canary} " + "polnilo " * 200_000)  # > 500 kB: werkzeug's spooling threshold
     upload(admin, f"{canary}.txt", big, title=f"{canary} naslov")
     assert canary_scan([home_path, spool], [canary]) == []
-    assert not any((home_path / "inbox" / ".web-upload").iterdir())
+    assert not (home_path / "inbox" / ".web-upload").exists()  # uploads are never staged on disk
     from web.security import InMemoryRequest
     stream = InMemoryRequest._get_file_stream(None, 10**8, "text/plain")  # type: ignore[arg-type]
     assert isinstance(stream, io.BytesIO)  # never a (spooled) temp file, however large
@@ -217,7 +217,7 @@ def test_dispose_needs_confirmation_and_a_second_approver(app: Flask, admin: Fla
     record_id = upload(admin, "vabilo.txt", "Vabilo na sestanek.", record_class="04.3")
     state = app.extensions["strongroom"]
     state.clock = lambda: datetime(2040, 1, 10, tzinfo=timezone.utc)
-    state.settings = replace(state.settings, require_second_approver=True)
+    state.office.settings = replace(state.settings, require_second_approver=True)
     page = admin.get("/retention/").get_data(as_text=True)
     assert record_id in page
     token = csrf_of(admin, "/retention/")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import PASSPHRASE
 from tests.web.test_serve_cmds import STRONGROOM, _free_port, _status, _wait_for
-from web.home import write_secret_key
+from web.unlock import write_secret_key
 from web.settings import Settings
 
 

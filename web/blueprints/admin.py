@@ -71,8 +71,7 @@ def disable_user(name: str) -> Response | tuple[str, int]:
 
 def _slots_page(error: str = "", message: str = "", status: int = 200) -> tuple[str, int]:
     guard.require(Permission.ADMIN)
-    home = guard.state().home
-    slots = home.slots() if home is not None else []  # type: ignore[attr-defined]
+    slots = guard.state().home.slots()
     return render_template("passphrases.html", slots=slots, error=error, message=message), status
 
 
@@ -98,7 +97,7 @@ def add_passphrase() -> tuple[str, int]:
     if new != request.form.get("confirm", ""):
         return _slots_page(_("The two passphrases differ: type the same passphrase twice."), status=400)
     try:
-        slot_id = guard.state().home.add_passphrase(new, actor=s.actor, channel="web")  # type: ignore[union-attr]
+        slot_id = guard.state().home.add_passphrase(new, actor=s.actor, channel="web")
     except VaultError as exc:
         return _slots_page(str(exc), status=400)
     return _slots_page(message=_("Passphrase slot %(slot)s was added.", slot=slot_id))
@@ -110,7 +109,7 @@ def remove_passphrase(slot_id: str) -> tuple[str, int]:
     if not _confirm_own_password():
         return _slots_page(_("Your password is wrong."), status=400)
     try:
-        guard.state().home.remove_passphrase(slot_id, actor=s.actor, channel="web")  # type: ignore[union-attr]
+        guard.state().home.remove_passphrase(slot_id, actor=s.actor, channel="web")
     except VaultError as exc:
         return _slots_page(str(exc), status=400)
     return _slots_page(message=_("Passphrase slot %(slot)s was removed.", slot=slot_id))

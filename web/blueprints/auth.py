@@ -1,10 +1,11 @@
-"""Sign in, sign out, change one's own password; failed and throttled sign-ins are audit entries."""
+"""Sign in, sign out, change one's own password; failed sign-ins are audit entries, throttled ones counted."""
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -14,6 +15,7 @@ from vault import check_password, hash_password
 from vault.passwords import MIN_PASSWORD_LENGTH
 from web.blueprints import guard
 from web.security import PASSWORD_CHECKS
+from web.signin import DEVICE_COOKIE, DEVICE_DAYS, LoginDefence, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -24,11 +26,25 @@ def _dummy_hash() -> str:
     return hash_password("not-a-real-password-0000")
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never an absolute or scheme-relative URL (open redirect).
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("search.index")
+def _defence() -> LoginDefence:
+    return current_app.extensions["strongroom.signin"]  # type: ignore[no-any-return]
+
+
+@bp.before_app_request
+def write_throttled_counts() -> None:
+    """Each source's minute of throttled sign-ins that has closed becomes one entry with its count."""
+    for minute in _defence().throttled.closed():
+        guard.audit("login", "-", outcome="throttled", details=(
+            ("source", minute.source), ("since", minute.since.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            ("count", str(minute.count))))
+
+
+def _throttled(source: str, username: str, wait: float) -> tuple[str, int, dict[str, str]]:
+    if _defence().throttled.note(source, guard.now()):  # the first of its minute; the rest are counted
+        guard.audit("login", "-", outcome="throttled", details=(
+            ("source", source), ("user", username), ("count", "1")))
+    return (render_template("login.html", error=_("Too many attempts. Wait a minute and try again."), next=""),
+            429, {"Retry-After": str(max(1, math.ceil(wait)))})
 
 
 @bp.get("/")
@@ -38,27 +54,31 @@ def home() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int] | str:
+def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]] | str:
     if request.method == "GET":
         return render_template("login.html", error="", next=request.args.get("next", ""))
-    state = guard.state()
+    defence = _defence()
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")[:1024]
-    keys = (f"user:{username.lower()}",)
-    client = (f"client:{request.remote_addr}",)
-    if state.user_throttle.blocked(keys) or state.client_throttle.blocked(client):
-        guard.audit("login", username or "-", outcome="throttled")
-        return render_template("login.html", error=_("Too many attempts. Wait a minute and try again."),
-                               next=""), 429
+    source = request.remote_addr or "-"
+    device = defence.devices.device_id(request.cookies.get(DEVICE_COOKIE), username) if username else None
+    # A known device answers for itself only; others share the source's and the account's back-off.
+    keys = (f"device:{device}",) if device else (f"user:{username.lower()}",)
+    wait = max(defence.accounts.wait(keys), 0.0 if device else defence.sources.wait((f"client:{source}",)))
+    if wait > 0:
+        return _throttled(source, username or "-", wait)
     user = guard.ports().catalog.get_user(username) if username else None
     with PASSWORD_CHECKS:
         ok = check_password(user.password_hash if user else _dummy_hash(), password)
+    next_target = safe_next(request.form.get("next")) or ""
     if user is None or user.disabled or not ok:
-        state.user_throttle.fail(keys)
-        state.client_throttle.fail(client)
+        defence.accounts.fail(keys)
+        if not device:
+            defence.sources.fail((f"client:{source}",))
         guard.audit("login", username or "-", outcome="refused")
-        return render_template("login.html", error=_("The user name or password is wrong."), next=""), 401
-    state.user_throttle.clear(keys[0])
+        return render_template("login.html", error=_("The user name or password is wrong."),
+                               next=next_target), 401
+    defence.accounts.clear(keys[0])
     lang = session.get("lang")
     session.clear()
     session.rotate()  # type: ignore[attr-defined]
@@ -66,7 +86,11 @@ def login() -> Response | tuple[str, int] | str:
     if lang:
         session["lang"] = lang
     guard.audit("login", user.name)
-    return redirect(_safe_next(request.form.get("next")))
+    response = redirect(next_target or url_for("search.index"))
+    response.set_cookie(DEVICE_COOKIE, defence.devices.remember(request.cookies.get(DEVICE_COOKIE), user.name),
+                        max_age=DEVICE_DAYS * 86400, path=url_for("auth.login"), httponly=True, samesite="Strict",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
 
 
 @bp.post("/logout")
@@ -87,10 +111,17 @@ def password() -> Response | tuple[str, int] | str:
         abort(401)
     current = request.form.get("current", "")
     new = request.form.get("new", "")
+    guesses = _defence().accounts
+    key = (f"password:{user.name.lower()}",)  # guessing the current password is throttled like a sign-in
+    if guesses.blocked(key):
+        return render_template("password.html", done=False,
+                               error=_("Too many attempts. Wait a minute and try again.")), 429
     with PASSWORD_CHECKS:
         ok = check_password(user.password_hash, current)
     if not ok:
+        guesses.fail(key)
         return render_template("password.html", error=_("The current password is wrong."), done=False), 400
+    guesses.clear(key[0])
     if len(new) < MIN_PASSWORD_LENGTH or new != request.form.get("confirm", ""):
         return render_template("password.html", done=False, error=_(
             "The new password must have at least %(n)d characters and be typed the same twice.",

@@ -25,7 +25,7 @@ from records.export_package import fingerprint
 from records.model import User
 from records.plan import Plan
 from records.ports import Ports
-from web.cli.export_cmds import public_key_text
+from web.verify_export import public_key_text
 
 
 def exports_blueprint(*, ports_of: Callable[[], Ports], user_of: Callable[[], User | None],

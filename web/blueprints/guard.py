@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from flask import abort, current_app, request, session
 
@@ -15,6 +15,10 @@ from records.events import event
 from records.model import User
 from records.plan import Plan
 from records.ports import Ports, SearchRequest, SearchResult
+from records.search import search_records
+from vault import Home
+from vault.inbox import Intake
+from web.office import Office
 from web.security import SessionStore, Throttle
 from web.settings import Settings
 
@@ -23,25 +27,36 @@ _USER_KEY = "strongroom.user"
 _UNSET = object()
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @dataclass(slots=True)
 class WebState:
-    """The open home behind one app: its ports, plan and settings, and the web's own state."""
+    """The Office behind one app (its home, plan, ports and settings) and the web's own state."""
 
-    ports: Ports
-    plan: Plan
-    settings: Settings
-    home_path: object
+    office: Office
     sessions: SessionStore
     user_throttle: Throttle
     client_throttle: Throttle
-    clock: Callable[[], datetime] = _utcnow
-    intake: object | None = None  # vault.inbox Intake for the unsorted queue, when available
-    home: object | None = None  # the open vault.Home (key slots)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    intake: Intake  # the unsorted queue files through the same pipeline as the watcher
+    clock: Callable[[], datetime]
+
+    @property
+    def ports(self) -> Ports:
+        return self.office.ports
+
+    @property
+    def plan(self) -> Plan:
+        return self.office.plan
+
+    @property
+    def settings(self) -> Settings:
+        return self.office.settings
+
+    @property
+    def home(self) -> Home:
+        return self.office.home
+
+    @property
+    def home_path(self) -> Path:
+        return self.office.path
 
 
 def state() -> WebState:
@@ -98,5 +113,4 @@ def audit(action: str, actor: str, *, outcome: str = "ok", details: tuple[tuple[
 
 def search(request: SearchRequest, s: AccessScope) -> SearchResult:
     """The one call the search page makes (the scoped, audited use case)."""
-    from indexer.lookup import search_records
     return search_records(ports(), request, s, now=now(), channel="web")

@@ -7,10 +7,11 @@ import unicodedata
 from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from records import holds, retention, retrieval
 from records.access import Permission
-from records.errors import RecordNotFound, RecordsError
+from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.model import BlobRole, RecordId, details_to_dict
 from records.ports import RecordFilter
 from web.blueprints import guard
@@ -101,7 +102,7 @@ def download(record_id: str) -> Response:
 
 
 @bp.post("/<record_id>/holds")
-def place_hold(record_id: str) -> Response | tuple[str, int]:
+def place_hold(record_id: str) -> BaseResponse | tuple[str, int]:
     s = guard.require(Permission.HOLD)
     try:
         holds.place_hold(guard.ports(), s, RecordId(record_id), request.form.get("reason", "")[:500],
@@ -114,12 +115,12 @@ def place_hold(record_id: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/<record_id>/holds/<hold_id>/release")
-def release_hold(record_id: str, hold_id: str) -> Response | tuple[str, int]:
+def release_hold(record_id: str, hold_id: str) -> BaseResponse | tuple[str, int]:
     s = guard.require(Permission.HOLD)
     try:
         holds.release_hold(guard.ports(), s, RecordId(record_id), hold_id=hold_id, now=guard.now(),
-                           channel="web")
-    except RecordNotFound:
+                           reason=request.form.get("reason", "")[:500], channel="web")
+    except (RecordNotFound, AccessDenied):
         raise
     except RecordsError as exc:
         return render_template("error.html", status=400, message=str(exc)), 400

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,32 +10,16 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from records.access import Permission
+from records.access import AccessScope, Permission
 from records.errors import RecordsError
-from records.filing import FilingOutcome, FilingRequest, file_document
+from records.filing import FilingOutcome, FilingRequest, rejected, seen_by
 from records.model import Confidentiality
+from vault.errors import VaultError
+from vault.inbox.pending import classify_pending, list_pending
 from web.blueprints import guard
 
 bp = Blueprint("upload", __name__)
 MAX_FILES = 50
-
-
-@dataclass(frozen=True, slots=True)
-class UploadResult:
-    name: str
-    status: str  # filed | duplicate | rejected
-    reason: str
-    record_id: str | None = None
-    registry_number: str = ""
-
-
-def _staging(home_path: Path) -> Path:
-    # Inside <home>/inbox, the one place plaintext may touch the disk; a dot folder the watcher skips.
-    root = home_path / "inbox" / ".web-upload"
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder = root / secrets.token_hex(8)
-    folder.mkdir(mode=0o700)
-    return folder
 
 
 def _template(form: dict[str, str], actor: str) -> FilingRequest:
@@ -57,25 +38,16 @@ def _template(form: dict[str, str], actor: str) -> FilingRequest:
                          actor=actor, channel="web")
 
 
-def _file_one(upload: FileStorage, template: FilingRequest) -> UploadResult:
-    from dataclasses import replace
+def _file_one(upload: FileStorage, template: FilingRequest, scope: AccessScope) -> FilingOutcome:
+    """File one uploaded file straight from the request's in-memory body: no byte of it is written to
+    disk before it is sealed (security.InMemoryRequest keeps the body off the disk too)."""
     name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255] or "document"
-    state = guard.state()
-    folder = _staging(Path(str(state.home_path)))
     try:
-        path = folder / secrets.token_hex(8)  # the name on disk says nothing about the document
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            shutil.copyfileobj(upload.stream, fh)
-        outcome: FilingOutcome = file_document(
-            state.ports, state.plan, path, replace(template, original_name=name),
-            jurisdiction=state.settings.jurisdiction, now=guard.now())
+        data = upload.stream.read()
+        outcome = guard.state().office.file(data, replace(template, original_name=name))
     except RecordsError as exc:
-        return UploadResult(name, "rejected", str(exc))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return UploadResult(name, str(outcome.status), outcome.reason,
-                        outcome.record_id or outcome.duplicate_of, outcome.registry_number)
+        return rejected(str(exc), name)
+    return seen_by(guard.ports(), scope, outcome).named(name)
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -93,14 +65,13 @@ def upload() -> tuple[str, int] | str:
         guard.plan().resolve(template.record_class)
     except RecordsError as exc:
         return render_template("upload.html", classes=classes, results=[], form=request.form, error=str(exc)), 400
-    results = [_file_one(f, template) for f in files]
+    results = [_file_one(f, template, s) for f in files]
     return render_template("upload.html", classes=classes, results=results, error="", form={})
 
 
 @bp.get("/unsorted")
 def unsorted() -> str:
     guard.require(Permission.FILE)
-    from vault.inbox.pending import list_pending
     state = guard.state()
     pending = list_pending(Path(str(state.home_path)), settle_seconds=state.settings.stability_seconds)
     return render_template("unsorted.html", pending=pending, classes=guard.plan().classes, result=None, error="")
@@ -109,18 +80,14 @@ def unsorted() -> str:
 @bp.post("/unsorted")
 def classify() -> tuple[str, int] | str:
     s = guard.require(Permission.FILE)
-    from vault.errors import VaultError
-    from vault.inbox.pending import classify_pending, list_pending
     state = guard.state()
     result, error = None, ""
     try:
-        if state.intake is None:
-            raise RecordsError(_("The unsorted queue is not available in this server."))
         overrides = {"actor": s.actor, "channel": "web"}
         principal = request.form.get("principal", "").strip()
         if principal:
             overrides["principal"] = principal
-        result = classify_pending(state.intake, request.form.get("name", ""),  # type: ignore[arg-type]
+        result = classify_pending(state.intake, request.form.get("name", ""),
                                   request.form.get("record_class", ""), **overrides)
     except (RecordsError, VaultError) as exc:
         error = str(exc)

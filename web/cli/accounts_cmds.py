@@ -11,11 +11,12 @@ from records.access import AccessScope
 from records.model import Confidentiality, Role
 from vault import hash_password
 from vault.passwords import MIN_PASSWORD_LENGTH
-from web.cli import cli
-from web.cli.records_cmds import ACTOR, _now, _print_json, ports_for
-from web.home import ask_secret, open_from_settings, settings_from_cli
+from web.cli.common import ACTOR, now, open_office, print_json, settings_of
+from web.office import Office
+from web.unlock import ask_secret
 
-@cli.group()
+
+@click.group()
 def user() -> None:
     """Local user accounts for the web UI."""
 
@@ -30,16 +31,16 @@ def user() -> None:
 def user_add(obj: dict[str, object], name: str, role: str, clearance: str | None,
              principals: tuple[str, ...]) -> None:
     """Add a user; the password comes from a prompt or STRONGROOM_USER_PASSWORD."""
-    settings = settings_from_cli(obj)
+    settings = settings_of(obj)
     password = settings.user_password or ask_secret(f"Password for {name}", "STRONGROOM_USER_PASSWORD",
                                                     confirm=True)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.UsageError(f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
-    with open_from_settings(settings, actor=ACTOR) as home:
-        made = accounts.add_user(ports_for(home), AccessScope.system(ACTOR), name=name, role=Role(role),
+    with Office.open(settings, actor=ACTOR) as office:
+        made = accounts.add_user(office.ports, AccessScope.system(ACTOR), name=name, role=Role(role),
                                  password_hash=hash_password(password),
                                  clearance=Confidentiality(clearance) if clearance else None,
-                                 principals=principals, now=_now())
+                                 principals=principals, now=now())
     click.echo(f"Added {made.role} {made.name} (clearance {made.clearance}).")
 
 
@@ -48,8 +49,8 @@ def user_add(obj: dict[str, object], name: str, role: str, clearance: str | None
 @click.pass_obj
 def user_disable(obj: dict[str, object], name: str) -> None:
     """Disable an account: it can no longer sign in; its history stays."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        accounts.disable_user(ports_for(home), AccessScope.system(ACTOR), name, now=_now())
+    with open_office(obj) as office:
+        accounts.disable_user(office.ports, AccessScope.system(ACTOR), name, now=office.now())
     click.echo(f"Disabled {name}.")
 
 
@@ -67,10 +68,11 @@ def user_set_role(obj: dict[str, object], name: str, role: str, clearance: str |
     """Change a user's role, and optionally clearance and principals."""
     if principals and all_principals:
         raise click.UsageError("Give --principal or --all-principals, not both.")
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        changed = accounts.change_role(ports_for(home), AccessScope.system(ACTOR), name, role=Role(role),
+    with open_office(obj) as office:
+        changed = accounts.change_role(office.ports, AccessScope.system(ACTOR), name, role=Role(role),
                                        clearance=Confidentiality(clearance) if clearance else None,
-                                       principals=() if all_principals else (principals or None), now=_now())
+                                       principals=() if all_principals else (principals or None),
+                                       now=office.now())
     click.echo(f"{changed.name} is now {changed.role} (clearance {changed.clearance}, principals "
                f"{','.join(changed.principals) or 'all'}).")
 
@@ -80,18 +82,18 @@ def user_set_role(obj: dict[str, object], name: str, role: str, clearance: str |
 @click.pass_obj
 def user_list(obj: dict[str, object], as_json: bool) -> None:
     """List users (never their password hashes)."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        found = accounts.list_users(ports_for(home), AccessScope.system(ACTOR))
+    with open_office(obj) as office:
+        found = accounts.list_users(office.ports, AccessScope.system(ACTOR))
     rows = [{"name": u.name, "role": str(u.role), "clearance": str(u.clearance),
              "principals": list(u.principals), "disabled": u.disabled} for u in found]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    for r in rows:
-        click.echo(f"{r['name']:<16} {r['role']:<10} {r['clearance']:<13} {','.join(r['principals']) or '(all)'}")
+    for u in found:
+        click.echo(f"{u.name:<16} {str(u.role):<10} {str(u.clearance):<13} {','.join(u.principals) or '(all)'}")
 
 
-@cli.group()
+@click.group()
 def audit() -> None:
     """The audit trail."""
 
@@ -102,10 +104,10 @@ def audit() -> None:
 @click.pass_obj
 def audit_log(obj: dict[str, object], limit: int, as_json: bool) -> None:
     """Print the audit trail (actor, action, record, outcome; never document text)."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        head = home.catalog.audit_head()
+    with open_office(obj) as office:
+        head = office.ports.catalog.audit_head()
         since = max(0, head.seq - limit) if head and limit else 0
-        entries = list(home.catalog.audit_entries(since))
+        entries = list(office.ports.catalog.audit_entries(since))
     for e in entries:
         if as_json:
             click.echo(json.dumps(e.to_json(), ensure_ascii=False, sort_keys=True))
@@ -113,3 +115,6 @@ def audit_log(obj: dict[str, object], limit: int, as_json: bool) -> None:
             details = " ".join(f"{k}={v}" for k, v in e.event.details)
             click.echo(f"{e.seq:>6} {e.event.ts:%Y-%m-%d %H:%M:%S} {e.event.actor:<14} {e.event.action:<18} "
                        f"{e.event.outcome:<9} {e.event.record_id or '-'} {details}".rstrip())
+
+
+COMMANDS = (user, audit)

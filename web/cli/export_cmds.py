@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from records.access import AccessScope
 from records.export import AuditExport, ExportRequest, ExportSummary, export_to, start_export
-from records.export_package import fingerprint
-from records.plan import load_default, load_plan
-from vault import Home
-from web.cli import cli
-from web.cli.records_cmds import ports_for
-from web.home import open_from_settings, settings_from_cli
-from web.settings import Settings
-from web.verify_export import EXIT_UNUSABLE, UnusableExport, load_public_key, verify_export
-
-ACTOR = "system:cli"
+from records.plan import Plan
+from web.cli.common import ACTOR, open_office
+from web.office import Office
+from web.verify_export import EXIT_UNUSABLE, UnusableExport, load_public_key, public_key_text, verify_export
 
 
-def public_key_text(raw: bytes) -> str:
-    """What an auditor keeps: fingerprint, base64 and PEM of the home's audit key."""
-    pem = Ed25519PublicKey.from_public_bytes(raw).public_bytes(
-        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-    return (f"Strongroom audit public key (Ed25519)\n"
-            f"Fingerprint: {fingerprint(raw)}\n"
-            f"Base64: {base64.b64encode(raw).decode('ascii')}\n{pem}")
-
-
-@cli.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @click.option("--public-key", "show_key", is_flag=True,
               help="Print the home's audit public key (same as `export public-key`).")
 @click.pass_context
@@ -51,8 +33,8 @@ def export(ctx: click.Context, show_key: bool) -> None:
 @click.pass_obj
 def public_key(obj: dict[str, object]) -> None:
     """Print the audit public key for the auditor to keep (PEM, base64 and fingerprint)."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        click.echo(public_key_text(home.signer.public_key()), nl=False)
+    with open_office(obj) as office:
+        click.echo(public_key_text(office.ports.signer.public_key()), nl=False)
 
 
 @export.command("audit")
@@ -70,13 +52,11 @@ def export_audit(obj: dict[str, object], date_from: datetime | None, date_to: da
                  record_class: str | None, principal: str | None, with_documents: bool,
                  as_user: str | None, output: Path, as_json: bool) -> None:
     """Write a signed ZIP: registers (CSV), the period's audit trail, manifest and signature."""
-    settings = settings_from_cli(obj)
-    request = ExportRequest(date_from=_day(date_from), date_to=_day(date_to),
-                            record_class=_class_code(settings, record_class), principal=principal,
-                            with_documents=with_documents)
-    with open_from_settings(settings, actor=ACTOR) as home:
-        scope = _scope(home, as_user)
-        job = start_export(ports_for(home), scope, request, now=datetime.now(timezone.utc))
+    with open_office(obj) as office:
+        request = ExportRequest(date_from=_day(date_from), date_to=_day(date_to),
+                                record_class=_class_code(office.plan, record_class), principal=principal,
+                                with_documents=with_documents)
+        job = start_export(office.ports, _scope(office, as_user), request, now=office.now())
         summary = _write(output, job)
     if as_json:
         click.echo(json.dumps({"file": str(output), "manifest_sha256": summary.manifest_sha256,
@@ -91,7 +71,7 @@ def export_audit(obj: dict[str, object], date_from: datetime | None, date_to: da
     click.echo(f"Signed with key {summary.fingerprint}")
 
 
-@cli.command("verify-export")
+@click.command("verify-export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--public-key", "key_file", type=click.Path(dir_okay=False, path_type=Path),
               help="The office's audit public key (from `strongroom export public-key`).")
@@ -128,22 +108,19 @@ def verify_export_cmd(ctx: click.Context, file: Path, key_file: Path | None, pre
     ctx.exit(result.exit_code)
 
 
-def _class_code(settings: Settings, value: str | None) -> str | None:
-    """`--class` takes a code or a slug of the home's plan (the shipped plan if it has none)."""
-    if value is None:
-        return None
-    plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
-    return plan.resolve(value).code
+def _class_code(plan: Plan, value: str | None) -> str | None:
+    """`--class` takes a code or a slug of the home's plan."""
+    return plan.resolve(value).code if value is not None else None
 
 
 def _day(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
 
-def _scope(home: Home, as_user: str | None) -> AccessScope:
+def _scope(office: Office, as_user: str | None) -> AccessScope:
     if as_user is None:
         return AccessScope.system(ACTOR)  # the passphrase holder: the home's owner
-    user = home.catalog.get_user(as_user)
+    user = office.ports.catalog.get_user(as_user)
     if user is None or user.disabled:
         raise click.BadParameter(f"there is no active user named {as_user}.", param_hint="--as")
     return AccessScope.of(user)
@@ -170,3 +147,6 @@ def _write(output: Path, job: AuditExport) -> ExportSummary:
         partial.unlink(missing_ok=True)
         raise
     return summary
+
+
+COMMANDS = (export, verify_export_cmd)

@@ -1,4 +1,4 @@
-"""`strongroom watch` and `strongroom inbox list|classify`; `init` gets the drop folders."""
+"""`strongroom watch` and `strongroom inbox list|classify`: the drop folders from the command line."""
 
 from __future__ import annotations
 
@@ -7,38 +7,18 @@ import time
 
 import click
 
-from records.plan import Plan, load_default, load_plan
-from vault import Home
-from vault.inbox import IntakeResult, Status, classify_pending, create_drop_folders, list_pending
-from web.cli import cli
-from web.cli.keys_cmds import INIT_STEPS
-from web.cli.records_cmds import plan_for, ports_for
-from web.home import open_from_settings, settings_from_cli
-from web.intake import filing_function, intake_for, start_watcher
-from web.settings import Settings
-
-ACTOR = "system:cli"
+from vault.inbox import IntakeResult, Status, classify_pending, list_pending
+from web.cli.common import ACTOR, open_office, settings_of
 
 
-def _drop_folders(home: Home, settings: Settings) -> None:
-    plan: Plan = load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
-    create_drop_folders(home.path, plan)
-
-
-INIT_STEPS.append(_drop_folders)
-
-
-@cli.command()
+@click.command()
 @click.option("--polling", is_flag=True, help="Poll instead of inotify (network shares: SMB, NFS).")
 @click.pass_obj
 def watch(obj: dict[str, object], polling: bool) -> None:
     """File what is dropped into <home>/inbox/<class>/ until Ctrl-C (files already there first)."""
-    settings = settings_from_cli(obj)
-    with open_from_settings(settings, actor=ACTOR) as home:
-        plan = plan_for(settings)
-        file_fn = filing_function(ports_for(home), plan, settings)
-        watcher = start_watcher(home, settings, file_fn, plan=plan, polling=polling, on_result=_report)
-        click.echo(f"Watching {home.path / 'inbox'} ({watcher.mode}); Ctrl-C stops.", err=True)
+    with open_office(obj) as office:
+        watcher = office.start_watcher(polling=polling, on_result=_report)
+        click.echo(f"Watching {office.path / 'inbox'} ({watcher.mode}); Ctrl-C stops.", err=True)
         # The signal handler only flips a flag: raising KeyboardInterrupt, or calling Event.set()
         # from a handler, can land inside threading's own lock handling and hang the stop.
         stop_requested: list[int] = []
@@ -64,7 +44,7 @@ def _report(result: IntakeResult) -> None:
         click.echo(f"{'  ' + str(child.status):<9} {child.registry_number or '-':<16} (attachment)  {child.reason}")
 
 
-@cli.group()
+@click.group()
 def inbox() -> None:
     """The unsorted queue: files in inbox/_unsorted waiting for a person to classify them."""
 
@@ -73,7 +53,7 @@ def inbox() -> None:
 @click.pass_obj
 def inbox_list(obj: dict[str, object]) -> None:
     """List files waiting in inbox/_unsorted."""
-    settings = settings_from_cli(obj)
+    settings = settings_of(obj)
     for item in list_pending(settings.home, settle_seconds=settings.stability_seconds):
         click.echo(f"{item.received_at:%Y-%m-%d %H:%M}  {item.size:>10}  {item.original_name}  {item.note}")
 
@@ -87,13 +67,13 @@ def inbox_list(obj: dict[str, object]) -> None:
 def inbox_classify(obj: dict[str, object], name: str, record_class: str, principal: str | None,
                    title: str | None) -> None:
     """File the unsorted file NAME into a class."""
-    settings = settings_from_cli(obj)
-    with open_from_settings(settings, actor=ACTOR) as home:
-        plan = plan_for(settings)
-        intake = intake_for(home, plan, filing_function(ports_for(home), plan, settings), actor=ACTOR)
+    with open_office(obj) as office:
+        intake = office.intake(actor=ACTOR)
         overrides = {k: v for k, v in (("principal", principal), ("title", title)) if v is not None}
         result = classify_pending(intake, name, record_class, channel="cli", **overrides)
     _report(result)
     if result.status == Status.REJECTED:
         raise SystemExit(1)
 
+
+COMMANDS = (watch, inbox)

@@ -1,21 +1,12 @@
 """`strongroom init`, `passphrase add|remove|change|list|new-recovery-key` and `verify`.
 
-Other areas add their own steps to `init` (copy the classification plan, create the drop
-folders, ...) by appending to INIT_STEPS when their CLI module is imported:
-
-    from web.cli.keys_cmds import INIT_STEPS
-    INIT_STEPS.append(lambda home, settings: ...)
-
-Each step gets the unlocked new Home and the Settings, runs once, in order, after the admin
-user exists and before the home is closed. `restore` runs them again on the restored home
-(to recreate what a backup leaves out), so a step must do nothing when its work is there.
+`init` makes the home through the composition root (`web.office.create_home`, which also
+furnishes it: plan, drop folders, empty index, web key) and then adds the first admin.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -23,19 +14,15 @@ import click
 from records import accounts, verification
 from records.access import AccessScope
 from records.checkpoints import SignatureCheck
-from vault import Home, init_home, open_home
 from vault.passwords import MIN_PASSWORD_LENGTH, hash_password
 from vault.signing import signature_valid
-from web.cli import EXIT_INTEGRITY, cli
-from web.home import (ask_secret, open_from_settings, passphrase_from, ports_of, read_secret_file,
-                      settings_from_cli, write_secret_key)
+from web.cli.common import ACTOR, EXIT_INTEGRITY, open_office, settings_of
+from web.office import Office, create_home
 from web.settings import JURISDICTIONS, Settings
-
-INIT_STEPS: list[Callable[[Home, Settings], None]] = []
-ACTOR = "system:cli"
+from web.unlock import ask_secret, passphrase_from, read_secret_file
 
 
-@cli.command()
+@click.command()
 @click.option("--home", "home_dir", type=click.Path(file_okay=False), help="Folder for the new home.")
 @click.option("--admin", metavar="NAME", help="Create the first admin user (password prompted or "
               "STRONGROOM_ADMIN_PASSWORD).")
@@ -43,22 +30,22 @@ ACTOR = "system:cli"
 @click.pass_obj
 def init(obj: dict[str, object], home_dir: str | None, admin: str | None, jurisdiction: str | None) -> None:
     """Create a new home: keys, catalogue, folders; prints the recovery key once."""
-    settings = settings_from_cli(obj, home=home_dir, jurisdiction=jurisdiction)
+    init_home_from(settings_of(obj, home=home_dir, jurisdiction=jurisdiction), admin)
+
+
+def init_home_from(settings: Settings, admin: str | None = None) -> None:
+    """`init` for these settings; the passphrase and admin password come from them, else a prompt."""
     passphrase = passphrase_from(settings, confirm=True, label="New passphrase")
     password = _admin_password(settings) if admin else None
-    result = init_home(settings.home, passphrase)
-    _print_recovery_key(result.path, result.recovery_key)
-    settings.settings_file.write_text(settings.toml_text(), encoding="utf-8")
-    write_secret_key(settings)
-    with open_home(settings.home, passphrase, actor=ACTOR) as home:
+    office, recovery_key = create_home(settings, passphrase)
+    with office:
+        _print_recovery_key(office.path, recovery_key)
         if admin and password:
-            _create_admin(home, admin, password)
-        for step in INIT_STEPS:
-            step(home, settings)
+            _create_admin(office, admin, password)
     click.echo(f"Ready. Next: strongroom --home {settings.home} serve")
 
 
-@cli.group()
+@click.group()
 def passphrase() -> None:
     """Manage the passphrases that unlock the home (no data is re-encrypted)."""
 
@@ -72,10 +59,10 @@ def passphrase() -> None:
 def passphrase_add(obj: dict[str, object], new_passphrase_file: Path | None,
                    recovery_key_file: Path | None) -> None:
     """Add a passphrase (e.g. for a second person, or after recovery)."""
-    settings = settings_from_cli(obj)
-    with _unlock(settings, recovery_key_file) as home:
+    settings = settings_of(obj)
+    with _unlock(settings, recovery_key_file) as office:
         new = _new_passphrase(new_passphrase_file)
-        slot_id = home.add_passphrase(new, actor=ACTOR)
+        slot_id = office.home.add_passphrase(new, actor=ACTOR)
     click.echo(f"Added passphrase slot {slot_id}.")
 
 
@@ -84,8 +71,8 @@ def passphrase_add(obj: dict[str, object], new_passphrase_file: Path | None,
 @click.pass_obj
 def passphrase_remove(obj: dict[str, object], slot_id: str | None) -> None:
     """Remove a passphrase slot; the last passphrase cannot be removed."""
-    with open_from_settings(settings_from_cli(obj)) as home:
-        removed = home.remove_passphrase(slot_id, actor=ACTOR)
+    with open_office(obj) as office:
+        removed = office.home.remove_passphrase(slot_id, actor=ACTOR)
     click.echo(f"Removed passphrase slot {removed}.")
 
 
@@ -96,9 +83,9 @@ def passphrase_remove(obj: dict[str, object], slot_id: str | None) -> None:
 @click.pass_obj
 def passphrase_change(obj: dict[str, object], new_passphrase_file: Path | None, slot_id: str | None) -> None:
     """Replace a passphrase with a new one in one atomic step."""
-    with open_from_settings(settings_from_cli(obj)) as home:
+    with open_office(obj) as office:
         new = _new_passphrase(new_passphrase_file)
-        new_id = home.change_passphrase(new, actor=ACTOR, slot_id=slot_id)
+        new_id = office.home.change_passphrase(new, actor=ACTOR, slot_id=slot_id)
     click.echo(f"Changed the passphrase (now slot {new_id}).")
 
 
@@ -106,9 +93,9 @@ def passphrase_change(obj: dict[str, object], new_passphrase_file: Path | None, 
 @click.pass_obj
 def passphrase_list(obj: dict[str, object]) -> None:
     """List the key slots (ids, kinds, creation times; never any key)."""
-    with open_from_settings(settings_from_cli(obj)) as home:
-        for slot in home.slots():
-            mark = " (opened now)" if slot.slot_id == home.unlocked_with else ""
+    with open_office(obj) as office:
+        for slot in office.home.slots():
+            mark = " (opened now)" if slot.slot_id == office.home.unlocked_with else ""
             click.echo(f"{slot.slot_id}  {slot.kind:<10}  {slot.created}{mark}")
 
 
@@ -117,20 +104,20 @@ def passphrase_list(obj: dict[str, object]) -> None:
 @click.pass_obj
 def passphrase_new_recovery_key(obj: dict[str, object], yes: bool) -> None:
     """Replace the recovery key; the old printed key stops working."""
-    with open_from_settings(settings_from_cli(obj)) as home:
+    with open_office(obj) as office:
         if not yes:
             click.confirm("The old recovery key will stop working. Continue?", abort=True)
-        key = home.new_recovery_key(actor=ACTOR)
-        _print_recovery_key(home.path, key)
+        key = office.home.new_recovery_key(actor=ACTOR)
+        _print_recovery_key(office.path, key)
 
 
-@cli.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print {ok, problems} as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, as_json: bool) -> None:
     """Authenticate every object and check the catalogue and audit trail (exit 3 on damage)."""
-    with open_from_settings(settings_from_cli(ctx.obj)) as home:
-        problems = verify_audited(home)
+    with open_office(ctx.obj) as office:
+        problems = verify_audited(office)
     if as_json:
         click.echo(json.dumps({"ok": not problems, "problems": problems}, ensure_ascii=False, indent=2))
     else:
@@ -144,10 +131,10 @@ def verify(ctx: click.Context, as_json: bool) -> None:
 SIGNATURE_CHECK: SignatureCheck | None = signature_valid
 
 
-def verify_audited(home: Home) -> list[str]:
+def verify_audited(office: Office) -> list[str]:
     """Verify the open home and audit the run (and each damaged record); the problems, one sentence each."""
-    report = verification.verify(ports_of(home), AccessScope.system(ACTOR), storage=home.storage_report,
-                                 signature_valid=SIGNATURE_CHECK, now=datetime.now(timezone.utc))
+    report = verification.verify(office.ports, AccessScope.system(ACTOR), storage=office.home.storage_report,
+                                 signature_valid=SIGNATURE_CHECK, now=office.now())
     return list(report.problems)
 
 
@@ -158,11 +145,10 @@ def print_verdict(problems: list[str]) -> None:
         click.echo("The home is sound: every object authenticates and the audit trail is intact.")
 
 
-def _unlock(settings: Settings, recovery_key_file: Path | None) -> Home:
+def _unlock(settings: Settings, recovery_key_file: Path | None) -> Office:
     if recovery_key_file is None:
-        return open_from_settings(settings)
-    key = read_secret_file(recovery_key_file, "recovery key")
-    return open_home(settings.home, recovery_key=key, actor=ACTOR)
+        return Office.open(settings)
+    return Office.open(settings, recovery_key=read_secret_file(recovery_key_file, "recovery key"))
 
 
 def _new_passphrase(path: Path | None) -> str:
@@ -178,9 +164,9 @@ def _admin_password(settings: Settings) -> str:
     return password
 
 
-def _create_admin(home: Home, name: str, password: str) -> None:
-    accounts.create_first_admin(ports_of(home), name=name, password_hash=hash_password(password),
-                                now=datetime.now(timezone.utc), actor=ACTOR)
+def _create_admin(office: Office, name: str, password: str) -> None:
+    accounts.create_first_admin(office.ports, name=name, password_hash=hash_password(password),
+                                now=office.now(), actor=ACTOR)
     click.echo(f"Created admin user {name}.")
 
 
@@ -192,3 +178,6 @@ def _print_recovery_key(path: Path, key: str) -> None:
     click.echo("It is shown only this once. With keys.json it opens the home if every passphrase is lost.\n")
     click.echo("    " + "-".join(groups[:half]))
     click.echo("    " + "-".join(groups[half:]) + "\n")
+
+
+COMMANDS = (init, passphrase, verify)

@@ -12,11 +12,10 @@ from records.access import AccessScope
 from records.errors import DispositionRefused
 from records.model import Direction
 from records.retention import Decision, missing_trigger
-from web.cli import cli
-from web.cli.records_cmds import ACTOR, _day, _now, _open, _print_json, _record_id, _scope, plan_for, ports_for
-from web.home import open_from_settings, settings_from_cli
+from web.cli.common import ACTOR, day, now, open_office, print_json, record_id, scope_of
 
-@cli.group()
+
+@click.group()
 def hold() -> None:
     """Legal holds: a hold blocks disposition until released."""
 
@@ -27,29 +26,28 @@ def hold() -> None:
 @click.pass_obj
 def hold_add(obj: dict[str, object], record: str, reason: str) -> None:
     """Place a legal hold on a record (id or registry number): it cannot be disposed until released."""
-    settings, home = _open(obj)
-    with home:
-        ports = ports_for(home)
-        placed = holds.place_hold(ports, _scope(home, settings, None), _record_id(ports, record), reason,
-                                  now=_now())
+    with open_office(obj) as office:
+        ports = office.ports
+        placed = holds.place_hold(ports, scope_of(office, None), record_id(office, record), reason,
+                                  now=now())
     click.echo(f"Hold {placed.hold_id} placed on {record}.")
 
 
 @hold.command("release")
 @click.argument("record")
 @click.option("--hold", "hold_id", help="Which hold, when there are several.")
+@click.option("--reason", required=True, help="Why the hold ends (the case closed, the request withdrawn).")
 @click.pass_obj
-def hold_release(obj: dict[str, object], record: str, hold_id: str | None) -> None:
+def hold_release(obj: dict[str, object], record: str, hold_id: str | None, reason: str) -> None:
     """Release a legal hold; the record's retention applies again."""
-    settings, home = _open(obj)
-    with home:
-        ports = ports_for(home)
-        released = holds.release_hold(ports, _scope(home, settings, None), _record_id(ports, record),
-                                      now=_now(), hold_id=hold_id)
+    with open_office(obj) as office:
+        ports = office.ports
+        released = holds.release_hold(ports, scope_of(office, None), record_id(office, record),
+                                      now=now(), hold_id=hold_id, reason=reason)
     click.echo(f"Hold {released.hold_id} on {record} released.")
 
 
-@cli.group()
+@click.group()
 def retention() -> None:
     """Retention: what is due, what lacks its trigger event, destruction certificates."""
 
@@ -62,7 +60,7 @@ def _decision_json(d: Decision) -> dict[str, Any]:
 
 def _print_decisions(decisions: list[Decision], as_json: bool, empty: str) -> None:
     if as_json:
-        _print_json([_decision_json(d) for d in decisions])
+        print_json([_decision_json(d) for d in decisions])
     elif not decisions:
         click.echo(empty)
     for d in decisions if not as_json else []:
@@ -75,10 +73,9 @@ def _print_decisions(decisions: list[Decision], as_json: bool, empty: str) -> No
 @click.pass_obj
 def retention_due(obj: dict[str, object], as_of: datetime | None, as_json: bool) -> None:
     """Records whose retention has run out and that no hold blocks."""
-    settings, home = _open(obj)
-    with home:
-        found = disposition.due(ports_for(home), plan_for(settings), jurisdiction=settings.jurisdiction,
-                                as_of=_day(as_of))
+    with open_office(obj) as office:
+        found = disposition.due(office.ports, office.plan, jurisdiction=office.settings.jurisdiction,
+                                as_of=day(as_of))
     _print_decisions(found, as_json, "No record is due for disposition.")
 
 
@@ -87,10 +84,9 @@ def retention_due(obj: dict[str, object], as_of: datetime | None, as_json: bool)
 @click.pass_obj
 def retention_missing(obj: dict[str, object], as_json: bool) -> None:
     """Records whose retention clock waits for an event date (e.g. a contract's expiry)."""
-    settings, home = _open(obj)
-    with home:
-        found = missing_trigger(disposition.review(ports_for(home), plan_for(settings),
-                                                   jurisdiction=settings.jurisdiction, as_of=_now().date()))
+    with open_office(obj) as office:
+        found = missing_trigger(disposition.review(office.ports, office.plan,
+                                                   jurisdiction=office.settings.jurisdiction, as_of=now().date()))
     _print_decisions(found, as_json, "Every record's retention clock has started.")
 
 
@@ -100,11 +96,11 @@ def retention_missing(obj: dict[str, object], as_json: bool) -> None:
 @click.pass_obj
 def retention_certificates(obj: dict[str, object], certificate_id: str | None, as_json: bool) -> None:
     """List destruction certificates, or show one (signed JSON)."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        found = ([certificates.load(home.catalog, certificate_id)] if certificate_id
-                 else certificates.all_certificates(home.catalog))
+    with open_office(obj) as office:
+        found = ([certificates.load(office.ports.catalog, certificate_id)] if certificate_id
+                 else certificates.all_certificates(office.ports.catalog))
     if as_json or certificate_id:
-        _print_json([c.to_json() for c in found] if not certificate_id else found[0].to_json())
+        print_json([c.to_json() for c in found] if not certificate_id else found[0].to_json())
         return
     if not found:
         click.echo("No destruction certificate yet: nothing has been disposed of.")
@@ -119,14 +115,13 @@ def retention_certificates(obj: dict[str, object], certificate_id: str | None, a
 @click.pass_obj
 def retention_approve(obj: dict[str, object], proposal_id: str, as_user: str) -> None:
     """Approve a destruction proposal as a second person, which carries it out."""
-    settings, home = _open(obj)
-    with home:
-        result = disposition.approve(ports_for(home), plan_for(settings), _scope(home, settings, as_user),
-                                     proposal_id, jurisdiction=settings.jurisdiction, now=_now())
+    with open_office(obj) as office:
+        result = disposition.approve(office.ports, office.plan, scope_of(office, as_user),
+                                     proposal_id, jurisdiction=office.settings.jurisdiction, now=now())
     _print_result(result)
 
 
-@cli.command()
+@click.command()
 @click.argument("records", nargs=-1, required=True)
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Check due-ness on this day (default today).")
 @click.option("--as", "as_user", metavar="USER", help="Act as this user (password asked).")
@@ -135,18 +130,17 @@ def retention_approve(obj: dict[str, object], proposal_id: str, as_user: str) ->
 def dispose(obj: dict[str, object], records: tuple[str, ...], as_of: datetime | None, as_user: str | None,
             yes: bool) -> None:
     """Destroy due, unheld records: shred keys, delete content, keep stubs and a signed certificate."""
-    settings, home = _open(obj)
-    with home:
-        ports = ports_for(home)
-        ids = [_record_id(ports, r) for r in records]
-        if _day(as_of) > _now().date():  # --as-of may look back, never bring destruction forward
+    with open_office(obj) as office:
+        ports = office.ports
+        ids = [record_id(office, r) for r in records]
+        if day(as_of) > now().date():  # --as-of may look back, never bring destruction forward
             raise DispositionRefused("Records cannot be destroyed as of a future day: use today's date "
                                      "or an earlier one (`retention due --as-of` previews the future).")
         if not yes:
             click.confirm(f"Destroy {len(ids)} record(s) irrecoverably?", abort=True)
-        result = disposition.dispose(ports, plan_for(settings), _scope(home, settings, as_user), ids,
-                                     jurisdiction=settings.jurisdiction, as_of=_day(as_of), now=_now(),
-                                     require_second_approver=settings.require_second_approver)
+        result = disposition.dispose(ports, office.plan, scope_of(office, as_user), ids,
+                                     jurisdiction=office.settings.jurisdiction, as_of=day(as_of), now=now(),
+                                     require_second_approver=office.settings.require_second_approver)
     _print_result(result)
 
 
@@ -157,13 +151,13 @@ def _print_result(result: disposition.DispositionResult) -> None:
     elif result.certificate is not None:
         click.echo(f"Destroyed {len(result.record_ids)} record(s); certificate "
                    f"{result.certificate.certificate_id}:")
-        _print_json(result.certificate.to_json())
+        print_json(result.certificate.to_json())
 
 
 # ---- registers ------------------------------------------------------------------------------------------
 
 
-@cli.group("registers")
+@click.group("registers")
 def registers_group() -> None:
     """The contracts register and the correspondence book."""
 
@@ -174,14 +168,14 @@ def registers_group() -> None:
 @click.pass_obj
 def registers_contracts(obj: dict[str, object], expiring_within: int | None, as_json: bool) -> None:
     """Contracts with their expiry and notice deadline, soonest first."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        found = registers.contracts(home.catalog, AccessScope.system(ACTOR), today=_now().date(),
+    with open_office(obj) as office:
+        found = registers.contracts(office.ports.catalog, AccessScope.system(ACTOR), today=now().date(),
                                     expiring_within=expiring_within)
     rows = [{"id": e.record.id, "registry_number": e.record.registry_number, "title": e.record.title,
              "parties": list(e.fields.parties), "expiry": e.fields.expiry, "notice_days": e.fields.notice_days,
              "notice_deadline": e.notice_deadline, "days_to_expiry": e.days_to_expiry} for e in found]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         click.echo("No contract matches." if expiring_within is not None else "The contracts register is empty.")
@@ -196,18 +190,21 @@ def registers_contracts(obj: dict[str, object], expiring_within: int | None, as_
 @click.pass_obj
 def registers_correspondence(obj: dict[str, object], direction: str | None, as_json: bool) -> None:
     """The correspondence book: letters and e-mails in and out."""
-    with open_from_settings(settings_from_cli(obj), actor=ACTOR) as home:
-        found = registers.correspondence(home.catalog, AccessScope.system(ACTOR),
+    with open_office(obj) as office:
+        found = registers.correspondence(office.ports.catalog, AccessScope.system(ACTOR),
                                          direction=Direction(direction) if direction else None)
     rows = [{"id": e.record.id, "registry_number": e.record.registry_number,
              "direction": str(e.direction) if e.direction else None, "sender": e.fields.sender,
              "recipients": list(e.fields.recipients), "subject": e.fields.subject,
              "date": e.record.document_date or e.record.filed_at.date()} for e in found]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         click.echo("The correspondence book has no entry" + (f" with direction '{direction}'." if direction else "."))
-    for r in rows:
-        who = r["sender"] if r["direction"] == "in" else ", ".join(r["recipients"])
+    for e, r in zip(found, rows):
+        who = e.fields.sender if r["direction"] == "in" else ", ".join(e.fields.recipients)
         click.echo(f"{r['registry_number']:<16} {r['direction'] or '-':<3} {r['date']} {who}  {r['subject']}")
+
+
+COMMANDS = (hold, retention, dispose, registers_group)

@@ -5,40 +5,15 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 import click
 
-from indexer.lookup import index_documents, indexable_count, search_records
-from indexer.search import create_index, rebuild
-from records import checkpoints
-from records.events import event
 from records.ports import SearchRequest, SearchResult
-from vault import Home
-from web.cli import cli, progress_bar
-from web.cli.keys_cmds import INIT_STEPS
-from web.cli.records_cmds import ACTOR, _open, _scope, ports_for
-from web.settings import Settings
+from web.cli.common import ACTOR, open_office, progress_bar, scope_of
 
 JSON_FACETS = ("record_class", "principal", "year", "state")
 _TAG = re.compile(r"</?mark>")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def index_path(home: Home) -> Any:
-    return home.path / "index"
-
-
-def _create_empty_index(home: Home, settings: Settings) -> None:
-    if not (index_path(home) / "current").is_symlink():
-        create_index(index_path(home), home.index_key)
-
-
-INIT_STEPS.append(_create_empty_index)
 
 
 def result_json(result: SearchResult) -> dict[str, Any]:
@@ -58,7 +33,7 @@ def _plain(snippet: str) -> str:
     return html.unescape(_TAG.sub("*", snippet))
 
 
-@cli.command("search")
+@click.command("search")
 @click.argument("query")
 @click.option("--as", "as_user", help="Search as this user (their clearance and principals apply).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -70,11 +45,9 @@ def search(obj: dict[str, object], query: str, as_user: str | None, as_json: boo
            sort: str) -> None:
     """Full-text search: words, "phrases", OR, -word, prefix*, class: principal: from: tag: state:
     year:2024..2026 date:2025-01-01..2025-12-31."""
-    settings, home = _open(obj)
-    with home:
-        scope = _scope(home, settings, as_user)
-        result = search_records(ports_for(home), SearchRequest(query, page=page, page_len=limit, sort=sort),
-                                scope, now=_now())
+    with open_office(obj) as office:
+        result = office.search(SearchRequest(query, page=page, page_len=limit, sort=sort),
+                               scope_of(office, as_user))
     if as_json:
         click.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return
@@ -90,26 +63,14 @@ def search(obj: dict[str, object], query: str, as_user: str | None, as_json: boo
             click.echo(f"    {_plain(hit.snippet)}")
 
 
-@cli.command("reindex")
+@click.command("reindex")
 @click.pass_obj
 def reindex(obj: dict[str, object]) -> None:
     """Rebuild the search index from the vault's sealed text renditions (the old index serves
     until the new one is complete)."""
-    _settings, home = _open(obj)
-    with home:
-        count = rebuild_index(home)
+    with open_office(obj) as office, progress_bar("Indexing") as progress:
+        count = office.reindex(actor=ACTOR, progress=progress)
     click.echo(f"Indexed {count} records.")
 
 
-def rebuild_index(home: Home) -> int:
-    """Rebuild the open home's index with a progress bar, audited; returns the records indexed
-    (also run by `restore`, which brings no index back)."""
-    ports = ports_for(home)
-    total = indexable_count(ports)
-    with progress_bar("Indexing") as progress:
-        count = rebuild(index_path(home), home.index_key, index_documents(ports), progress, total=total,
-                        batch=2_000)
-    with ports.catalog.transaction() as tx:
-        checkpoints.append(tx, ports.signer, event("index.rebuild", actor=ACTOR, now=_now(),
-                                                   details=(("records", str(count)),)))
-    return count
+COMMANDS = (search, reindex)

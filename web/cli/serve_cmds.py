@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import secrets
-import shutil
 import signal
 import socket
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import click
+from flask import Flask
+from waitress import create_server
+from waitress.server import BaseWSGIServer
 
-from records.filing import FilingRequest, file_document
-from records.plan import Plan, load_default, load_plan
-from vault import Home
-from web.cli import cli
-from web.home import open_from_settings, settings_from_cli
+from records.filing import FilingRequest
+from records.model import Confidentiality
+from vault.errors import VaultError
+from web.app import create_app
+from web.cli.common import open_office
+from web.cli.keys_cmds import init_home_from
+from web.office import Office
+from web.security import LOOPBACK_HOSTS
 from web.settings import Settings
 
 ACTOR = "system:web"
@@ -52,10 +58,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _plan(settings: Settings) -> Plan:
-    return load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
-
-
 def _free_port(host: str, start: int) -> int:
     for port in range(start, start + 50):
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
@@ -73,41 +75,38 @@ def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_server(home: Home, settings: Settings, *, host: str, port: int, watch: bool, allow_remote: bool,
+def office_server(app: Flask, settings: Settings, *, host: str, port: int) -> BaseWSGIServer:
+    """The waitress server `serve` runs (not started). Request bodies up to the upload limit stay in
+    memory: waitress would otherwise spool a body over 512 KiB to a temporary file, and an upload's
+    plaintext must never reach the disk."""
+    in_memory = settings.max_upload_mb * 1024 * 1024 + (1 << 20)
+    return create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom",
+                         inbuf_overflow=in_memory, max_request_body_size=in_memory)
+
+
+def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remote: bool,
                banner: list[str] | None = None) -> None:
     """Serve the open home until Ctrl-C or SIGTERM; the drop-folder watcher runs alongside."""
-    from waitress import create_server
-
-    from web.app import create_app
-    from web.cli.records_cmds import ports_for
-    from web.intake import filing_function, intake_for, start_watcher
-    from web.security import LOOPBACK_HOSTS
-
     if not _is_loopback(host):
         if not allow_remote:
             raise click.UsageError(f"Binding {host} would expose the records to the network: "
                                    "use 127.0.0.1, or add --allow-remote behind TLS and a firewall.")
         click.echo("WARNING: Strongroom is reachable from the network. Put it behind TLS and a firewall.", err=True)
-    plan = _plan(settings)
-    ports = ports_for(home)
-    file_fn = filing_function(ports, plan, settings)
     allowed = LOOPBACK_HOSTS if _is_loopback(host) else (*LOOPBACK_HOSTS, host.lower(), socket.gethostname().lower())
-    app = create_app(home, settings, ports=ports, plan=plan, intake=intake_for(home, plan, file_fn),
-                     allowed_hosts=allowed)
+    app = create_app(office, allowed_hosts=allowed)
     watcher = None
     if watch:
-        from vault.errors import VaultError
         try:
-            watcher = start_watcher(home, settings, file_fn, plan=plan)
+            watcher = office.start_watcher()
         except VaultError as exc:
             click.echo(f"The drop-folder watcher did not start: {exc}", err=True)
-    server = create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom")
+    server = office_server(app, office.settings, host=host, port=port)
     shown = f"[{host.strip('[]')}]" if ":" in host else host
-    click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")  # type: ignore[union-attr]
+    click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")
     for line in banner or []:
         click.echo(line)
     if watcher is not None:
-        click.echo(f"Drop folder: {home.path / 'inbox'} ({watcher.mode})")
+        click.echo(f"Drop folder: {office.path / 'inbox'} ({watcher.mode})")
     click.echo("Ctrl-C stops.")
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
@@ -123,7 +122,7 @@ def run_server(home: Home, settings: Settings, *, host: str, port: int, watch: b
     click.echo("Stopped.")
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8750).")
 @click.option("--no-watch", is_flag=True, help="Do not file from the drop folders in this process.")
@@ -131,9 +130,8 @@ def run_server(home: Home, settings: Settings, *, host: str, port: int, watch: b
 @click.pass_obj
 def serve(obj: dict[str, object], host: str | None, port: int | None, no_watch: bool, allow_remote: bool) -> None:
     """Unlock the home and serve the web UI on this computer."""
-    settings = settings_from_cli(obj, host=host, port=port)
-    with open_from_settings(settings, actor=ACTOR, channel="web") as home:
-        run_server(home, settings, host=settings.host, port=settings.port, watch=not no_watch,
+    with open_office(obj, actor=ACTOR, channel="web", host=host, port=port) as office:
+        run_server(office, host=office.settings.host, port=office.settings.port, watch=not no_watch,
                    allow_remote=allow_remote)
 
 
@@ -143,54 +141,39 @@ def _write_private(path: Path, text: str) -> None:
         fh.write(text + "\n")
 
 
-def _file_demo_documents(home: Home, settings: Settings) -> int:
-    from records.model import Confidentiality
-    from web.cli.records_cmds import ports_for
-    ports, plan = ports_for(home), _plan(settings)
-    staging = home.path / "inbox" / ".demo"  # plaintext only ever inside the inbox, and removed at once
-    staging.mkdir(mode=0o700, parents=True, exist_ok=True)
+def _file_demo_documents(office: Office) -> int:
     filed = 0
-    try:
-        for code, name, title, principal, level, text in DEMO_DOCUMENTS:
-            path = staging / secrets.token_hex(6)
-            _write_private(path, text)
-            outcome = file_document(ports, plan, path, FilingRequest(
-                original_name=name, record_class=code, principal=principal, title=title,
-                confidentiality=Confidentiality(level) if level else None, document_date=date(2026, 3, 2),
-                actor=ACTOR, channel="web"), jurisdiction=settings.jurisdiction, now=datetime.now(timezone.utc))
-            filed += outcome.status == "filed"
-            path.unlink(missing_ok=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    for code, name, title, principal, level, text in DEMO_DOCUMENTS:
+        outcome = office.file(text.encode("utf-8"), FilingRequest(  # from memory: nothing on disk
+            original_name=name, record_class=code, principal=principal, title=title,
+            confidentiality=Confidentiality(level) if level else None, document_date=date(2026, 3, 2),
+            actor=ACTOR, channel="web"))
+        filed += outcome.status == "filed"
     return filed
 
 
-@cli.command()
+@click.command()
 @click.option("--port", type=int, default=None, help="Port (default 8750 or the next free one).")
-@click.pass_context
-def demo(ctx: click.Context, port: int | None) -> None:
-    """Create ./demo-home on the first run (secrets printed once), then serve it with the watcher."""
+def demo(port: int | None) -> None:
+    """Create ./demo-home on the first run (secrets printed once), then serve it with the watcher.
+
+    It never follows the shell to the user's own home: the STRONGROOM_* variables that pick a home,
+    a secret or a place to write are ignored, and one line says which.
+    """
     path = Path.cwd() / DEMO_DIR
     secret_file = path / DEMO_PASSPHRASE_FILE
+    settings, ignored = Settings.load_apart({"home": path, "port": port})
+    if ignored:
+        click.echo(f"The demo ignores {', '.join(ignored)}: it always uses its own home and passphrase.", err=True)
     banner: list[str] = []
     if not path.exists():
-        from web.cli.keys_cmds import init
         passphrase = secrets.token_urlsafe(18)
         password = secrets.token_urlsafe(12)
-        saved = {k: os.environ.get(k) for k in ("STRONGROOM_PASSPHRASE", "STRONGROOM_ADMIN_PASSWORD")}
-        os.environ.update(STRONGROOM_PASSPHRASE=passphrase, STRONGROOM_ADMIN_PASSWORD=password)
-        try:
-            ctx.invoke(init, home_dir=str(path), admin=DEMO_ADMIN, jurisdiction=None)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        init_home_from(dataclasses.replace(settings, passphrase=passphrase, admin_password=password),
+                       admin=DEMO_ADMIN)
         _write_private(secret_file, passphrase)
-        settings = Settings.load({"home": path, "passphrase": passphrase})
-        with open_from_settings(settings, actor=ACTOR, channel="web") as home:
-            filed = _file_demo_documents(home, settings)
+        with Office.open(dataclasses.replace(settings, passphrase=passphrase), actor=ACTOR, channel="web") as office:
+            filed = _file_demo_documents(office)
         click.echo(f"\nDemo home created with {filed} demo documents.")
         click.echo(f"Passphrase (shown once; saved to {secret_file}): {passphrase}")
         banner.append(f"Login: {DEMO_ADMIN} / {password}   (shown once: write it down)")
@@ -198,10 +181,10 @@ def demo(ctx: click.Context, port: int | None) -> None:
         banner.append(f"Login: {DEMO_ADMIN} (the password was printed on the first run)")
     if not secret_file.exists():
         raise click.ClickException(f"{secret_file} is missing: use `strongroom --home {path} serve` instead.")
-    settings = Settings.load({"home": path, "passphrase_file": secret_file, "port": port})
-    with open_from_settings(settings, actor=ACTOR, channel="web") as home:
+    settings = dataclasses.replace(settings, passphrase_file=secret_file)
+    with Office.open(settings, actor=ACTOR, channel="web") as office:
         chosen = settings.port if port else _free_port(settings.host, settings.port)
-        run_server(home, settings, host=settings.host, port=chosen, watch=True, allow_remote=False, banner=banner)
+        run_server(office, host=settings.host, port=chosen, watch=True, allow_remote=False, banner=banner)
 
 
-
+COMMANDS = (serve, demo)

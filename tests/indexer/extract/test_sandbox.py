@@ -208,3 +208,13 @@ print(",".join(results))
                           cwd="/")
     assert done.stdout.strip() == "write refused,allocation refused", done.stderr
     assert not probe.exists() or probe.stat().st_size == 0
+
+
+@pytest.mark.parametrize("extraction", ["text", ["text"], None, 7])
+def test_a_result_that_is_not_an_object_is_malformed_not_a_crash(
+        extraction: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stands in for a worker subverted by its input: it answers "ok" with a non-object result.
+    with SandboxedExtractor(workers=1) as pool:
+        monkeypatch.setattr(pool, "_ask", lambda *args: {"ok": True, "extraction": extraction})
+        with pytest.raises(ExtractionFailed, match="returned a malformed result"):
+            pool.extract_bytes(b"one", "a.txt")

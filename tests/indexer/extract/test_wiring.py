@@ -10,8 +10,10 @@ import pytest
 from make_corpus import simple_pdf
 
 from indexer.extract.sandbox import SandboxedExtractor
+from vault import Home
 from tests.records.test_cli import cli_home, run  # noqa: F401 - the fixture is used by name
-from web.home import ports_of, shared_extractor
+from web.office import Office, shared_extractor
+from web.settings import Settings
 
 
 def test_cli_import_extracts_through_the_sandbox(cli_home: Path, tmp_path: Path,  # noqa: F811
@@ -39,6 +41,6 @@ def test_cli_import_extracts_through_the_sandbox(cli_home: Path, tmp_path: Path,
     assert shared_extractor().pids()  # the workers did the reading
 
 
-def test_ports_of_defaults_to_the_shared_sandbox(home: object) -> None:
-    ports = ports_of(home)  # type: ignore[arg-type]
-    assert ports.extractor is shared_extractor()
+def test_an_office_defaults_to_the_shared_sandbox(home: Home) -> None:
+    office = Office(home, Settings(home=home.path))
+    assert office.ports.extractor is shared_extractor()

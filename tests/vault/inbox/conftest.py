@@ -13,7 +13,7 @@ from records.ports import Ports, RecordFilter
 from tests.records.conftest import PlainExtractor
 from vault import Home
 from vault.inbox import Intake, Watcher, WatchOptions
-from web.intake import filing_function, intake_for
+from web.office import Office
 from web.settings import Settings
 
 # Short windows keep the suite fast; the logic is the same as with the defaults.
@@ -47,7 +47,7 @@ def ports(home: Home) -> Ports:
 
 @pytest.fixture
 def intake(home: Home, plan: Plan, ports: Ports) -> Intake:
-    made = intake_for(home, plan, filing_function(ports, plan, Settings(home=home.path)))
+    made = Office(home, Settings(home=home.path), plan=plan, extractor=PlainExtractor()).intake()
     made.ensure_folders()
     return made
 

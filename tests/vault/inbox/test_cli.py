@@ -17,17 +17,18 @@ from tests.conftest import PASSPHRASE
 from tests.records.test_cli import cli_home, run  # noqa: F401 - the fixture is used by name
 from tests.vault.inbox.conftest import wait_for
 from vault import open_home
-from web.cli import intake_cmds, keys_cmds
+from web.office import furnish
 from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_init_step_creates_a_drop_folder_per_class(cli_home: Path) -> None:  # noqa: F811
-    assert intake_cmds._drop_folders in keys_cmds.INIT_STEPS
-    assert keys_cmds.INIT_STEPS.index(intake_cmds._drop_folders) > 0  # after the plan is copied
+def test_furnishing_a_home_creates_a_drop_folder_per_class(cli_home: Path) -> None:  # noqa: F811
+    for folder in (cli_home / "inbox").iterdir():
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     with open_home(cli_home, PASSPHRASE) as home:
-        intake_cmds._drop_folders(home, Settings.load({"home": str(cli_home)}))
+        assert "drop folders" in furnish(home, Settings.load({"home": str(cli_home)}))
     folders = {p.name for p in (cli_home / "inbox").iterdir() if p.is_dir()}
     assert {"contracts", "minutes", "invoices", "correspondence", "_unsorted"} <= folders
     assert "unsorted" not in folders  # the unsorted class waits in _unsorted, for a person
@@ -99,7 +100,7 @@ def test_import_reads_sidecars_skips_temp_files_and_summarises(cli_home: Path, t
 
 def test_inbox_list_and_classify(cli_home: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     unsorted = cli_home / "inbox" / "_unsorted"
-    unsorted.mkdir(parents=True)
+    unsorted.mkdir(parents=True, exist_ok=True)
     (unsorted / "scan.txt").write_text("an unsorted scan")
     os.utime(unsorted / "scan.txt", (time.time() - 60, time.time() - 60))
     code, out, _ = run(["inbox", "list"], capsys)

@@ -1,25 +1,27 @@
-"""The search use case for every shell: scoped, audited search, and the documents a rebuild indexes."""
+"""Searching and rebuilding the index: the scoped, audited search and the reconcile after a crash."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from indexer.errors import IndexerError
 from records import checkpoints, retrieval
 from records.access import AccessScope, Permission
-from records.errors import AccessDenied
+from records.errors import AccessDenied, SearchUnavailable
 from records.events import event, masked
-from records.model import BlobRole, RecordId, State
+from records.model import BlobRole, Record, RecordId, State
 from records.ports import IndexDoc, Ports, SearchRequest, SearchResult
+
+# (documents, how many there are) -> how many were indexed; the shell binds the index's place and key
+IndexBuilder = Callable[[Iterator[IndexDoc], int], int]
 
 
 def search_records(ports: Ports, request: SearchRequest, scope: AccessScope, *, now: datetime,
                    channel: str = "cli") -> SearchResult:
     """Search as `scope`; one audit entry with the query HMAC'd (never readable) and the hit count."""
     if ports.index is None:
-        raise IndexerError("Search is not available because the search index could not be opened: "
-                           "run `strongroom reindex`.")
+        raise SearchUnavailable("Search is not available because the search index could not be opened: "
+                                "run `strongroom reindex`.")
     if not scope.may(Permission.READ):
         raise AccessDenied(f"{scope.actor} may not search the records.")
 
@@ -33,13 +35,24 @@ def search_records(ports: Ports, request: SearchRequest, scope: AccessScope, *, 
     return result
 
 
-def index_documents(ports: Ports) -> Iterator[IndexDoc]:
-    """Every record that is not disposed, with its sealed text rendition decrypted (for reindex)."""
-    for record in ports.catalog.find():
-        if record.state is State.DISPOSED:
-            continue
-        text = retrieval.text_of(ports, record.id) if record.blob(BlobRole.TEXT) is not None else ""
-        yield IndexDoc(record=record, text=text)
+def _doc(ports: Ports, record: Record) -> IndexDoc:
+    text = retrieval.text_of(ports, record.id) if record.blob(BlobRole.TEXT) is not None else ""
+    return IndexDoc(record=record, text=text)
+
+
+def _live(ports: Ports) -> list[Record]:
+    return [r for r in ports.catalog.find() if r.state is not State.DISPOSED]
+
+
+def reindex(ports: Ports, build: IndexBuilder, *, actor: str, now: datetime) -> int:
+    """Rebuild the index from the sealed text renditions of every live record; audited. Returns the
+    number indexed. `build` writes a new index and swaps it in (the old one serves until then)."""
+    live = _live(ports)
+    count = build((_doc(ports, r) for r in live), len(live))
+    with ports.catalog.transaction() as tx:
+        checkpoints.append(tx, ports.signer, event("index.rebuild", actor=actor, now=now,
+                                                   details=(("records", str(count)),)))
+    return count
 
 
 def reconcile(ports: Ports) -> tuple[int, int]:
@@ -51,16 +64,11 @@ def reconcile(ports: Ports) -> tuple[int, int]:
     if ports.index is None:
         return 0, 0
     in_index = ports.index.ids()
-    live = {r.id: r for r in ports.catalog.find() if r.state is not State.DISPOSED}
+    live = {r.id: r for r in _live(ports)}
     missing = [live[rid] for rid in live.keys() - in_index]
     strays = sorted(in_index - live.keys())
     if strays:
         ports.index.remove(strays)
     if missing:
-        ports.index.upsert([IndexDoc(record=r, text=retrieval.text_of(ports, r.id)
-                                     if r.blob(BlobRole.TEXT) is not None else "") for r in missing])
+        ports.index.upsert([_doc(ports, r) for r in missing])
     return len(missing), len(strays)
-
-
-def indexable_count(ports: Ports) -> int:
-    return sum(1 for r in ports.catalog.find() if r.state is not State.DISPOSED)

@@ -1,0 +1,89 @@
+"""What every `strongroom` command shares: exit codes, the Office from the group's options, the
+person at the terminal, record ids, JSON output and a progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from records.access import AccessScope
+from records.errors import AccessDenied, RecordNotFound
+from records.model import RecordId
+from vault import check_password
+from web.office import Office, utcnow
+from web.settings import Settings
+from web.unlock import ask_secret
+
+ACTOR = "system:cli"
+EXIT_ERROR = 1  # a problem with the request or the data (wrong passphrase, unknown record, ...)
+EXIT_USAGE = 2  # click's own code for bad arguments
+EXIT_INTEGRITY = 3  # verification found damage
+
+
+def settings_of(obj: dict[str, object] | None, **flags: object) -> Settings:
+    """Settings for a command: the group's --home (in ctx.obj) plus the command's own flags."""
+    overrides: dict[str, object] = dict(flags)
+    if obj and obj.get("home") and overrides.get("home") is None:
+        overrides["home"] = obj["home"]
+    return Settings.load(overrides)
+
+
+def open_office(obj: dict[str, object] | None, *, actor: str = ACTOR, channel: str = "cli",
+                **flags: object) -> Office:
+    """The command's home, unlocked (passphrase from the settings, else a prompt)."""
+    return Office.open(settings_of(obj, **flags), actor=actor, channel=channel)
+
+
+def scope_of(office: Office, as_user: str | None) -> AccessScope:
+    """The person at the terminal holds the passphrase (full power); `--as` acts as a named user."""
+    if as_user is None:
+        return AccessScope.system(ACTOR)
+    user = office.ports.catalog.get_user(as_user)
+    password = office.settings.user_password or ask_secret(f"Password for {as_user}", "STRONGROOM_USER_PASSWORD")
+    if user is None or user.disabled or not check_password(user.password_hash, password):
+        raise AccessDenied(f"The user name or password for {as_user} is wrong.")
+    return AccessScope.of(user)
+
+
+def record_id(office: Office, text: str) -> RecordId:
+    """A record id, or the id of the record with this registry number."""
+    if "/" in text:
+        match = [r.id for r in office.ports.catalog.find() if r.registry_number == text]
+        if match:
+            return match[0]
+        raise RecordNotFound(f"There is no record {text}: check the registry number (`strongroom list`).")
+    return RecordId(text)
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+def day(value: datetime | None) -> date:
+    """A --date option's day, today when none was given."""
+    return value.date() if value else now().date()
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A `(done, total)` callback that draws a bar on stderr when it is a terminal (else nothing),
+    so long work shows progress without mixing into a command's output or its error sentence."""
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
+        def update(done: int, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(
+                    length=total, label=label, file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty())))
+            bars[0].update(done - bars[0].pos)
+        yield update

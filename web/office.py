@@ -1,0 +1,213 @@
+"""The composition root: one Office per open home, built once from the Settings.
+
+It is the only place that opens a home, loads the classification plan, builds the ports, starts
+the sandboxed extractor and opens the search index. The CLI, the Flask app, the drop-folder
+watcher and the benchmarks take their objects from an Office and nowhere else; the use cases
+themselves live in `records/` and receive what they need from it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+
+from indexer.errors import IndexCorrupt, IndexerError
+from indexer.extract.sandbox import SandboxedExtractor
+from indexer.search import create_index, rebuild, shared_index
+from records import filing
+from records import search as searching
+from records.access import AccessScope
+from records.filing import FilingOutcome, FilingRequest, Source
+from records.model import RecordId
+from records.plan import Plan, default_plan_text, load_default, load_plan
+from records.ports import Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
+from vault import Home, KdfParams, VaultError, init_home, open_home
+from vault.inbox import Intake, IntakeResult, Watcher, WatchOptions, create_drop_folders
+from web.settings import Settings
+from web.unlock import passphrase_from, write_secret_key
+
+INBOX_ACTOR = "system:inbox"
+Clock = Callable[[], datetime]
+Progress = Callable[[int, int], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Office:
+    """An open home with its plan, ports, extractor and index, and the use cases bound to them."""
+
+    def __init__(self, home: Home, settings: Settings, *, plan: Plan | None = None,
+                 extractor: Extractor | None = None, clock: Clock = utcnow) -> None:
+        self.home = home
+        self.settings = settings
+        self.plan = plan if plan is not None else plan_of(settings)
+        self.extractor = extractor if extractor is not None else shared_extractor(settings)
+        self.clock = clock
+        self._ports: Ports | None = None
+        self._ports_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
+             passphrase: str | None = None, recovery_key: str | None = None,
+             extractor: Extractor | None = None) -> Office:
+        """Unlock the settings' home with `passphrase` or `recovery_key`, else the settings' passphrase
+        (or a prompt); the unlock is an audit entry by `actor`."""
+        if passphrase is None and recovery_key is None:
+            passphrase = passphrase_from(settings, prompt)
+        home = open_home(settings.home, passphrase, recovery_key=recovery_key, actor=actor, channel=channel)
+        try:
+            return cls(home, settings, extractor=extractor)
+        except BaseException:
+            home.close()
+            raise
+
+    def close(self) -> None:
+        self.home.close()
+
+    def __enter__(self) -> Office:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        return self.home.path
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def ports(self) -> Ports:
+        """The use cases' adapters, built on first use: commands that only manage keys never open the
+        search index (nor pay for the reconcile a crashed session asks for)."""
+        with self._ports_lock:
+            if self._ports is None:
+                self._ports = self._build_ports()
+            return self._ports
+
+    def _build_ports(self) -> Ports:
+        ports = Ports(blobs=self.home.blobs, catalog=self.home.catalog, signer=self.home.signer,
+                      extractor=self.extractor, index=self._index(), audit_hmac=self.home.audit_hmac)
+        if ports.index is not None and self.home.index_check_pending():
+            # A session died mid-write: its records may be unindexed, or disposed but still listed.
+            try:
+                searching.reconcile(ports)
+            except (IndexerError, VaultError, OSError):
+                return ports  # still pending: the next open tries again; `reindex` also repairs
+            self.home.index_checked()
+        return ports
+
+    def _index(self) -> SearchIndex | None:
+        """The home's sealed index (one per process and folder); None when it is damaged: filing goes
+        on (the index is derived) and `strongroom reindex` repairs it."""
+        try:
+            return shared_index(self.path / "index", self.home.index_key)
+        except IndexCorrupt:
+            return None
+
+    # ---- filing ------------------------------------------------------------------------------
+
+    def file(self, source: Source, request: FilingRequest, *, ports: Ports | None = None) -> FilingOutcome:
+        """The filing use case with this home's plan, jurisdiction and size limit."""
+        return filing.file_document(ports or self.ports, self.plan, source, request,
+                                    jurisdiction=self.settings.jurisdiction, now=self.now(),
+                                    max_bytes=self.settings.max_upload_mb * 1024 * 1024)
+
+    def already_filed(self, source: Source) -> RecordId | None:
+        return filing.already_filed(self.ports, source, self.settings.max_upload_mb * 1024 * 1024)
+
+    def intake(self, *, actor: str = INBOX_ACTOR) -> Intake:
+        """The drop folders, filing through `file` (the watcher and the web's unsorted queue)."""
+        return Intake(self.path, self.plan, self.file, committed=lambda p: self.already_filed(p) is not None,
+                      actor=actor)
+
+    def start_watcher(self, *, polling: bool = False,
+                      on_result: Callable[[IntakeResult], None] | None = None) -> Watcher:
+        """File from the drop folders in a background thread until .stop(). Raises WatcherBusy when
+        another watcher holds the home's inbox lock."""
+        options = WatchOptions(stability_seconds=self.settings.stability_seconds,
+                               network_stability_seconds=self.settings.network_stability_seconds,
+                               rescan_seconds=self.settings.rescan_seconds, polling=polling)
+        return Watcher(self.intake(), options, on_result).start()
+
+    # ---- search --------------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest, scope: AccessScope, *, channel: str = "cli") -> SearchResult:
+        return searching.search_records(self.ports, request, scope, now=self.now(), channel=channel)
+
+    def reindex(self, *, actor: str, progress: Progress | None = None) -> int:
+        """Rebuild the index from the sealed text renditions (the old one serves until the swap)."""
+        key = self.home.index_key
+
+        def build(docs: Iterator[IndexDoc], total: int) -> int:
+            return rebuild(self.path / "index", key, docs, progress, total=total, batch=2_000)
+        return searching.reindex(self.ports, build, actor=actor, now=self.now())
+
+
+# ---- the pieces an Office is built from ------------------------------------------------------
+
+
+def plan_of(settings: Settings) -> Plan:
+    """The home's classification plan (its plan.toml; the default plan when there is none)."""
+    return load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
+
+
+_extractor_lock = threading.Lock()
+_extractor: SandboxedExtractor | None = None
+
+
+def shared_extractor(settings: Settings | None = None) -> SandboxedExtractor:
+    """The process's one sandboxed extraction pool (reused workers, ended at exit by its finalizer).
+    The first call's settings fix the per-document timeout and the workers' memory limit."""
+    global _extractor
+    with _extractor_lock:
+        if _extractor is None:
+            chosen = settings or Settings()
+            _extractor = SandboxedExtractor(workers=2, timeout_s=chosen.extract_timeout_seconds,
+                                            memory_mb=chosen.extract_memory_mb,
+                                            max_input_mb=chosen.max_upload_mb)
+        return _extractor
+
+
+def furnish(home: Home, settings: Settings) -> list[str]:
+    """What a working home has besides keys and catalogue: the editable plan, one drop folder per
+    class, an empty search index and the web's secret key. Each step does nothing when its work is
+    there, so `init` and `restore` (a backup leaves these out) both run it. Returns what was made."""
+    made: list[str] = []
+    if not settings.plan_file.exists():
+        settings.plan_file.write_text(default_plan_text(), encoding="utf-8")
+        made.append("plan")
+    if create_drop_folders(home.path, plan_of(settings)):
+        made.append("drop folders")
+    if not (home.path / "index" / "current").is_symlink():
+        create_index(home.path / "index", home.index_key)
+        made.append("search index")
+    if not settings.secret_key_path.exists():
+        write_secret_key(settings)
+        made.append("web secret key")
+    return made
+
+
+def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = None,
+                extractor: Extractor | None = None) -> tuple[Office, str]:
+    """A new home at settings.home, furnished and open; returns it with its recovery key (shown once).
+    `kdf` only for tests and benchmarks (the default is the memory-hard production setting)."""
+    result = init_home(settings.home, passphrase, kdf=kdf)
+    settings.settings_file.write_text(settings.toml_text(), encoding="utf-8")
+    home = open_home(settings.home, passphrase, actor="system:cli")
+    try:
+        furnish(home, settings)
+        return Office(home, settings, extractor=extractor), result.recovery_key
+    except BaseException:
+        home.close()
+        raise
+
+
+__all__ = ["Office", "INBOX_ACTOR", "plan_of", "shared_extractor", "furnish", "create_home", "utcnow"]
