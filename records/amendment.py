@@ -46,8 +46,8 @@ def edit_metadata(ports: Ports, plan: Plan, scope: AccessScope, record_id: Recor
                            "clearance to make it.")
     with ports.catalog.transaction() as tx:
         tx.replace(updated)
-        checkpoints.append(tx, ports, event("record.edit", actor=scope.actor, now=now, record_id=record.id,
-                                            channel=channel, details=(("fields", ",".join(sorted(changes))),)))
+        checkpoints.append(tx, ports.signer, event("record.edit", actor=scope.actor, now=now, record_id=record.id,
+                                                   channel=channel, details=(("fields", ",".join(sorted(changes))),)))
     return updated, _reindex(ports, updated)
 
 

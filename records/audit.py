@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 GENESIS = "0" * 64
 ENTRY_VERSION = 1
@@ -74,15 +75,19 @@ def event_from_json(doc: dict[str, Any]) -> AuditEvent:
                       details=tuple(sorted(doc["details"].items())))
 
 
-def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None,
-                withheld_ok: bool = False) -> str | None:
-    """Walk JSON entries (with their "hash"); return a sentence naming the first broken one, or None.
+def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None, start_seq: int | None = None,
+                withheld_ok: bool = False, on_entry: Callable[[int, str], None] | None = None) -> str | None:
+    """Walk JSON entries (with their "hash"); return a phrase naming the first broken one, or None.
 
+    `start_prev` and `start_seq` pin the first entry (its "prev" hash and its number) when known;
+    `on_entry(seq, hash)` is told of each entry once it has verified. Callers use it through
+    `records.checkpoints.ChainVerifier`, which also judges the signed checkpoints.
     `withheld_ok` (exports only, never the catalogue): an entry with withheld details cannot be
     rehashed, so its stated hash is taken as given; it must still link to the entry before it, and
-    the entry after it must link to that hash."""
+    the entry after it must link to that hash.
+    """
     prev = start_prev
-    expected_seq: int | None = None
+    expected_seq = start_seq
     for doc in docs:
         seq = doc.get("seq")
         if expected_seq is not None and seq != expected_seq:
@@ -103,6 +108,8 @@ def first_break(docs: Iterable[dict[str, Any]], *, start_prev: str | None = None
             return f"the audit entry after {after} has no valid sequence number"
         prev = digest
         expected_seq = seq + 1
+        if on_entry is not None:
+            on_entry(seq, digest)
     return None
 
 

@@ -136,9 +136,9 @@ def _propose(ports: Ports, scope: AccessScope, records: list[Record], *, as_of: 
             "proposed_at": now.isoformat(), "as_of": as_of.isoformat()}))
         tx.put_setting(PROPOSAL_PREFIX + "open", json.dumps([*open_ids, proposal.proposal_id]))
         for record in records:
-            checkpoints.append(tx, ports, event("disposal.propose", actor=scope.actor, now=now,
-                                                record_id=record.id, channel=channel,
-                                                details=(("proposal", proposal.proposal_id),)))
+            checkpoints.append(tx, ports.signer, event("disposal.propose", actor=scope.actor, now=now,
+                                                       record_id=record.id, channel=channel,
+                                                       details=(("proposal", proposal.proposal_id),)))
     return DispositionResult(status="proposed", record_ids=proposal.record_ids, proposal=proposal)
 
 
@@ -158,7 +158,7 @@ def _destroy(ports: Ports, plan: Plan, records: list[Record], *, jurisdiction: s
         for record in records:
             tx.shred_key(record.id)
             tx.replace(stub(record, now))
-            head = checkpoints.append(tx, ports, event(
+            head = checkpoints.append(tx, ports.signer, event(
                 "record.dispose", actor=actor, now=now, record_id=record.id, channel=channel,
                 details=(("registry", record.registry_number), ("certificate", certificate_id),
                          ("approvers", ",".join(approvers)))))
@@ -173,9 +173,9 @@ def _destroy(ports: Ports, plan: Plan, records: list[Record], *, jurisdiction: s
         if proposal_id is not None:
             remaining = [p.proposal_id for p in proposals(ports) if p.proposal_id != proposal_id]
             tx.put_setting(PROPOSAL_PREFIX + "open", json.dumps(remaining))
-        checkpoints.seal_run(tx, ports, event("disposition.run", actor=actor, now=now, channel=channel,
-                                              details=(("certificate", certificate_id),
-                                                       ("records", str(len(records))))))
+        checkpoints.seal_run(tx, ports.signer, event("disposition.run", actor=actor, now=now, channel=channel,
+                                                     details=(("certificate", certificate_id),
+                                                              ("records", str(len(records))))))
     # After the commit: the keys are gone, so these blobs are already unreadable noise; a crash
     # here leaves orphans that `verify` reports, never readable content.
     for record in records:

@@ -37,5 +37,9 @@ class ExtractionFailed(RecordsError):
     """A document could not be read; the message is one sentence for the rejection note."""
 
 
+class VerificationUnavailable(RecordsError):
+    """A check cannot be run at all (e.g. no signature verifier): never reported as "verified"."""
+
+
 class SearchUnavailable(RecordsError):
     """The search index could not be opened; filing goes on and `strongroom reindex` repairs it."""

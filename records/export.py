@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from records.access import AccessScope, Permission
 from records.audit import GENESIS, AuditEvent, canonical, withhold
 from records.certificates import all_certificates
-from records.checkpoints import checkpoint_text, seal_run
+from records.checkpoints import append, checkpoint_text, seal_run
 from records.errors import AccessDenied, IntegrityError, RecordsError
 from records.export_package import (FORMAT, FORMAT_VERSION, PackageWriter, Pipe, fingerprint,
                                     safe_member_part)
@@ -83,8 +83,8 @@ def start_export(ports: Ports, scope: AccessScope, request: ExportRequest, *, no
     """
     if not scope.may(Permission.AUDIT):
         with ports.catalog.transaction() as tx:
-            tx.append_audit(AuditEvent(ts=now, actor=scope.actor, action=ACTION,
-                                       outcome="denied", channel=channel))
+            append(tx, ports.signer, AuditEvent(ts=now, actor=scope.actor, action=ACTION,
+                                                outcome="denied", channel=channel))
         raise AccessDenied("Only auditors and administrators may make audit exports; "
                            "ask one of them to make it.")
     if request.date_from and request.date_to and request.date_from > request.date_to:
@@ -331,7 +331,7 @@ class AuditExport:
         event = AuditEvent(ts=self._now, actor=self._scope.actor, action=ACTION, outcome=outcome,
                            channel=self._channel, details=tuple(sorted(details.items())))
         with self._ports.catalog.transaction() as tx:
-            seal_run(tx, self._ports, event)
+            seal_run(tx, self._ports.signer, event)
             if self.summary is not None and (self._previous is None
                                              or self.summary.head.seq > self._previous.seq):
                 tx.put_setting(LAST_EXPORT_SETTING,

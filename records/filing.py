@@ -228,7 +228,7 @@ class _File:
     def _duplicate(self, existing: RecordId) -> FilingOutcome:
         other = self.ports.catalog.get(existing)
         with self.ports.catalog.transaction() as tx:
-            checkpoints.append(tx, self.ports, self._event(
+            checkpoints.append(tx, self.ports.signer, self._event(
                 "record.file", outcome="duplicate", record_id=existing))
         return FilingOutcome(status=FilingStatus.DUPLICATE, record_id=existing, duplicate_of=existing,
                              registry_number=other.registry_number,
@@ -237,7 +237,7 @@ class _File:
 
     def _rejected(self, reason: str) -> FilingOutcome:
         with self.ports.catalog.transaction() as tx:
-            checkpoints.append(tx, self.ports, self._event("record.file", outcome="rejected"))
+            checkpoints.append(tx, self.ports.signer, self._event("record.file", outcome="rejected"))
         return FilingOutcome(status=FilingStatus.REJECTED, reason=reason, timings=StepTimings(**self.laps))
 
     def _event(self, action: str, *, outcome: str = "ok", record_id: str | None = None,
@@ -270,7 +270,7 @@ class _File:
             number = assign(tx, self.cls.code, self.now.year)
             record = self._build(record_id, extraction, sealed, str(number))
             tx.add(record, key, mac)
-            checkpoints.append(tx, self.ports, self._event(
+            checkpoints.append(tx, self.ports.signer, self._event(
                 "record.file", record_id=record.id,
                 extra=(("registry", record.registry_number), ("sha256", record.sha256),
                        ("parent", record.parent_id or ""))))

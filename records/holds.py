@@ -32,9 +32,9 @@ def place_hold(ports: Ports, scope: AccessScope, record_id: RecordId, reason: st
                 placed_role=scope.role)
     with ports.catalog.transaction() as tx:
         tx.replace(replace(record, holds=(*record.holds, hold)))
-        checkpoints.append(tx, ports, event("hold.add", actor=scope.actor, now=now, record_id=record.id,
-                                            channel=channel, details=(("hold", hold.hold_id),
-                                                                      ("reason", masked(ports, reason)))))
+        checkpoints.append(tx, ports.signer, event("hold.add", actor=scope.actor, now=now, record_id=record.id,
+                                                   channel=channel, details=(("hold", hold.hold_id),
+                                                                             ("reason", masked(ports, reason)))))
     return hold
 
 
@@ -63,10 +63,10 @@ def release_hold(ports: Ports, scope: AccessScope, record_id: RecordId, *, now: 
     holds = tuple(released if h.hold_id == released.hold_id else h for h in record.holds)
     with ports.catalog.transaction() as tx:
         tx.replace(replace(record, holds=holds))
-        checkpoints.append(tx, ports, event("hold.release", actor=scope.actor, now=now, record_id=record.id,
-                                            channel=channel, details=(("hold", released.hold_id),
-                                                                      ("placed_by", released.placed_by),
-                                                                      ("reason", masked(ports, reason)))))
+        checkpoints.append(tx, ports.signer, event("hold.release", actor=scope.actor, now=now, record_id=record.id,
+                                                   channel=channel, details=(("hold", released.hold_id),
+                                                                             ("placed_by", released.placed_by),
+                                                                             ("reason", masked(ports, reason)))))
     return released
 
 

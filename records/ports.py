@@ -98,6 +98,10 @@ class CatalogTx(Protocol):
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
 
+    def last_checkpoint_size(self) -> int:
+        """The number of audit entries the newest checkpoint covers (0 when there is none), read in
+        this transaction, so the decision to sign the next one cannot race another writer."""
+
     def put_user(self, user: User) -> None: ...
 
     def delete_user(self, name: str) -> None: ...

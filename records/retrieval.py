@@ -62,19 +62,19 @@ def _audited(ports: Ports, scope: AccessScope, record_id: RecordId, action: str,
         record = visible_record(ports, scope, record_id)
     except RecordNotFound:
         with ports.catalog.transaction() as tx:
-            checkpoints.append(tx, ports, event(action, actor=scope.actor, now=now, record_id=record_id,
-                                                outcome="denied", channel=channel))
+            checkpoints.append(tx, ports.signer, event(action, actor=scope.actor, now=now, record_id=record_id,
+                                                       outcome="denied", channel=channel))
         raise
     if record.state is State.DISPOSED and action != "record.view":
         with ports.catalog.transaction() as tx:
-            checkpoints.append(tx, ports, event(action, actor=scope.actor, now=now, record_id=record.id,
-                                                outcome="denied", channel=channel))
+            checkpoints.append(tx, ports.signer, event(action, actor=scope.actor, now=now, record_id=record.id,
+                                                       outcome="denied", channel=channel))
         raise AccessDenied(f"Record {record.registry_number} was disposed of on "
                            f"{record.disposed_at.date().isoformat() if record.disposed_at else 'an earlier date'}: "
                            "only its metadata stub remains.")
     with ports.catalog.transaction() as tx:
-        checkpoints.append(tx, ports, event(action, actor=scope.actor, now=now, record_id=record.id,
-                                            channel=channel))
+        checkpoints.append(tx, ports.signer, event(action, actor=scope.actor, now=now, record_id=record.id,
+                                                   channel=channel))
     return record
 
 

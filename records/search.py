@@ -29,9 +29,9 @@ def search_records(ports: Ports, request: SearchRequest, scope: AccessScope, *, 
         return retrieval.text_of(ports, record_id)
     result = ports.index.search(request, scope, text_of)
     with ports.catalog.transaction() as tx:
-        checkpoints.append(tx, ports, event("search", actor=scope.actor, now=now, channel=channel,
-                                            details=(("query", masked(ports, request.query)),
-                                                     ("hits", str(result.total)))))
+        checkpoints.append(tx, ports.signer, event("search", actor=scope.actor, now=now, channel=channel,
+                                                   details=(("query", masked(ports, request.query)),
+                                                            ("hits", str(result.total)))))
     return result
 
 
@@ -50,8 +50,8 @@ def reindex(ports: Ports, build: IndexBuilder, *, actor: str, now: datetime) -> 
     live = _live(ports)
     count = build((_doc(ports, r) for r in live), len(live))
     with ports.catalog.transaction() as tx:
-        checkpoints.append(tx, ports, event("index.rebuild", actor=actor, now=now,
-                                            details=(("records", str(count)),)))
+        checkpoints.append(tx, ports.signer, event("index.rebuild", actor=actor, now=now,
+                                                   details=(("records", str(count)),)))
     return count
 
 

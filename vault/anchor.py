@@ -34,7 +34,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from records import checkpoints
 from records.audit import AuditEvent
+from records.ports import Signer
 from vault.atomicfile import write_atomic
 from vault.catalog import SqlCipherCatalog
 from vault.errors import AnchorDamaged, RollbackDetected
@@ -223,7 +225,7 @@ class AnchorKeeper:
             self._file.advance(self._catalog)
 
 
-def guard(catalog: SqlCipherCatalog, anchor_file: AnchorFile, *, restored: bool = False,
+def guard(catalog: SqlCipherCatalog, anchor_file: AnchorFile, signer: Signer, *, restored: bool = False,
           accept: bool = False, actor: str = "system:vault", channel: str = "cli") -> str | None:
     """On open, before anything is committed: refuse a catalogue that does not continue the anchor.
 
@@ -257,9 +259,9 @@ def guard(catalog: SqlCipherCatalog, anchor_file: AnchorFile, *, restored: bool 
     if not accept:
         raise RollbackDetected(problem)
     with catalog.transaction() as tx:
-        tx.append_audit(AuditEvent(ts=datetime.now(timezone.utc), actor=actor, action=ACCEPT_ACTION,
-                                   outcome="recovered", channel=channel,
-                                   details=(("found", problem[:300]),)))
+        checkpoints.append(tx, signer, AuditEvent(ts=datetime.now(timezone.utc), actor=actor,
+                                                  action=ACCEPT_ACTION, outcome="recovered", channel=channel,
+                                                  details=(("found", problem[:300]),)))
         tx.put_setting(ANCHORED_SETTING, "yes")
     anchor_file.reset(catalog)
     return problem

@@ -283,6 +283,10 @@ class _Tx:
                             bytes(checkpoint.signature)))
         self.audited = self.checkpointed = True
 
+    def last_checkpoint_size(self) -> int:
+        row = self._conn.execute("SELECT coalesce(max(size), 0) FROM checkpoints").fetchone()
+        return int(row[0])
+
     def put_user(self, user: User) -> None:
         self._conn.execute("INSERT INTO users (name, body) VALUES (?, ?) "
                            "ON CONFLICT (name) DO UPDATE SET body = excluded.body",

@@ -6,8 +6,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
-
+from records import checkpoints, verification
 from records.audit import AuditEvent
 from vault import anchor, keyslots, slotstate
 from vault.atomicfile import TEMP_PREFIX, remove_durably
@@ -19,10 +18,8 @@ from vault.keyslots import KeyFile, SlotKind
 from vault.objects import ObjectStore
 from vault.recoverykey import format_recovery_key, new_recovery_key, parse_recovery_key
 from vault.sessions import Session, clear_upload_staging
-from vault.signing import Ed25519Signer
-
-if TYPE_CHECKING:
-    from vault.verification import VerifyReport
+from vault.signing import Ed25519Signer, signature_valid
+from vault.verification import storage_report
 
 KEYS_FILE = "keys.json"
 CATALOG_FILE = "catalog.db"
@@ -69,9 +66,10 @@ def init_home(path: Path | str, passphrase: str, *, kdf: KdfParams | None = None
     catalog = SqlCipherCatalog(path / CATALOG_FILE, keyring.catalog)
     try:
         with catalog.transaction() as tx:
-            tx.append_audit(_event("vault.init", "system:cli"))
+            checkpoints.append(tx, Ed25519Signer(keyring.audit_signing_seed), _event("vault.init", "system:cli"))
             slotstate.record(tx, keyfile)
-        anchor.guard(catalog, anchor.AnchorFile(path, keyring.anchor, keyfile.vault_id))  # starts it
+        anchor.guard(catalog, anchor.AnchorFile(path, keyring.anchor, keyfile.vault_id),  # starts it
+                     Ed25519Signer(keyring.audit_signing_seed))
     finally:
         catalog.close()
     return InitResult(path=path, vault_id=keyfile.vault_id, recovery_key=format_recovery_key(recovery))
@@ -95,11 +93,11 @@ def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: 
                 actor=actor or "system:vault", channel=channel)
     try:
         # A key change that died before its audit entry, or keys.json swapped offline: audit it now.
-        slotstate.reconcile(home.catalog, path / KEYS_FILE, channel=channel)
+        slotstate.reconcile(home.catalog, home.signer, path / KEYS_FILE, channel=channel)
         if actor is not None:
             with home.catalog.transaction() as tx:
-                tx.append_audit(_event("vault.unlock", actor, channel,
-                                       ("key", "recovery" if slot_id == RECOVERY else "passphrase")))
+                checkpoints.append(tx, home.signer, _event(
+                    "vault.unlock", actor, channel, ("key", "recovery" if slot_id == RECOVERY else "passphrase")))
     except BaseException:
         home.close()
         raise
@@ -136,7 +134,7 @@ class Home:
         self.anchor = anchor.AnchorFile(path, self._keyring.anchor, keyfile.vault_id)
         try:
             # Before anything commits (a sweep, the unlock entry): is this the newest catalogue?
-            self.accepted_rollback = anchor.guard(self.catalog, self.anchor, restored=restored,
+            self.accepted_rollback = anchor.guard(self.catalog, self.anchor, self.signer, restored=restored,
                                                   accept=accept_rollback, actor=actor, channel=channel)
             self._anchor_keeper = anchor.AnchorKeeper(self.anchor, self.catalog)
             self.catalog.after_audit_commit = self._anchor_keeper.committed
@@ -161,8 +159,10 @@ class Home:
             path.unlink(missing_ok=True)
         with self.catalog.transaction() as tx:
             tx.put_setting(INDEX_CHECK_SETTING, "pending")
-            tx.append_audit(_event("vault.recover", "system:vault", "cli", ("objects", str(len(orphans))),
-                                   ("temp_files", str(len(leftovers))), ("upload_leftovers", str(uploads))))
+            checkpoints.append(tx, self.signer, _event("vault.recover", "system:vault", "cli",
+                                                       ("objects", str(len(orphans))),
+                                                       ("temp_files", str(len(leftovers))),
+                                                       ("upload_leftovers", str(uploads))))
 
     def index_check_pending(self) -> bool:
         """True after a sweep until `index_checked()`: the search index may miss committed records
@@ -196,14 +196,15 @@ class Home:
         self.close()
 
     def verify(self) -> list[str]:
-        """Every problem found, one sentence each; empty when the home is sound."""
-        from vault.verification import verify_home
-        return verify_home(self)
+        """Every problem found (storage, audit chain, checkpoints), one sentence each; empty when the
+        home is sound. Writes nothing: `records.verification.verify` is the audited use case."""
+        report = verification.inspect(self.catalog, self.signer.public_key(), storage=self.storage_report,
+                                      signature_valid=signature_valid)
+        return list(report.problems)
 
-    def verify_report(self) -> VerifyReport:
-        """`verify` plus the (record id, blob role) of every object that failed, to mark them."""
-        from vault.verification import verify_report
-        return verify_report(self)
+    def storage_report(self) -> verification.VerifyReport:
+        """The vault's half of verify: the catalogue's consistency and every object authenticated."""
+        return storage_report(self)
 
     # ---- key slots: each change rewrites keys.json only; no data is re-encrypted ----------
 
@@ -264,7 +265,7 @@ class Home:
         # The audit entry and the slot state commit only if keys.json was replaced; a failed write rolls
         # them back. A crash after the rename but before the COMMIT is audited by the next open.
         with self.catalog.transaction() as tx:
-            tx.append_audit(_event(action, actor, channel, ("slot", slot_id), *details))
+            checkpoints.append(tx, self.signer, _event(action, actor, channel, ("slot", slot_id), *details))
             slotstate.record(tx, keyfile)
             keyslots.save(self.path / KEYS_FILE, keyfile)
 

@@ -19,8 +19,9 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from records import checkpoints
 from records.audit import AuditEntry, AuditEvent
-from records.ports import CatalogTx
+from records.ports import CatalogTx, Signer
 from vault import keyslots
 from vault.catalog import SqlCipherCatalog
 from vault.keyslots import KeyFile
@@ -41,7 +42,8 @@ def record(tx: CatalogTx, keyfile: KeyFile) -> None:
     tx.put_setting(SETTING, json.dumps(state_of(keyfile), sort_keys=True))
 
 
-def reconcile(catalog: SqlCipherCatalog, keys_path: Path, *, channel: str = "cli") -> AuditEntry | None:
+def reconcile(catalog: SqlCipherCatalog, signer: Signer, keys_path: Path, *,
+              channel: str = "cli") -> AuditEntry | None:
     """Audit and record a keys.json the catalogue has not seen; None (and no write) when they agree."""
     if _recorded(catalog) == state_of(keyslots.load(keys_path)):
         return None
@@ -52,7 +54,7 @@ def reconcile(catalog: SqlCipherCatalog, keys_path: Path, *, channel: str = "cli
         if recorded == current:
             return None
         tx.put_setting(SETTING, json.dumps(current, sort_keys=True))
-        return tx.append_audit(_event(recorded, current, channel))
+        return checkpoints.append(tx, signer, _event(recorded, current, channel))
 
 
 def _event(recorded: dict[str, str] | None, current: dict[str, str], channel: str) -> AuditEvent:

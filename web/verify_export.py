@@ -17,8 +17,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from records.audit import canonical, first_break
+from records.audit import canonical
+from records.checkpoints import ChainVerifier, SignatureCheck, Verdict, parse_checkpoint
+from records.errors import VerificationUnavailable
 from records.export_package import FORMAT, MANIFEST, SIGNATURE, fingerprint, signed_message
+from vault.signing import signature_valid
 
 EXIT_VERIFIED = 0
 EXIT_BROKEN = 1  # integrity failure: something was changed
@@ -53,7 +56,12 @@ class Verification:
     unusable: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     key_trusted: bool = False
-    seen: dict[int, str] = field(default_factory=dict)  # hashes of chain points seen verified
+    chain: ChainVerifier | None = None  # the records core's one chain verifier (None: it could not start)
+
+    @property
+    def seen(self) -> dict[int, str]:
+        """The hashes of the chain points the verifier walked and found sound."""
+        return self.chain.seen if self.chain is not None else {}
 
     @property
     def exit_code(self) -> int:
@@ -110,14 +118,22 @@ def load_public_key(path: str | Path) -> bytes:
     raise UnusableExport(f"{path} is not an Ed25519 public key (PEM or base64 of 32 bytes).")
 
 
-def verify_export(path: str | Path, *, public_key: bytes | None = None,
-                  previous: str | Path | None = None) -> Verification:
-    """Check one export: signature, members, chain, and (optionally) that it continues `previous`."""
+def verify_export(path: str | Path, *, public_key: bytes | None = None, previous: str | Path | None = None,
+                  signature_check: SignatureCheck | None = signature_valid) -> Verification:
+    """Check one export: signature, members, chain, and (optionally) that it continues `previous`.
+
+    `signature_check` is the Ed25519 check the records core's chain verifier uses; without one the
+    export is unusable (exit 2), never verified."""
     result = Verification(str(path))
+    try:
+        chain = result.chain = ChainVerifier(signature_check)
+    except VerificationUnavailable as exc:
+        result.unusable = str(exc)
+        return result
     try:
         with zipfile.ZipFile(path) as archive:
             try:
-                _verify_archive(archive, result, public_key)
+                _verify_archive(archive, result, public_key, chain)
             except (AttributeError, TypeError, KeyError, ValueError):
                 # Only a manifest that Strongroom did not write has an unexpected shape.
                 result.problems.append(f"{MANIFEST} has an unexpected structure: it was not "
@@ -129,11 +145,12 @@ def verify_export(path: str | Path, *, public_key: bytes | None = None,
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         result.unusable = f"{path} is not a readable ZIP file; ask for the export again."
     if previous is not None and not result.unusable:
-        _check_continues(result, previous, public_key)
+        _check_continues(result, previous, public_key, signature_check)
     return result
 
 
-def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: bytes | None) -> None:
+def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: bytes | None,
+                    chain: ChainVerifier) -> None:
     names = [i.filename for i in archive.infolist()]
     if MANIFEST not in names:
         raise UnusableExport(f"{result.path} is not a Strongroom audit export (no {MANIFEST}).")
@@ -152,9 +169,9 @@ def _verify_archive(archive: zipfile.ZipFile, result: Verification, given_key: b
     result.manifest = manifest
     key = _check_signature(archive, body, result, given_key)
     _check_members(archive, result)
-    _check_chain(archive, result)
+    _check_chain(archive, result, chain)
     if key is not None:
-        _check_checkpoints(archive, result, key)
+        _check_checkpoints(archive, result, key, chain)
         _check_certificates(archive, result, key)
 
 
@@ -218,35 +235,35 @@ def _check_members(archive: zipfile.ZipFile, result: Verification) -> None:
         result.problems.append(f"{name} is in the ZIP but not in the manifest (it was added).")
 
 
-def _check_chain(archive: zipfile.ZipFile, result: Verification) -> None:
+def _check_chain(archive: zipfile.ZipFile, result: Verification, verifier: ChainVerifier) -> None:
     chain = result.section("chain")
     anchor, head = Point.of(chain.get("anchor")), Point.of(chain.get("head"))
     member = str(chain.get("member", "audit.jsonl"))
     if anchor is None or head is None:
         result.problems.append(f"{MANIFEST} does not state the audit chain's anchor and head.")
         return
-    result.seen[anchor.seq] = anchor.hash
+    verifier.note(anchor.seq, anchor.hash)
     bridge = result.section("bridge")
     if bridge:
         start = Point.of(bridge.get("from"))
         if start is None:
             result.problems.append(f"{MANIFEST} names a bridge without its starting point.")
         else:
-            result.seen[start.seq] = start.hash
-            _walk(archive, str(bridge.get("member")), start, anchor, bridge.get("entries"), result)
-    _walk(archive, member, anchor, head, chain.get("entries"), result)
+            verifier.note(start.seq, start.hash)
+            _walk(archive, str(bridge.get("member")), start, anchor, bridge.get("entries"), result, verifier)
+    _walk(archive, member, anchor, head, chain.get("entries"), result, verifier)
     stated = Point.of(result.manifest.get("previous_export"))
     if stated is not None:
         _check_point(result, stated, "the previous export's head stated in the manifest",
                      later_is_note=True)
 
 
-def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: bytes) -> None:
-    """Each signed checkpoint must verify and name a head this export's chain passes through."""
+def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: bytes,
+                       chain: ChainVerifier) -> None:
+    """Each signed checkpoint must name a head this export's chain passes through, and verify."""
     member = str(result.section("chain").get("checkpoints", ""))
     if not member or member not in archive.namelist():
         return
-    verifier = Ed25519PublicKey.from_public_bytes(key)
     try:
         lines = archive.read(member).splitlines()
     except (zipfile.BadZipFile, OSError, EOFError):
@@ -254,18 +271,16 @@ def _check_checkpoints(archive: zipfile.ZipFile, result: Verification, key: byte
     for number, line in enumerate(lines, 1):
         try:
             doc = json.loads(line)
-            text = str(doc["text"]).encode("utf-8")
-            _, size, head = text.decode().split("\n")[:3]
-            verifier.verify(base64.b64decode(doc["signature"], validate=True), text)
-            point = Point(int(size), head)
-        except InvalidSignature:
-            result.problems.append(f"{member} line {number}: the checkpoint's signature does not verify.")
-            continue
+            cp = parse_checkpoint(str(doc["text"]).encode("utf-8"),
+                                  base64.b64decode(doc["signature"], validate=True))
         except (ValueError, KeyError, TypeError, binascii.Error):
             result.problems.append(f"{member} line {number} is not a valid checkpoint.")
             continue
-        if result.seen.get(point.seq) != point.hash:
-            result.problems.append(f"{member} line {number}: the signed checkpoint at entry {point.seq} "
+        verdict = chain.judge(cp, key)
+        if verdict is Verdict.FORGED:
+            result.problems.append(f"{member} line {number}: the checkpoint's signature does not verify.")
+        elif verdict is Verdict.UNMATCHED:
+            result.problems.append(f"{member} line {number}: the signed checkpoint at entry {cp.size} "
                                    "does not match the exported audit trail.")
 
 
@@ -287,42 +302,39 @@ def _check_certificates(archive: zipfile.ZipFile, result: Verification, key: byt
 
 
 def _walk(archive: zipfile.ZipFile, member: str, start: Point, end: Point, count: Any,
-          result: Verification) -> None:
+          result: Verification, chain: ChainVerifier) -> None:
     """Walk one JSONL member from `start` (exclusive) to `end` (inclusive)."""
     if member not in archive.namelist():
         return  # already reported as a missing member
-    walk = _Walk(start)
+    lines = _Lines(start)
     try:
         with archive.open(member) as stream:
-            broken = first_break(walk.docs(stream, result.seen), start_prev=start.hash, withheld_ok=True)
+            broken = chain.walk(lines.docs(stream), after=start.seq, after_hash=start.hash, withheld_ok=True)
     except (zipfile.BadZipFile, OSError, EOFError):
         return  # the member check reports a damaged member
-    except (TypeError, ValueError, KeyError):
-        broken = f"audit entry after {walk.last.seq} is malformed"
-    if walk.withheld:
-        result.notes.append(f"{member}: {walk.withheld} entries withhold a document hash the exporter "
+    if lines.withheld:
+        result.notes.append(f"{member}: {lines.withheld} entries withhold a document hash the exporter "
                             "may not see (or of a destroyed record); their stated hashes are taken as "
                             "given, and the entries after them link to those hashes.")
-    if walk.problem:
-        result.problems.append(f"{member}: {walk.problem}.")
+    if lines.problem:
+        result.problems.append(f"{member}: {lines.problem}.")
     elif broken:
         result.problems.append(f"{member}: {broken}.")
-    elif walk.last != end or (isinstance(count, int) and count != walk.count):
-        result.problems.append(f"{member} ends at entry {walk.last.seq}, but the manifest "
+    elif lines.last != end or (isinstance(count, int) and count != lines.count):
+        result.problems.append(f"{member} ends at entry {lines.last.seq}, but the manifest "
                                f"says it ends at {end.seq}: entries were removed or added.")
 
 
-class _Walk:
-    """Feeds JSONL entries to `first_break`, stopping at the first line that is not an entry."""
+class _Lines:
+    """Feeds JSONL entries to the chain verifier, stopping at the first line that is not an entry."""
 
     def __init__(self, start: Point) -> None:
-        self.start = start
         self.last = start
         self.count = 0
         self.withheld = 0
         self.problem = ""
 
-    def docs(self, stream: Any, seen: dict[int, str]) -> Iterator[dict[str, Any]]:
+    def docs(self, stream: Any) -> Iterator[dict[str, Any]]:
         for number, line in enumerate(stream, 1):
             try:
                 doc = json.loads(line)
@@ -332,14 +344,9 @@ class _Walk:
             if point is None:
                 self.problem = f"line {number} is not a valid audit entry"
                 return
-            if self.count == 0 and point.seq != self.start.seq + 1:
-                self.problem = (f"audit entry {self.start.seq + 1} is missing "
-                                f"(found {point.seq} instead)")
-                return
             self.count += 1
             self.withheld += "withheld" in doc
             self.last = point
-            seen[point.seq] = point.hash
             yield doc
 
 
@@ -362,8 +369,9 @@ def _check_point(result: Verification, point: Point, what: str, *, later_is_note
     return False
 
 
-def _check_continues(result: Verification, previous: str | Path, given_key: bytes | None) -> None:
-    earlier = verify_export(previous, public_key=given_key)
+def _check_continues(result: Verification, previous: str | Path, given_key: bytes | None,
+                     signature_check: SignatureCheck | None) -> None:
+    earlier = verify_export(previous, public_key=given_key, signature_check=signature_check)
     if earlier.unusable:
         result.problems.append(f"The previous export cannot be used: {earlier.unusable}")
         return

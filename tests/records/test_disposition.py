@@ -173,7 +173,7 @@ def test_users_and_checkpoints(ports: Ports, users: dict) -> None:  # type: igno
         add_user(ports, AccessScope.of(users["tina"]), name="x", role=Role.VIEWER, password_hash="x", now=NOW)
     with ports.catalog.transaction() as tx:
         for _ in range(5):
-            append(tx, ports, event("test.tick", actor="ana", now=NOW), every=3)
+            append(tx, ports.signer, event("test.tick", actor="ana", now=NOW), every=3)
     sizes = [c.size for c in ports.catalog.checkpoints()]
     assert sizes and all(b - a >= 3 for a, b in zip([0, *sizes], sizes))
     assert verify_chain(ports.catalog, ports.signer.public_key(), signature_valid) == []

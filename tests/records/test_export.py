@@ -359,3 +359,11 @@ def test_dispositions_carry_their_signed_certificates(world: World, tmp_path: Pa
     resign(path, None, world.ports.signer)
     assert verify_export(path).problems == [
         f"{name}: the destruction certificate's signature does not verify."]
+
+
+def test_an_export_is_unusable_not_verified_without_a_signature_check(world: World, tmp_path: Path) -> None:
+    """A missing Ed25519 dependency stops the one chain verifier: exit 2, never "verified"."""
+    path = export(world, tmp_path / "a.zip")
+    assert verify_export(path).exit_code == EXIT_VERIFIED
+    result = verify_export(path, signature_check=None)
+    assert result.exit_code == EXIT_UNUSABLE and "cannot be checked" in (result.unusable or "")

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import PASSPHRASE
 from vault import open_home
-from web.cli import main
+from web.cli import keys_cmds, main
 from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +65,15 @@ def test_verify_sound_then_damaged(home_path: Path, capsys: pytest.CaptureFixtur
     code, out, _ = run(["--home", str(home_path), "verify", "--json"], capsys)
     doc = json.loads(out)
     assert code == 3 and doc["ok"] is False and "not referenced" in doc["problems"][0]
+
+
+def test_verify_without_a_signature_check_fails_instead_of_passing(
+        home_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRONGROOM_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setattr(keys_cmds, "SIGNATURE_CHECK", None)  # stands for a missing `cryptography`
+    code, out, err = run(["--home", str(home_path), "verify"], capsys)
+    assert code == 1 and "sound" not in out and "Traceback" not in err
+    assert "signatures cannot be checked" in err and len(err.strip().splitlines()) == 1
 
 
 def test_wrong_passphrase_is_one_sentence_exit_1(home_path: Path, capsys: pytest.CaptureFixture[str],

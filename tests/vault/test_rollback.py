@@ -145,10 +145,10 @@ def test_deleting_everything_after_a_checkpoint_is_refused(home_path: Path) -> N
         ports = _ports(home)
         _note(home, 2)
         with home.catalog.transaction() as tx:
-            first = seal_run(tx, ports, AuditEvent(ts=NOW, actor="ana", action="audit.export"))
+            first = seal_run(tx, ports.signer, AuditEvent(ts=NOW, actor="ana", action="audit.export"))
         _note(home, 2)
         with home.catalog.transaction() as tx:
-            seal_run(tx, ports, AuditEvent(ts=NOW, actor="ana", action="audit.export"))
+            seal_run(tx, ports.signer, AuditEvent(ts=NOW, actor="ana", action="audit.export"))
         _note(home, 2)
     raw = _raw_catalog(home_path)
     try:  # back to the first checkpoint, as if nothing happened after it
@@ -163,7 +163,7 @@ def test_deleting_everything_after_a_checkpoint_is_refused(home_path: Path) -> N
 def test_a_removed_checkpoint_is_refused(home_path: Path) -> None:
     with open_home(home_path, PASSPHRASE) as home:
         with home.catalog.transaction() as tx:
-            cp = seal_run(tx, _ports(home), AuditEvent(ts=NOW, actor="ana", action="audit.export"))
+            cp = seal_run(tx, home.signer, AuditEvent(ts=NOW, actor="ana", action="audit.export"))
     raw = _raw_catalog(home_path)
     try:
         raw._conn.execute("DELETE FROM checkpoints WHERE size = ?", (cp.seq,))

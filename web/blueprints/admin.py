@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -59,15 +57,14 @@ def add_user() -> Response | tuple[str, int]:
 @bp.post("/users/<name>/disable")
 def disable_user(name: str) -> Response | tuple[str, int]:
     s = guard.require(Permission.ADMIN)
-    p = guard.ports()
-    user = p.catalog.get_user(name)
-    if user is None:
+    try:
+        accounts.disable_user(guard.ports(), s, name, now=guard.now(), channel="web")
+    except accounts.UnknownUser:
         return _page(_("There is no such user."), 404)
-    if user.name == s.actor:
+    except accounts.OwnAccount:
         return _page(_("You cannot disable your own account."), 400)
-    with p.catalog.transaction() as tx:
-        tx.put_user(replace(user, disabled=True))
-    guard.audit("user.disable", s.actor, details=(("user", name),))
+    except RecordsError as exc:
+        return _page(str(exc), 400)
     guard.state().sessions.drop_user(name)
     return redirect(url_for("admin.users"))
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from functools import cache
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from records import accounts
 from records.access import Permission
 from vault import check_password, hash_password
 from vault.passwords import MIN_PASSWORD_LENGTH
@@ -126,10 +126,7 @@ def password() -> Response | tuple[str, int] | str:
         return render_template("password.html", done=False, error=_(
             "The new password must have at least %(n)d characters and be typed the same twice.",
             n=MIN_PASSWORD_LENGTH)), 400
-    p = guard.ports()
-    with p.catalog.transaction() as tx:
-        tx.put_user(replace(user, password_hash=hash_password(new)))
-    guard.audit("user.password", s.actor, details=(("user", user.name),))
+    accounts.change_password(guard.ports(), s, hash_password(new), now=guard.now(), channel="web")
     guard.state().sessions.drop_user(user.name)  # other sessions of this user end
     session.rotate()  # type: ignore[attr-defined]
     return render_template("password.html", error="", done=True)

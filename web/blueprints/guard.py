@@ -107,8 +107,8 @@ def audit(action: str, actor: str, *, outcome: str = "ok", details: tuple[tuple[
     """An audit entry for something the web itself decides (login, logout, refused login)."""
     p = ports()
     with p.catalog.transaction() as tx:
-        checkpoints.append(tx, p, event(action, actor=actor, now=now(), channel="web", outcome=outcome,
-                                        details=details))
+        checkpoints.append(tx, p.signer, event(action, actor=actor, now=now(), channel="web", outcome=outcome,
+                                               details=details))
 
 
 def search(request: SearchRequest, s: AccessScope) -> SearchResult:

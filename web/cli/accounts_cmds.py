@@ -1,4 +1,4 @@
-"""`strongroom user add|list` and `strongroom audit log`: accounts and the audit trail."""
+"""`strongroom user add|list|disable|set-role` and `strongroom audit log`: accounts and the audit trail."""
 
 from __future__ import annotations
 
@@ -42,6 +42,39 @@ def user_add(obj: dict[str, object], name: str, role: str, clearance: str | None
                                  clearance=Confidentiality(clearance) if clearance else None,
                                  principals=principals, now=now())
     click.echo(f"Added {made.role} {made.name} (clearance {made.clearance}).")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_obj
+def user_disable(obj: dict[str, object], name: str) -> None:
+    """Disable an account: it can no longer sign in; its history stays."""
+    with open_office(obj) as office:
+        accounts.disable_user(office.ports, AccessScope.system(ACTOR), name, now=office.now())
+    click.echo(f"Disabled {name}.")
+
+
+@user.command("set-role")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--clearance", type=click.Choice([c.value for c in Confidentiality]),
+              help="Highest confidentiality the user may see (default: unchanged; admins secret).")
+@click.option("--principal", "principals", multiple=True,
+              help="Limit to this principal (repeat); default: unchanged.")
+@click.option("--all-principals", is_flag=True, help="Remove every principal limit.")
+@click.pass_obj
+def user_set_role(obj: dict[str, object], name: str, role: str, clearance: str | None,
+                  principals: tuple[str, ...], all_principals: bool) -> None:
+    """Change a user's role, and optionally clearance and principals."""
+    if principals and all_principals:
+        raise click.UsageError("Give --principal or --all-principals, not both.")
+    with open_office(obj) as office:
+        changed = accounts.change_role(office.ports, AccessScope.system(ACTOR), name, role=Role(role),
+                                       clearance=Confidentiality(clearance) if clearance else None,
+                                       principals=() if all_principals else (principals or None),
+                                       now=office.now())
+    click.echo(f"{changed.name} is now {changed.role} (clearance {changed.clearance}, principals "
+               f"{','.join(changed.principals) or 'all'}).")
 
 
 @user.command("list")

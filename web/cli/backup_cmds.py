@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from records import checkpoints
 from records.events import event
 from vault import backup_home, restore_backup, verify_backup
 from web.cli.common import ACTOR, EXIT_INTEGRITY, open_office, progress_bar, settings_of
@@ -94,7 +95,8 @@ def _secrets(settings: Settings, recovery_key_file: Path | None) -> tuple[str | 
 
 def _audit(office: Office, action: str, *details: tuple[str, str]) -> None:
     with office.ports.catalog.transaction() as tx:
-        tx.append_audit(event(action, actor=ACTOR, now=datetime.now(timezone.utc), details=details))
+        checkpoints.append(tx, office.ports.signer, event(action, actor=ACTOR, now=datetime.now(timezone.utc),
+                                                          details=details))
 
 
 COMMANDS = (backup, verify_backup_cmd, restore)

@@ -7,14 +7,15 @@ furnishes it: plan, drop folders, empty index, web key) and then adds the first 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from records.audit import AuditEvent
-from records.model import Confidentiality, Role, User
+from records import accounts, verification
+from records.access import AccessScope
+from records.checkpoints import SignatureCheck
 from vault.passwords import MIN_PASSWORD_LENGTH, hash_password
+from vault.signing import signature_valid
 from web.cli.common import ACTOR, EXIT_INTEGRITY, open_office, settings_of
 from web.office import Office, create_home
 from web.settings import JURISDICTIONS, Settings
@@ -131,20 +132,16 @@ def verify(ctx: click.Context, as_json: bool, accept_rollback: bool) -> None:
         ctx.exit(EXIT_INTEGRITY)
 
 
+# The Ed25519 check handed to the verify use case (the vault's). Without one (a test sets None to
+# stand for a missing `cryptography`) verify stops with an error; it never passes unchecked.
+SIGNATURE_CHECK: SignatureCheck | None = signature_valid
+
+
 def verify_audited(office: Office) -> list[str]:
     """Verify the open home and audit the run (and each damaged record); the problems, one sentence each."""
-    report = office.home.verify_report()
-    problems = report.problems
-    now = datetime.now(timezone.utc)
-    with office.ports.catalog.transaction() as tx:
-        tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="vault.verify",
-                                   outcome="ok" if not problems else "failed",
-                                   details=(("problems", str(len(problems))),)))
-        # The mark a damaged record carries: an entry in its own history (records are immutable).
-        for record_id, role in report.damaged:
-            tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="record.damaged", outcome="failed",
-                                       record_id=record_id, details=(("blob", role),)))
-    return problems
+    report = verification.verify(office.ports, AccessScope.system(ACTOR), storage=office.home.storage_report,
+                                 signature_valid=SIGNATURE_CHECK, now=office.now())
+    return list(report.problems)
 
 
 def print_verdict(problems: list[str]) -> None:
@@ -174,13 +171,8 @@ def _admin_password(settings: Settings) -> str:
 
 
 def _create_admin(office: Office, name: str, password: str) -> None:
-    now = datetime.now(timezone.utc)
-    user = User(name=name, role=Role.ADMIN, clearance=Confidentiality.SECRET,
-                password_hash=hash_password(password), created_at=now)
-    with office.ports.catalog.transaction() as tx:
-        tx.put_user(user)
-        tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="user.add",
-                                   details=(("user", name), ("role", str(Role.ADMIN)))))
+    accounts.create_first_admin(office.ports, name=name, password_hash=hash_password(password),
+                                now=office.now(), actor=ACTOR)
     click.echo(f"Created admin user {name}.")
 
 
