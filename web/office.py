@@ -17,13 +17,14 @@ from types import TracebackType
 from indexer.errors import IndexCorrupt, IndexerError
 from indexer.extract.sandbox import SandboxedExtractor
 from indexer.search import create_index, rebuild, shared_index
-from records import filing
+from records import filing, safeguards
 from records import search as searching
 from records.access import AccessScope
 from records.filing import FilingOutcome, FilingRequest, Source
 from records.model import RecordId
 from records.plan import Plan, default_plan_text, load_default, load_plan
 from records.ports import Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
+from records.safeguards import Safeguards
 from vault import Home, KdfParams, VaultError, init_home, open_home
 from vault.inbox import Intake, IntakeResult, Watcher, WatchOptions, create_drop_folders
 from web.settings import Settings
@@ -50,6 +51,9 @@ class Office:
         self.clock = clock
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
+        # A home without sealed safeguards (new, or older than them) takes its settings' values once.
+        safeguards.seed(home.catalog, {s.name: getattr(settings, s.name) for s in safeguards.SAFEGUARDS},
+                        actor="system:settings", now=clock(), source=f"{settings.settings_file.name} or STRONGROOM_*")
 
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
@@ -82,6 +86,11 @@ class Office:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def safeguards(self) -> Safeguards:
+        """The sealed security settings in force (never strongroom.toml's: see records.safeguards)."""
+        return safeguards.current(self.home.catalog)
 
     @property
     def ports(self) -> Ports:

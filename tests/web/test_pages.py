@@ -212,12 +212,13 @@ def test_upload_leaves_no_plaintext_on_disk(admin: FlaskClient, home_path: Path,
 
 
 def test_dispose_needs_confirmation_and_a_second_approver(app: Flask, admin: FlaskClient) -> None:
-    from dataclasses import replace
     from datetime import datetime, timezone
     record_id = upload(admin, "vabilo.txt", "Vabilo na sestanek.", record_class="04.3")
     state = app.extensions["strongroom"]
     state.clock = lambda: datetime(2040, 1, 10, tzinfo=timezone.utc)
-    state.office.settings = replace(state.settings, require_second_approver=True)
+    from records import safeguards
+    from records.access import AccessScope
+    safeguards.change(state.ports, AccessScope.system(), "require-second-approver", "on", now=state.clock())
     page = admin.get("/retention/").get_data(as_text=True)
     assert record_id in page
     token = csrf_of(admin, "/retention/")

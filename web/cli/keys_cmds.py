@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from records import disposition, safeguards
 from records.audit import AuditEvent
 from records.model import Confidentiality, Role, User
 from vault.passwords import MIN_PASSWORD_LENGTH, hash_password
@@ -128,8 +129,12 @@ def verify(ctx: click.Context, as_json: bool) -> None:
 def verify_audited(office: Office) -> list[str]:
     """Verify the open home and audit the run (and each damaged record); the problems, one sentence each."""
     report = office.home.verify_report()
-    problems = report.problems
     now = datetime.now(timezone.utc)
+    # Plaintext files an attacker could edit without the passphrase: a sealed safeguard the settings file
+    # contradicts, and a plan that would end records' retention before their stored schedule.
+    problems = [*report.problems, *safeguards.disagreements(office.home.catalog, office.settings.file_values()),
+                *disposition.plan_conflicts(office.ports, office.plan, jurisdiction=office.settings.jurisdiction,
+                                            as_of=now.date())]
     with office.ports.catalog.transaction() as tx:
         tx.append_audit(AuditEvent(ts=now, actor=ACTOR, action="vault.verify",
                                    outcome="ok" if not problems else "failed",
