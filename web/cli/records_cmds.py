@@ -31,6 +31,7 @@ def record_json(record: Record) -> dict[str, Any]:
         "filed_at": record.filed_at.isoformat(), "filed_by": record.filed_by,
         "retention_trigger": record.retention_trigger.isoformat() if record.retention_trigger else None,
         "retention_until": record.retention_until.isoformat() if record.retention_until else None,
+        "retention_basis": record.retention_basis or None,
         "state": str(record.state), "on_hold": record.on_hold,
         "holds": [{"id": h.hold_id, "reason": h.reason, "placed_by": h.placed_by,
                    "placed_at": h.placed_at.isoformat(), "released_at":
