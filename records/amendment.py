@@ -4,51 +4,222 @@ Editable: title, principal, confidentiality, document_date, record_class (reclas
 the registry number stays, it is the record's permanent reference), tags, parties, the
 class-specific fields of the record's class (e.g. expiry, notice_days, employment_end,
 direction), and event dates as `event.<name>` (e.g. event.superseded=2026-03-01), which can
-start a retention clock. Retention is recomputed and the index refreshed after each edit.
+start a retention clock. Retention is recomputed when the edit changes what it is computed from,
+and the index refreshed after each edit.
+
+Every edit's audit entry names each field with its old and new value (`FIELD.old`, `FIELD.new`;
+values that can carry content, such as titles and parties, as keyed HMACs), in the transaction
+that stores the new version. Retention never moves earlier silently: an edit that would move the
+stored keep-until earlier (a backdated document or event date, a reclassification), or end a
+permanent retention, needs a written justification, and with the home's two-person rule
+(`require_second_approver`, records.safeguards) it waits as a pending edit until another person
+approves it (`approve_edit`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import uuid
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from records import checkpoints
 from records.access import AccessScope, Permission
-from records.errors import AccessDenied, RecordsError
-from records.events import event
+from records.errors import AccessDenied, AmendmentRefused, RecordsError
+from records.events import event, masked
 from records.model import DETAIL_KINDS, Confidentiality, Details, Record, RecordId, State, details_from_dict, details_to_dict
 from records.plan import Plan
-from records.ports import IndexDoc, Ports
-from records.retention import EVENT_PREFIX, apply_schedule
+from records.ports import CatalogTx, IndexDoc, Ports
+from records.retention import EVENT_PREFIX, apply_schedule, shortening
 from records.retrieval import text_of, visible_record
 
 _PLAIN = ("title", "principal", "confidentiality", "document_date", "record_class", "tags", "parties")
+# Fields whose values are dates, codes or numbers: written to the audit entry as they are. Every other
+# value (title, principal, parties, sender, subject, amounts, ...) goes in as a keyed HMAC.
+_AUDIT_CLEAR = frozenset({"document_date", "record_class", "confidentiality", "retention_until", "signed",
+                          "effective", "expiry", "notice_days", "currency", "meeting_date", "direction",
+                          "due_date", "employment_end"})
+_EMPTY = "-"  # how an empty old or new value is written in the audit entry
+PENDING_PREFIX = "amendment."
+PENDING_OPEN = PENDING_PREFIX + "open"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    name: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEdit:
+    """An edit that moves retention earlier, waiting for a second person's approval."""
+
+    edit_id: str
+    record_id: RecordId
+    changes: tuple[tuple[str, str], ...]
+    reason: str
+    proposed_by: str
+    proposed_at: datetime
+    shortening: str  # the sentence that says how it moves retention earlier
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    status: str  # "edited" | "proposed"
+    record: Record  # the record as it stands now (unchanged while an edit is pending)
+    fields: tuple[FieldChange, ...]
+    note: str = ""  # the index could not be refreshed
+    shortening: str = ""
+    pending: PendingEdit | None = None
 
 
 def edit_metadata(ports: Ports, plan: Plan, scope: AccessScope, record_id: RecordId,
-                  changes: Mapping[str, str], *, jurisdiction: str, now: datetime,
-                  channel: str = "cli") -> tuple[Record, str]:
-    """Apply `changes` (field -> text value; "" clears); returns the new record and an index note."""
+                  changes: Mapping[str, str], *, jurisdiction: str, now: datetime, reason: str = "",
+                  require_second_approver: bool = False, channel: str = "cli") -> EditResult:
+    """Apply `changes` (field -> text value; "" clears), or store them for approval when they move retention
+    earlier and the home requires a second person; such an edit without `reason` is refused."""
     if not scope.may(Permission.EDIT):
         raise AccessDenied(f"Your role ({scope.role}) may not edit records.")
     record = visible_record(ports, scope, record_id)
-    if record.state is State.DISPOSED:
-        raise RecordsError(f"Record {record.registry_number} was disposed of; its stub cannot be edited.")
     if not changes:
         raise RecordsError("No changes were given: use --set FIELD=VALUE.")
-    updated = apply_changes(record, plan, changes)
-    updated = apply_schedule(updated, plan, jurisdiction)
+    updated = _edited(record, plan, changes, jurisdiction)
     if not scope.can_see(updated):
         raise AccessDenied("After this edit you could no longer see the record: ask someone with a wider "
                            "clearance to make it.")
+    short = shortening(record, updated, plan, today=now.date())
+    reason = reason.strip()
+    if short and not reason:
+        raise AmendmentRefused(f"{short}, which needs a written justification: give it with --reason.")
+    fields = field_changes(record, updated, changes)
+    if short and require_second_approver:
+        return _propose(ports, scope, record, changes, fields, reason=reason, short=short, now=now,
+                        channel=channel)
     with ports.catalog.transaction() as tx:
-        tx.replace(updated)
-        checkpoints.append(tx, ports.signer, event("record.edit", actor=scope.actor, now=now, record_id=record.id,
-                                                   channel=channel, details=(("fields", ",".join(sorted(changes))),)))
-    return updated, _reindex(ports, updated)
+        _commit(tx, ports, record, updated, fields, actor=scope.actor, approver="", reason=reason, short=short,
+                now=now, channel=channel)
+    return EditResult(status="edited", record=updated, fields=fields, note=_reindex(ports, updated), shortening=short)
+
+
+def approve_edit(ports: Ports, plan: Plan, scope: AccessScope, edit_id: str, *, jurisdiction: str, now: datetime,
+                 channel: str = "cli") -> EditResult:
+    """A second person approves a pending edit: it is applied to the record as it stands now."""
+    pending = load_pending(ports, edit_id)
+    if not scope.may(Permission.APPROVE):
+        raise AccessDenied(f"Your role ({scope.role}) may not approve edits that move retention earlier.")
+    if scope.actor == pending.proposed_by:
+        raise AmendmentRefused("The person who proposed an edit cannot approve it: ask a second person with "
+                               "approval rights.")
+    record = visible_record(ports, scope, pending.record_id)
+    changes = dict(pending.changes)
+    updated = _edited(record, plan, changes, jurisdiction)
+    fields = field_changes(record, updated, changes)
+    short = shortening(record, updated, plan, today=now.date())
+    with ports.catalog.transaction() as tx:
+        _commit(tx, ports, record, updated, fields, actor=pending.proposed_by, approver=scope.actor,
+                reason=pending.reason, short=short, now=now, channel=channel, edit_id=edit_id)
+        tx.put_setting(PENDING_OPEN, json.dumps([p.edit_id for p in pending_edits(ports) if p.edit_id != edit_id]))
+    return EditResult(status="edited", record=updated, fields=fields, note=_reindex(ports, updated), shortening=short)
+
+
+def pending_edits(ports: Ports) -> list[PendingEdit]:
+    """The edits waiting for a second person, oldest first."""
+    raw = ports.catalog.get_setting(PENDING_OPEN)
+    return [load_pending(ports, eid) for eid in (json.loads(raw) if raw else [])]
+
+
+def load_pending(ports: Ports, edit_id: str) -> PendingEdit:
+    raw = ports.catalog.get_setting(PENDING_PREFIX + edit_id)
+    open_ids = json.loads(ports.catalog.get_setting(PENDING_OPEN) or "[]")
+    if raw is None or edit_id not in open_ids:
+        raise RecordsError(f"There is no pending edit {edit_id}: it was approved already or the id is wrong "
+                           "(`strongroom edits pending` lists them).")
+    doc = json.loads(raw)
+    return PendingEdit(edit_id=edit_id, record_id=RecordId(doc["record_id"]),
+                       changes=tuple((str(k), str(v)) for k, v in doc["changes"]), reason=doc["reason"],
+                       proposed_by=doc["proposed_by"], proposed_at=datetime.fromisoformat(doc["proposed_at"]),
+                       shortening=doc["shortening"])
+
+
+def field_changes(old: Record, new: Record, changes: Mapping[str, str]) -> tuple[FieldChange, ...]:
+    """Each edited field with its value before and after (as text), and retention_until when it moved."""
+    names = sorted(changes)
+    if old.retention_until != new.retention_until:
+        names.append("retention_until")
+    return tuple(FieldChange(n, field_value(old, n), field_value(new, n)) for n in names)
+
+
+def field_value(record: Record, name: str) -> str:
+    """One field of the record as text ("" when empty): plain fields, event.<name>, class-specific fields."""
+    if name.startswith(EVENT_PREFIX):
+        return dict(record.extra).get(name, "")
+    if name in _PLAIN or name == "retention_until":
+        value = getattr(record, name)
+    else:
+        value = (details_to_dict(record.details) or {}).get(name)
+    if value is None:
+        return ""
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(v) for v in value)
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _edited(record: Record, plan: Plan, changes: Mapping[str, str], jurisdiction: str) -> Record:
+    """The record with `changes` applied; its schedule recomputed only when the edit changes what the
+    schedule is computed from (a title edit keeps the stored schedule whatever the plan file says now)."""
+    if record.state is State.DISPOSED:
+        raise RecordsError(f"Record {record.registry_number} was disposed of; its stub cannot be edited.")
+    updated = apply_changes(record, plan, changes)
+    rescheduled = apply_schedule(updated, plan, jurisdiction)
+    before = apply_schedule(record, plan, jurisdiction)
+    if (before.retention_trigger, before.retention_until, before.retention_basis) == (
+            rescheduled.retention_trigger, rescheduled.retention_until, rescheduled.retention_basis):
+        return replace(updated, retention_trigger=record.retention_trigger,
+                       retention_until=record.retention_until, retention_basis=record.retention_basis)
+    return rescheduled
+
+
+def _audit_details(ports: Ports, fields: tuple[FieldChange, ...], *, reason: str, short: str
+             ) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = [("fields", ",".join(f.name for f in fields if f.name != "retention_until"))]
+    for f in fields:
+        clear = f.name in _AUDIT_CLEAR or f.name.startswith(EVENT_PREFIX)
+        for which, value in (("old", f.old), ("new", f.new)):
+            out.append((f"{f.name}.{which}", (value if clear else masked(ports, value)) or _EMPTY))
+    out.append(("reason", masked(ports, reason)))
+    out.append(("retention", "earlier" if short else ""))
+    return tuple(out)
+
+
+def _commit(tx: CatalogTx, ports: Ports, record: Record, updated: Record, fields: tuple[FieldChange, ...], *,
+            actor: str, approver: str, reason: str, short: str, now: datetime, channel: str,
+            edit_id: str = "") -> None:
+    tx.replace(updated)
+    checkpoints.append(tx, ports.signer, event("record.edit", actor=actor, now=now, record_id=record.id, channel=channel,
+                                        details=(*_audit_details(ports, fields, reason=reason, short=short),
+                                                 ("approver", approver), ("edit", edit_id))))
+
+
+def _propose(ports: Ports, scope: AccessScope, record: Record, changes: Mapping[str, str],
+             fields: tuple[FieldChange, ...], *, reason: str, short: str, now: datetime, channel: str) -> EditResult:
+    pending = PendingEdit(edit_id=uuid.uuid4().hex[:12], record_id=record.id,
+                          changes=tuple(sorted(changes.items())), reason=reason, proposed_by=scope.actor,
+                          proposed_at=now, shortening=short)
+    open_ids = [p.edit_id for p in pending_edits(ports)]
+    with ports.catalog.transaction() as tx:
+        tx.put_setting(PENDING_PREFIX + pending.edit_id, json.dumps({
+            "record_id": record.id, "changes": [list(c) for c in pending.changes], "reason": reason,
+            "proposed_by": scope.actor, "proposed_at": now.isoformat(), "shortening": short}))
+        tx.put_setting(PENDING_OPEN, json.dumps([*open_ids, pending.edit_id]))
+        checkpoints.append(tx, ports.signer, event("record.edit.propose", actor=scope.actor, now=now, record_id=record.id,
+                                            channel=channel,
+                                            details=(*_audit_details(ports, fields, reason=reason, short=short),
+                                                     ("edit", pending.edit_id))))
+    return EditResult(status="proposed", record=record, fields=fields, shortening=short, pending=pending)
 
 
 def apply_changes(record: Record, plan: Plan, changes: Mapping[str, str]) -> Record:

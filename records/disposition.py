@@ -62,6 +62,30 @@ def review(ports: Ports, plan: Plan, *, jurisdiction: str, as_of: date,
     return evaluate(records, plan, jurisdiction=jurisdiction, now=as_of)
 
 
+def shortened(ports: Ports, plan: Plan, *, jurisdiction: str, as_of: date,
+              scope: AccessScope | None = None) -> list[Decision]:
+    """Records the plan would keep for less than their stored schedule (which applies): a plan edit
+    tried to shorten their retention."""
+    return [d for d in review(ports, plan, jurisdiction=jurisdiction, as_of=as_of, scope=scope)
+            if d.shortened_by_plan]
+
+
+def plan_conflicts(ports: Ports, plan: Plan, *, jurisdiction: str, as_of: date) -> list[str]:
+    """For `verify`: one sentence per class whose records the plan would keep for less than their stored
+    schedule."""
+    by_class: dict[str, list[Decision]] = {}
+    for d in shortened(ports, plan, jurisdiction=jurisdiction, as_of=as_of):
+        by_class.setdefault(d.record_class, []).append(d)
+    return [f"The plan would end the retention of {len(found)} record(s) of class {code} earlier than their "
+            f"stored schedule (e.g. {found[0].registry_number}, kept {_kept(found[0])}); the stored dates "
+            "apply: shorten a record's retention only with `strongroom edit --reason`, or restore the plan."
+            for code, found in sorted(by_class.items())]
+
+
+def _kept(d: Decision) -> str:
+    return f"until {d.until.isoformat()}" if d.until else "with no end date"
+
+
 def dispose(ports: Ports, plan: Plan, scope: AccessScope, ids: list[RecordId], *, jurisdiction: str,
             as_of: date, now: datetime, require_second_approver: bool = False,
             channel: str = "cli") -> DispositionResult:

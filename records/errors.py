@@ -23,6 +23,14 @@ class DispositionRefused(RecordsError):
     pass
 
 
+class AmendmentRefused(RecordsError):
+    """An edit that would move retention earlier lacks its justification or its second person."""
+
+
+class SettingRefused(RecordsError):
+    """A sealed setting cannot take the value given."""
+
+
 class DuplicateRecord(RecordsError):
     def __init__(self, message: str, existing_id: str) -> None:
         super().__init__(message)

@@ -219,6 +219,9 @@ class Record:
     details: Details | None = None
     retention_trigger: date | None = None  # the date the retention clock starts from
     retention_until: date | None = None  # None: permanent, or trigger not yet known
+    # The period the stored schedule came from (records.plan.Period.describe(), e.g. "10 years (ZArh)");
+    # "" on a record value no schedule was applied to. A plan edit never shortens the stored schedule.
+    retention_basis: str = ""
     holds: tuple[Hold, ...] = ()
     state: State = State.ACTIVE
     blobs: tuple[BlobRef, ...] = ()

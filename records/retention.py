@@ -8,6 +8,12 @@ Conventions (golden-tested in tests/records/test_retention.py):
   has no better "created" date); an event trigger without its event is never due and is listed
   by the missing-trigger report instead.
 - A home set to SI+EE keeps each record for the longer period; permanent in either wins.
+- The schedule stored with a filed record (`retention_until`, `retention_basis`, stamped by
+  `apply_schedule` at filing and by audited edits) is a floor: the plan file may lengthen a
+  record's retention but never shorten it. `decide` reports such a shortening in
+  `Decision.plan_note` and keeps the stored date; only an edit with a written justification
+  (records.amendment) moves a stored keep-until earlier. An empty stored `retention_until`
+  (permanent, or the trigger event not yet recorded) has no end a plan edit could bring forward.
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ from enum import StrEnum
 from records.model import ContractFields, HRFields, InvoiceFields, MinutesFields, Record, State
 from records.plan import Action, Plan, RecordClass, Trigger, TriggerKind
 
-EVENT_PREFIX = "event."  # Record.extra key of an event date recorded by hand, e.g. event.superseded
+EVENT_PREFIX = "event."
+# The basis of records stored before the basis was kept with them (vault's codec reads it in): their
+# stored schedule binds like any other, only its period's wording is unknown.
+STORED_EARLIER = "as stored with the record"  # Record.extra key of an event date recorded by hand, e.g. event.superseded
 
 # Events that live in class-specific fields rather than in `extra`.
 _DETAIL_EVENTS = {
@@ -53,10 +62,15 @@ class Decision:
     until: date | None = None
     action: Action | None = None
     basis: str = ""
+    plan_note: str = ""  # one sentence when the plan would end retention earlier than the stored schedule
 
     @property
     def due(self) -> bool:
         return self.status is Status.DUE
+
+    @property
+    def shortened_by_plan(self) -> bool:
+        return bool(self.plan_note)
 
 
 def add_years(day: date, years: int) -> date:
@@ -121,7 +135,14 @@ def retention_until(record: Record, plan: Plan, jurisdiction: str) -> date | Non
 
 
 def decide(record: Record, plan: Plan, *, jurisdiction: str, now: datetime | date) -> Decision:
-    """The retention decision for one record, with its reason."""
+    """The retention decision for one record, with its reason: the plan's decision, never earlier than the
+    schedule stored with the record (see the module docstring)."""
+    today = now.date() if isinstance(now, datetime) else now
+    return _floored(planned(record, plan, jurisdiction=jurisdiction, now=today), record, today)
+
+
+def planned(record: Record, plan: Plan, *, jurisdiction: str, now: datetime | date) -> Decision:
+    """What the plan alone says of the record (its stored schedule ignored): golden-tested arithmetic."""
     today = now.date() if isinstance(now, datetime) else now
     cls = plan.resolve(record.record_class)
     period = cls.period(jurisdiction)
@@ -145,14 +166,48 @@ def decide(record: Record, plan: Plan, *, jurisdiction: str, now: datetime | dat
         return decision(Status.MISSING_TRIGGER, f"The retention clock has not started: "
                         f"the date of {cls.trigger.of.replace('_', ' ')} is not recorded.")
     until = add_years(start, period.years or 0)
+    return _dated(decision(Status.NOT_YET, "", trigger=start, until=until), record, today,
+                  f"{period.describe()}", f"action: {cls.action}")
+
+
+def _dated(d: Decision, record: Record, today: date, length: str, action: str) -> Decision:
+    """`d` (which has an end date) with the status and reason that date gives on `today`."""
+    until = d.until or today
     if record.on_hold:
-        return decision(Status.ON_HOLD, "A legal hold blocks disposition until it is "
-                        "released.", trigger=start, until=until)
+        return replace(d, status=Status.ON_HOLD, reason="A legal hold blocks disposition until it is released.")
     if today <= until:
-        return decision(Status.NOT_YET, f"Kept until {until.isoformat()} "
-                        f"({period.describe()}).", trigger=start, until=until)
-    return decision(Status.DUE, f"Retention ended on {until.isoformat()}; action: "
-                    f"{cls.action}.", trigger=start, until=until)
+        return replace(d, status=Status.NOT_YET, reason=f"Kept until {until.isoformat()} ({length}).")
+    return replace(d, status=Status.DUE, reason=f"Retention ended on {until.isoformat()}; {action}.")
+
+
+def stored_permanent(record: Record) -> bool:
+    """True when the record's stored schedule keeps it permanently (Period.describe() starts so)."""
+    return record.retention_until is None and record.retention_basis.startswith("permanent")
+
+
+def _floored(d: Decision, record: Record, today: date) -> Decision:
+    """The plan's decision `d`, or the stored schedule's where the plan would end retention earlier."""
+    if d.until is None or d.status in (Status.DISPOSED, Status.UNSORTED):
+        return d  # permanent, or waiting for its event: nothing is longer than that
+    stored = record.retention_until
+    if stored is not None:
+        if d.until >= stored:
+            return d  # the plan keeps it as long or longer: a lengthening applies
+        note = (f"The plan now ends the retention of {record.registry_number} on {d.until.isoformat()}, earlier "
+                f"than the {stored.isoformat()} stored with it, so the stored date applies.")
+        basis = record.retention_basis or STORED_EARLIER
+        floored = replace(d, until=stored, trigger=record.retention_trigger, basis=basis, plan_note=note)
+        return _dated(floored, record, today, basis, f"action: {d.action}")
+    if not record.retention_basis:
+        return d  # a record value no schedule was ever applied to (built in code): the plan alone decides
+    note = (f"The plan now ends the retention of {record.registry_number} on {d.until.isoformat()}, but its "
+            "stored schedule has no end date, so it is kept.")
+    if stored_permanent(record):
+        return replace(d, status=Status.PERMANENT, until=None, trigger=None, basis=record.retention_basis,
+                       plan_note=note, reason=f"Kept permanently as stored with the record ({record.retention_basis}).")
+    return replace(d, status=Status.MISSING_TRIGGER, until=None, trigger=None, basis=record.retention_basis,
+                   plan_note=note, reason="The retention clock has not started: its trigger event was not "
+                   "recorded when the record was scheduled (record it with `strongroom edit`).")
 
 
 def evaluate(records: Iterable[Record], plan: Plan, *, jurisdiction: str, now: datetime | date
@@ -167,7 +222,29 @@ def missing_trigger(decisions: Iterable[Decision]) -> list[Decision]:
 
 
 def apply_schedule(record: Record, plan: Plan, jurisdiction: str) -> Record:
-    """The record with its retention trigger and retention-until computed from its class."""
+    """The record with its retention trigger, retention-until and basis computed from its class."""
     cls = plan.resolve(record.record_class)
     return replace(record, retention_trigger=retention_trigger(record, cls, plan.fiscal_year_end),
-                   retention_until=retention_until(record, plan, jurisdiction))
+                   retention_until=retention_until(record, plan, jurisdiction),
+                   retention_basis=cls.period(jurisdiction).describe())
+
+
+def shortening(old: Record, new: Record, plan: Plan, *, today: date) -> str:
+    """One sentence when `new`'s stored keep-until is earlier than `old`'s, or when recording a first
+    end date makes the record due at once; "" otherwise (pure). Classifying an unsorted record and
+    recording a trigger event that lies ahead are no shortening."""
+    until = new.retention_until
+    if until is None or new.state is State.DISPOSED:
+        return ""
+    before = old.retention_until
+    if before is not None:
+        if until < before:
+            return (f"This edit moves the keep-until of {old.registry_number} from {before.isoformat()} to "
+                    f"{until.isoformat()}")
+        return ""
+    if stored_permanent(old) and not plan.resolve(old.record_class).unsorted:
+        return f"This edit ends the permanent retention of {old.registry_number} on {until.isoformat()}"
+    if until < today:
+        return (f"This edit makes {old.registry_number} due for disposition at once (kept until "
+                f"{until.isoformat()})")
+    return ""

@@ -8,6 +8,7 @@ from typing import Any
 
 from records.model import (BlobRef, BlobRole, Confidentiality, Hold, ObjectId, Record, RecordId, Role,
                            State, User, details_from_dict, details_to_dict)
+from records.retention import STORED_EARLIER
 
 CODEC_VERSION = 1
 
@@ -33,6 +34,7 @@ def record_to_json(record: Record) -> str:
         "details": details_to_dict(record.details),
         "retention_trigger": _iso(record.retention_trigger),
         "retention_until": _iso(record.retention_until),
+        "retention_basis": record.retention_basis,
         "holds": [{"hold_id": h.hold_id, "reason": h.reason, "placed_by": h.placed_by,
                    "placed_at": _iso(h.placed_at), "released_by": h.released_by,
                    "released_at": _iso(h.released_at),
@@ -59,6 +61,8 @@ def record_from_json(text: str) -> Record:
         size=int(d["size"]), sha256=d["sha256"], parties=tuple(d["parties"]), tags=tuple(d["tags"]),
         details=details_from_dict(d["details"]), retention_trigger=_date(d["retention_trigger"]),
         retention_until=_date(d["retention_until"]),
+        # Stored before the basis was kept: the stored schedule still binds (records.retention).
+        retention_basis=d.get("retention_basis", STORED_EARLIER),
         holds=tuple(Hold(hold_id=h["hold_id"], reason=h["reason"], placed_by=h["placed_by"],
                          placed_at=_datetime_req(h["placed_at"]), released_by=h["released_by"],
                          released_at=_datetime(h["released_at"]),

@@ -44,9 +44,10 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
         DEBUG=False,
         PROPAGATE_EXCEPTIONS=False,
     )
-    sessions = security.SessionStore(idle_seconds=settings.idle_lock_minutes * 60,
+    sealed = office.safeguards  # sealed in the catalogue: strongroom.toml cannot loosen these
+    sessions = security.SessionStore(idle_seconds=sealed.idle_lock_minutes * 60,
                                      absolute_seconds=ABSOLUTE_SESSION_SECONDS, clock=monotonic)
-    limit = settings.login_attempts_per_minute
+    limit = sealed.login_attempts_per_minute
     accounts = security.Throttle(limit, THROTTLE_WINDOW_SECONDS, monotonic)
     sources = security.Throttle(limit * 4, THROTTLE_WINDOW_SECONDS, monotonic)
     app.extensions["strongroom"] = guard.WebState(

@@ -17,13 +17,16 @@ from types import TracebackType
 from indexer.errors import IndexCorrupt, IndexerError
 from indexer.extract.sandbox import SandboxedExtractor
 from indexer.search import create_index, rebuild, shared_index
-from records import filing
+from records import disposition, filing, safeguards, verification
 from records import search as searching
 from records.access import AccessScope
 from records.filing import FilingOutcome, FilingRequest, Source
 from records.model import RecordId
 from records.plan import Plan, default_plan_text, load_default, load_plan
 from records.ports import Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
+from records.checkpoints import SignatureCheck
+from records.safeguards import Safeguards
+from records.verification import VerifyReport
 from vault import Home, KdfParams, VaultError, init_home, open_home
 from vault.inbox import Intake, Watcher, WatchOptions, create_drop_folders
 from web.settings import Settings
@@ -50,6 +53,9 @@ class Office:
         self.clock = clock
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
+        # A home without sealed safeguards (new, or older than them) takes its settings' values once.
+        safeguards.seed(home.catalog, home.signer, {s.name: getattr(settings, s.name) for s in safeguards.SAFEGUARDS},
+                        actor="system:settings", now=clock(), source=f"{settings.settings_file.name} or STRONGROOM_*")
 
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
@@ -85,6 +91,11 @@ class Office:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def safeguards(self) -> Safeguards:
+        """The sealed security settings in force (never strongroom.toml's: see records.safeguards)."""
+        return safeguards.current(self.home.catalog)
 
     @property
     def ports(self) -> Ports:
@@ -139,6 +150,23 @@ class Office:
                                network_stability_seconds=self.settings.network_stability_seconds,
                                rescan_seconds=self.settings.rescan_seconds, polling=polling)
         return Watcher(self.intake(), options, on_result).start()
+
+    # ---- verification ------------------------------------------------------------------------
+
+    def verify(self, *, signature_valid: SignatureCheck | None, scope: AccessScope | None = None,
+               channel: str = "cli") -> VerifyReport:
+        """The verify use case with this home's checks: sealed objects and the catalogue (the vault's),
+        the audit chain and its signatures, and the plaintext files an attacker could edit without the
+        passphrase (a sealed safeguard strongroom.toml contradicts; a plan that would end records'
+        retention before their stored schedule)."""
+        def storage() -> VerifyReport:
+            found = self.home.storage_report()
+            files = (*safeguards.disagreements(self.home.catalog, self.settings.file_values()),
+                     *disposition.plan_conflicts(self.ports, self.plan, jurisdiction=self.settings.jurisdiction,
+                                                 as_of=self.now().date()))
+            return VerifyReport(problems=(*found.problems, *files), damaged=found.damaged)
+        return verification.verify(self.ports, scope or AccessScope.system("system:cli"), storage=storage,
+                                   signature_valid=signature_valid, now=self.now(), channel=channel)
 
     # ---- search --------------------------------------------------------------------------------
 

@@ -97,6 +97,10 @@ class Settings:
         kept = {name: value for name, value in env.items() if name not in ignored}
         return cls.load(overrides, environ=kept), ignored
 
+    def file_values(self) -> dict[str, Any]:
+        """What <home>/strongroom.toml itself sets (no defaults, variables or flags), e.g. for `verify`."""
+        return _from_toml(self.settings_file)
+
     def check(self) -> None:
         if self.jurisdiction not in JURISDICTIONS:
             raise SettingsError(f"The jurisdiction {self.jurisdiction!r} is unknown: use SI, EE or SI+EE.")

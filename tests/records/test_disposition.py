@@ -125,8 +125,9 @@ def test_edit_recomputes_retention_and_is_audited(ports: Ports, plan: Plan, tmp_
     rid = _file(ports, plan, tmp_path, "nda.txt", "NDA\n", record_class="contracts", principal="ceo")
     decisions = review(ports, plan, jurisdiction="SI", as_of=LATER)
     assert [d.status for d in decisions] == [Status.MISSING_TRIGGER]
-    updated, note = edit_metadata(ports, plan, tina, rid, {"expiry": "2027-06-30", "notice_days": "90",
-                                                           "title": "NDA Acme"}, jurisdiction="SI", now=NOW)
+    result = edit_metadata(ports, plan, tina, rid, {"expiry": "2027-06-30", "notice_days": "90",
+                                                    "title": "NDA Acme"}, jurisdiction="SI", now=NOW)
+    updated, note = result.record, result.note
     assert note == "" and updated.title == "NDA Acme"
     assert isinstance(updated.details, ContractFields) and updated.details.notice_days == 90
     assert updated.retention_until == date(2037, 6, 30)

@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 import pytest
 
 from records.model import (Confidentiality, ContractFields, HRFields, Hold, Record, RecordId, State)
-from records.plan import parse_plan
+from records.plan import TriggerKind, parse_plan
 from records.retention import (Status, add_years, apply_schedule, decide, evaluate, fiscal_year_end_of,
-                               missing_trigger, retention_trigger, retention_until)
+                               missing_trigger, planned, retention_trigger, retention_until)
 
 FILED = datetime(2026, 1, 15, 10, 0, tzinfo=timezone.utc)
 
@@ -205,3 +205,35 @@ def test_apply_schedule_stamps_the_record() -> None:
     plan = _plan()
     record = apply_schedule(_record("03", document_date=date(2025, 5, 5)), plan, "EE")
     assert (record.retention_trigger, record.retention_until) == (date(2025, 12, 31), date(2032, 12, 31))
+
+
+def test_the_stored_schedule_is_a_floor_a_plan_edit_cannot_lower() -> None:
+    """Issue 17 item 2: retention_until stored at filing outlives a plan cut short; a longer plan applies."""
+    plan = _plan()
+    filed = apply_schedule(_record("03", document_date=date(2020, 5, 5)), plan, "SI")  # kept to 2030-12-31
+    assert filed.retention_basis == "10 years (SI law)"
+    cut = _plan()
+    cut = replace(cut, classes=tuple(replace(c, retention=(("SI", replace(dict(c.retention)["SI"], years=1)),
+                                                           ("EE", dict(c.retention)["EE"])))
+                                     if c.code in ("03", "06") else c for c in cut.classes))
+    decision = decide(filed, cut, jurisdiction="SI", now=date(2026, 1, 1))
+    assert decision.status is Status.NOT_YET and decision.until == date(2030, 12, 31)
+    assert decision.basis == "10 years (SI law)" and "earlier than the 2030-12-31" in decision.plan_note
+    assert decide(filed, cut, jurisdiction="SI", now=date(2031, 1, 1)).due
+    longer = replace(cut, classes=tuple(replace(c, retention=(("SI", replace(dict(c.retention)["SI"], years=20)),
+                                                              ("EE", dict(c.retention)["EE"])))
+                                        if c.code == "03" else c for c in cut.classes))
+    lengthened = decide(filed, longer, jurisdiction="SI", now=date(2031, 1, 1))
+    assert lengthened.until == date(2040, 12, 31) and not lengthened.shortened_by_plan
+    # A permanent record (06 in SI) stays permanent when the plan gives the class a period.
+    permanent = apply_schedule(_record("06", details=HRFields(employment_end=date(2000, 1, 1))), plan, "SI")
+    assert permanent.retention_until is None and permanent.retention_basis.startswith("permanent")
+    kept = decide(permanent, cut, jurisdiction="SI", now=date(2090, 1, 1))
+    assert kept.status is Status.PERMANENT and kept.shortened_by_plan
+    # A record that waited for its event does not start a clock because the plan changed its trigger.
+    waiting = apply_schedule(_record("05"), plan, "SI")
+    by_date = replace(plan, classes=tuple(
+        replace(c, trigger=replace(c.trigger, kind=TriggerKind.DOCUMENT_DATE, of="document_date"))
+        if c.code == "05" else c for c in plan.classes))
+    assert planned(waiting, by_date, jurisdiction="SI", now=date(2090, 1, 1)).due
+    assert decide(waiting, by_date, jurisdiction="SI", now=date(2090, 1, 1)).status is Status.MISSING_TRIGGER

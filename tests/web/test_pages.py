@@ -15,7 +15,9 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from tests.web.conftest import csrf_of, login
+from tests.web.conftest import Ticker, csrf_of, login
+from vault import Home
+from web.app import create_app
 from web.blueprints.records import content_disposition, download_name
 from web.blueprints.search import safe_snippet
 
@@ -212,12 +214,13 @@ def test_upload_leaves_no_plaintext_on_disk(admin: FlaskClient, home_path: Path,
 
 
 def test_dispose_needs_confirmation_and_a_second_approver(app: Flask, admin: FlaskClient) -> None:
-    from dataclasses import replace
     from datetime import datetime, timezone
     record_id = upload(admin, "vabilo.txt", "Vabilo na sestanek.", record_class="04.3")
     state = app.extensions["strongroom"]
     state.clock = lambda: datetime(2040, 1, 10, tzinfo=timezone.utc)
-    state.office.settings = replace(state.settings, require_second_approver=True)
+    from records import safeguards
+    from records.access import AccessScope
+    safeguards.change(state.ports, AccessScope.system(), "require-second-approver", "on", now=state.clock())
     page = admin.get("/retention/").get_data(as_text=True)
     assert record_id in page
     token = csrf_of(admin, "/retention/")
@@ -259,3 +262,15 @@ def test_admin_adds_and_removes_a_passphrase_slot(app: Flask, admin: FlaskClient
     assert admin.post(f"/admin/passphrases/{slot.group(1)}/remove",
                       data={"csrf_token": token, "password": "a-long-test-password"}).status_code == 200
     assert slot.group(1) not in admin.get("/admin/passphrases").get_data(as_text=True)
+
+
+def test_strongroom_toml_cannot_loosen_the_sign_in_limits(home: Home, ticker: Ticker) -> None:
+    """Issue 17 item 2: the idle and sign-in limits are sealed; a hand-edited strongroom.toml is ignored."""
+    from web.office import Office
+    from web.settings import Settings
+    Office(home, Settings.load({"home": home.path}, environ={}))  # the first open seals the defaults
+    loose = Settings.load({"home": home.path, "login_attempts_per_minute": 10_000, "idle_lock_minutes": 10_000},
+                          environ={})
+    state = create_app(Office(home, loose), secret_key=b"test-only-secret-key-0123456789",
+                       monotonic=ticker).extensions["strongroom"]
+    assert state.user_throttle.limit == 5 and state.sessions.idle_seconds == 15 * 60

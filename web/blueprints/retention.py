@@ -27,7 +27,7 @@ def _page(message: str = "", error: str = "", status: int = 200) -> tuple[str, i
     open_proposals = disposition.proposals(state.ports) if s.may(Permission.APPROVE) or s.may(Permission.DISPOSE) else []
     return render_template("retention.html", due=due, held=held, missing=missing, proposals=open_proposals,
                            message=message, error=error,
-                           second_approver=state.settings.require_second_approver,
+                           second_approver=state.office.safeguards.require_second_approver,
                            may_dispose=s.may(Permission.DISPOSE), may_approve=s.may(Permission.APPROVE)), status
 
 
@@ -49,7 +49,7 @@ def dispose() -> Response | tuple[str, int]:
     try:
         result = disposition.dispose(state.ports, state.plan, s, ids, jurisdiction=state.settings.jurisdiction,
                                      as_of=guard.now().date(), now=guard.now(),
-                                     require_second_approver=state.settings.require_second_approver,
+                                     require_second_approver=state.office.safeguards.require_second_approver,
                                      channel="web")
     except RecordNotFound:
         raise

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import click
 
-from records import accounts, verification
-from records.access import AccessScope
 from records.checkpoints import SignatureCheck
+from records import accounts
 from vault.passwords import MIN_PASSWORD_LENGTH, hash_password
 from vault.signing import signature_valid
 from web.cli.common import ACTOR, EXIT_INTEGRITY, open_office, settings_of
@@ -139,9 +138,7 @@ SIGNATURE_CHECK: SignatureCheck | None = signature_valid
 
 def verify_audited(office: Office) -> list[str]:
     """Verify the open home and audit the run (and each damaged record); the problems, one sentence each."""
-    report = verification.verify(office.ports, AccessScope.system(ACTOR), storage=office.home.storage_report,
-                                 signature_valid=SIGNATURE_CHECK, now=office.now())
-    return list(report.problems)
+    return list(office.verify(signature_valid=SIGNATURE_CHECK).problems)
 
 
 def print_verdict(problems: list[str]) -> None:

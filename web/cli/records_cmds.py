@@ -1,4 +1,4 @@
-"""`strongroom import|list|show|get|edit`: the records commands.
+"""`strongroom import|list|show|get|edit|edits`: the records commands.
 
 Each command parses, opens the home (an Office), calls one use case in `records`, prints. `--class`
 takes a code or a slug; ID arguments take a record id or a registry number.
@@ -31,6 +31,7 @@ def record_json(record: Record) -> dict[str, Any]:
         "filed_at": record.filed_at.isoformat(), "filed_by": record.filed_by,
         "retention_trigger": record.retention_trigger.isoformat() if record.retention_trigger else None,
         "retention_until": record.retention_until.isoformat() if record.retention_until else None,
+        "retention_basis": record.retention_basis or None,
         "state": str(record.state), "on_hold": record.on_hold,
         "holds": [{"id": h.hold_id, "reason": h.reason, "placed_by": h.placed_by,
                    "placed_at": h.placed_at.isoformat(), "released_at":
@@ -145,10 +146,13 @@ def get(obj: dict[str, object], record: str, output: Path) -> None:
 @click.argument("record")
 @click.option("--set", "changes", multiple=True, metavar="KEY=VALUE", required=True,
               help="A field and its new value (repeat); e.g. expiry=2027-06-30, event.superseded=2026-01-01.")
+@click.option("--reason", default="", help="Why: required when the edit moves the record's retention earlier.")
+@click.option("--as", "as_user", metavar="USER", help="Act as this user (password asked).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def edit(obj: dict[str, object], record: str, changes: tuple[str, ...], as_json: bool) -> None:
-    """Change a record's metadata (a new audited version; retention is recomputed)."""
+def edit(obj: dict[str, object], record: str, changes: tuple[str, ...], reason: str, as_user: str | None,
+         as_json: bool) -> None:
+    """Change a record's metadata (a new audited version, with each field's old and new value)."""
     parsed: dict[str, str] = {}
     for change in changes:
         key, sep, value = change.partition("=")
@@ -156,15 +160,64 @@ def edit(obj: dict[str, object], record: str, changes: tuple[str, ...], as_json:
             raise click.UsageError(f"--set needs KEY=VALUE, not {change!r}.")
         parsed[key.strip()] = value
     with open_office(obj) as office:
-        updated, note = amendment.edit_metadata(office.ports, office.plan, scope_of(office, None),
-                                                record_id(office, record), parsed,
-                                                jurisdiction=office.settings.jurisdiction, now=now())
+        result = amendment.edit_metadata(office.ports, office.plan, scope_of(office, as_user),
+                                         record_id(office, record), parsed, jurisdiction=office.settings.jurisdiction,
+                                         now=now(), reason=reason,
+                                         require_second_approver=office.safeguards.require_second_approver)
+    _print_edit(result, as_json)
+
+
+def _print_edit(result: amendment.EditResult, as_json: bool) -> None:
     if as_json:
-        print_json(record_json(updated))
+        print_json({**record_json(result.record), "edit_status": result.status,
+                    "edit_id": result.pending.edit_id if result.pending else None,
+                    "changes": [{"field": f.name, "old": f.old, "new": f.new} for f in result.fields]})
+    elif result.pending is not None:
+        click.echo(f"{result.shortening}: proposed as edit {result.pending.edit_id}; a second person approves it with "
+                   f"`strongroom edits approve {result.pending.edit_id} --as NAME`.")
     else:
-        click.echo(f"Updated {updated.registry_number}: {', '.join(sorted(parsed))}.")
-    if note:
-        click.echo(note, err=True)
+        click.echo(f"Updated {result.record.registry_number}: "
+                   + ", ".join(f"{f.name} {f.old or '-'} -> {f.new or '-'}" for f in result.fields) + ".")
+    if result.note:
+        click.echo(result.note, err=True)
 
 
-COMMANDS = (import_, list_, show, get, edit)
+@click.group()
+def edits() -> None:
+    """Edits that move retention earlier and wait for a second person's approval."""
+
+
+@edits.command("pending")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def edits_pending(obj: dict[str, object], as_json: bool) -> None:
+    """List the edits waiting for approval, with their justification."""
+    with open_office(obj) as office:
+        found = amendment.pending_edits(office.ports)
+    rows = [{"id": p.edit_id, "record": p.record_id, "changes": dict(p.changes), "reason": p.reason,
+             "proposed_by": p.proposed_by, "proposed_at": p.proposed_at.isoformat(), "effect": p.shortening}
+            for p in found]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        click.echo("No edit waits for approval.")
+    for p in found:
+        changes = ", ".join(f"{k}={v}" for k, v in p.changes)
+        click.echo(f"{p.edit_id}  {p.record_id}  by {p.proposed_by}: {changes}  ({p.shortening}; reason: {p.reason})")
+
+
+@edits.command("approve")
+@click.argument("edit_id")
+@click.option("--as", "as_user", required=True, metavar="USER", help="The approving user (password asked).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def edits_approve(obj: dict[str, object], edit_id: str, as_user: str, as_json: bool) -> None:
+    """Approve a pending edit as a second person, which applies it."""
+    with open_office(obj) as office:
+        result = amendment.approve_edit(office.ports, office.plan, scope_of(office, as_user), edit_id,
+                                        jurisdiction=office.settings.jurisdiction, now=now())
+    _print_edit(result, as_json)
+
+
+COMMANDS = (import_, list_, show, get, edit, edits)

@@ -55,7 +55,8 @@ def retention() -> None:
 def _decision_json(d: Decision) -> dict[str, Any]:
     return {"id": d.record_id, "registry_number": d.registry_number, "record_class": d.record_class,
             "status": str(d.status), "trigger": d.trigger, "retention_until": d.until,
-            "action": str(d.action) if d.action else None, "basis": d.basis, "reason": d.reason}
+            "action": str(d.action) if d.action else None, "basis": d.basis, "reason": d.reason,
+            "plan_note": d.plan_note or None}
 
 
 def _print_decisions(decisions: list[Decision], as_json: bool, empty: str) -> None:
@@ -76,7 +77,11 @@ def retention_due(obj: dict[str, object], as_of: datetime | None, as_json: bool)
     with open_office(obj) as office:
         found = disposition.due(office.ports, office.plan, jurisdiction=office.settings.jurisdiction,
                                 as_of=day(as_of))
+        kept = [d for d in disposition.shortened(office.ports, office.plan, jurisdiction=office.settings.jurisdiction,
+                                                 as_of=day(as_of)) if not d.due]
     _print_decisions(found, as_json, "No record is due for disposition.")
+    for d in kept:  # the plan file says these are due; their stored schedule says not yet
+        click.echo(f"Not due: {d.plan_note}", err=True)
 
 
 @retention.command("missing-trigger")
@@ -140,7 +145,7 @@ def dispose(obj: dict[str, object], records: tuple[str, ...], as_of: datetime | 
             click.confirm(f"Destroy {len(ids)} record(s) irrecoverably?", abort=True)
         result = disposition.dispose(ports, office.plan, scope_of(office, as_user), ids,
                                      jurisdiction=office.settings.jurisdiction, as_of=day(as_of), now=now(),
-                                     require_second_approver=office.settings.require_second_approver)
+                                     require_second_approver=office.safeguards.require_second_approver)
     _print_result(result)
 
 
