@@ -49,7 +49,8 @@ def read_document(data: bytes, name: str, max_chars: int, trusted: Sequence[byte
         result = read_pdf(data, max_chars)
         result = with_signatures(result, data, load_anchors(trusted))  # signed PDFs: pades.py
     elif kind is Kind.ASICE:
-        result = read_asice(data, load_anchors(trusted))  # DigiDoc containers: asice.py    elif kind is Kind.DOCX:
+        result = read_asice(data, load_anchors(trusted))  # DigiDoc containers: asice.py
+    elif kind is Kind.DOCX:
         result = read_docx(data)
     elif kind is Kind.ODT:
         result = read_odt(data)
