@@ -280,10 +280,10 @@ class _Check:
         name = unquote(uri)
         name = name[2:] if name.startswith("./") else name
         self.covered.add(name)
-        data = self.documents.get(name)
-        if data is None:
+        document = self.documents.get(name)
+        if document is None:
             return f"the document {name!r} it signed is missing from the container."
-        if _digest(ref.find(f"{DS}DigestMethod"), data) != expected:
+        if _digest(ref.find(f"{DS}DigestMethod"), document) != expected:
             return f"the document {name!r} differs from what was signed."
         return ""
 
