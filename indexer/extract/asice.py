@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as defused_fromstring
@@ -93,6 +94,10 @@ _SIGNATURE_FILE = re.compile(r"^META-INF/[^/]*signatures[^/]*\.xml$", re.I)
 
 class _Unknown(Exception):
     """The signature uses something this reader cannot check (said in one sentence)."""
+
+
+class _Forged(Exception):
+    """Something in the signature that a correct signer never produces."""
 
 
 def _xml(data: bytes, what: str) -> Any:
@@ -176,10 +181,6 @@ def _by_id(signature: Any) -> dict[str, Any]:
     return found
 
 
-class _Forged(Exception):
-    """Something in the signature that a correct signer never produces."""
-
-
 def _claimed_time(properties: Any) -> datetime | None:
     if properties is None:
         return None
@@ -205,8 +206,6 @@ def _certificates(signature: Any) -> list[x509.Certificate]:
 
 def _certificate_named(properties: Any, cert: x509.Certificate) -> bool:
     """Whether the SignedProperties name this certificate (SigningCertificate or ...V2), if they name one."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     digests = properties.findall(f".//{XADES}SigningCertificate/{XADES}Cert/{XADES}CertDigest") + \
         properties.findall(f".//{XADES}SigningCertificateV2/{XADES}Cert/{XADES}CertDigest")
     if not digests:
