@@ -127,8 +127,10 @@ def write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]
     try:
         for rid in removals:
             writer.delete_by_term("id", rid)
+        known = set(index.schema.names())
         for doc in _dedupe(upserts):
-            writer.update_document(**document_of(doc))
+            # An index built before a field existed (e.g. `signers`) lacks it until `reindex`: leave it out.
+            writer.update_document(**{k: v for k, v in document_of(doc).items() if k in known})
         writer.commit()
     except BaseException:
         # After a failed write (e.g. ENOSPC) cancelling can fail on a closed file; the first error

@@ -1,6 +1,6 @@
 """The search language: words, "phrases", OR, -word/NOT, prefix*, fields and date ranges.
 
-Fields (`class:` `principal:` `from:` `tag:` `state:` `confidentiality:` `hold:` `type:`) and
+Fields (`class:` `principal:` `from:` `signer:` `tag:` `state:` `confidentiality:` `hold:` `type:`) and
 ranges (`year:2024..2026`, `date:2025-01-01..2025-12-31`, `filed:`, `retention:`) are built here as
 whoosh query objects; only the free text goes through whoosh's parser, whose own date ranges
 truncate dashed ISO dates and raise TimeError on European ones (whoosh.md §6).
@@ -27,7 +27,7 @@ from indexer.schema import FIELD_BOOSTS, LIGHT_FIELDS, TEXT_FIELDS, day_int
 ID_FIELDS = {"class": "record_class", "principal": "principal", "state": "state",
              "confidentiality": "confidentiality", "type": "media_type"}
 RANGE_FIELDS = {"date": "date", "filed": "filed", "retention": "retention_until", "year": "year"}
-FIELD_NAMES = sorted([*ID_FIELDS, *RANGE_FIELDS, "from", "tag", "hold"])
+FIELD_NAMES = sorted([*ID_FIELDS, *RANGE_FIELDS, "from", "signer", "tag", "hold"])
 
 _TOKEN = re.compile(r'-?[A-Za-z_]+:"[^"]*"|-?"[^"]*"?|\S+')
 _FIELD = re.compile(r"^(-?)([A-Za-z_]+):(.*)$", re.S)
@@ -124,6 +124,8 @@ def _field_query(name: str, value: str, lexicon: Lexicon, schema: Schema) -> Que
         if value.lower() not in ("yes", "no", "true", "false"):
             raise QueryError("hold: takes yes or no.")
         return Term("hold", value.lower() in ("yes", "true"))
+    if name == "signer":  # a signer's name or identity code, as a phrase
+        return _text_parser(schema, "signers").parse(f'"{value}"')
     # from: the parties and correspondents, as a phrase
     return _text_parser(schema, "parties").parse(f'"{value}"')
 

@@ -35,6 +35,7 @@ def build_schema() -> Schema:
         confidentiality=ID(sortable=True),
         state=ID(sortable=True),
         parties=TEXT(analyzer=exact),
+        signers=TEXT(analyzer=exact),  # names and identity codes of the document's signers (`signer:`)
         tags=KEYWORD(commas=True, lowercase=True, scorable=False),
         media_type=ID,
         date=NUMERIC(int, bits=32, sortable=True),
@@ -53,6 +54,9 @@ def document_of(doc: IndexDoc) -> dict[str, Any]:
     """The fields of one record; a disposed record keeps no text (its words must stop matching)."""
     r: Record = doc.record
     text = "" if r.state is State.DISPOSED else doc.text
+    signers = " ; ".join(f"{s.signer} {s.identity_code}".strip() for s in r.signatures)
+    if signers:  # a signer's name finds the document as its own words do
+        text = f"{text}\n{signers}"
     parties = list(r.parties)
     sender = getattr(r.details, "sender", "")
     if sender:
@@ -69,6 +73,7 @@ def document_of(doc: IndexDoc) -> dict[str, Any]:
         "confidentiality": r.confidentiality.value,
         "state": r.state.value,
         "parties": " ; ".join(parties),
+        "signers": signers,
         "tags": ",".join(t.strip() for t in r.tags if t.strip()),
         "media_type": r.media_type,
         "date": day_int(r.document_date or r.filed_at.date()),

@@ -7,8 +7,8 @@ with state `disposed`. The stub keeps what a register needs to show that somethi
 and was destroyed lawfully: id, registry number, class, principal, confidentiality, document
 date, filing date and filer, retention trigger and until, holds history. It loses every
 field that can carry document content: title, file name, parties, tags, class-specific
-fields, free metadata, text note, media type, size and SHA-256 (a bare hash would answer
-"was this exact file ever here?").
+fields, free metadata, text note, signature facts (signers' names and identity codes), media type,
+size and SHA-256 (a bare hash would answer "was this exact file ever here?").
 """
 
 from __future__ import annotations
@@ -169,8 +169,8 @@ def _propose(ports: Ports, scope: AccessScope, records: list[Record], *, as_of: 
 def stub(record: Record, now: datetime) -> Record:
     """The metadata that outlives a destroyed record (see the module docstring for the choice)."""
     return replace(record, title="", original_name="", media_type="", size=0, sha256="", parties=(),
-                   tags=(), details=None, blobs=(), text_note="", extra=(), state=State.DISPOSED,
-                   disposed_at=now)
+                   tags=(), details=None, blobs=(), text_note="", extra=(), signatures=(),
+                   state=State.DISPOSED, disposed_at=now)
 
 
 def _destroy(ports: Ports, plan: Plan, records: list[Record], *, jurisdiction: str, as_of: date,

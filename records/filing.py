@@ -261,7 +261,7 @@ class _File:
             filed_by=request.actor, original_name=request.original_name, media_type=extraction.media_type,
             size=original.ref.size, sha256=original.sha256, parties=parties, tags=request.tags,
             details=details, blobs=tuple(s.ref for s in sealed), parent_id=request.parent_id,
-            text_note=extraction.note, extra=request.extra)
+            text_note=extraction.note, extra=request.extra, signatures=extraction.signatures)
         return apply_schedule(record, self.plan, self.jurisdiction)
 
     def _commit(self, record_id: RecordId, key: WrappedKey, mac: str, extraction: Extraction,

@@ -89,6 +89,41 @@ class Hold:
         return self.released_at is None
 
 
+class Integrity(StrEnum):
+    """Whether the signed bytes are what was signed."""
+
+    INTACT = "intact"  # every digest and the signature value check out
+    ALTERED = "altered"  # "altered since signing": a digest or the signature value does not match
+    UNKNOWN = "unknown"  # could not be checked (unreadable, or an algorithm Strongroom does not know)
+
+
+class Trust(StrEnum):
+    """What is known of a signer's certificate, stated plainly."""
+
+    UNCHECKED = "unchecked"  # the office has added no trusted certificates
+    TRUSTED = "trusted"  # it chains to a certificate the office added as trusted
+    UNTRUSTED = "untrusted"  # the office has trusted certificates, and none of them issued it
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureFact:
+    """One electronic signature found in a document (a signed PDF, a DigiDoc container), as read
+    offline when it was filed: who the certificate names, when the signer claims to have signed,
+    whether the signed bytes are unchanged, and whether the certificate is trusted."""
+
+    signer: str  # the certificate subject's common name, e.g. "MAASIKAS,MARI,38001085718"
+    identity_code: str  # the subject's serialNumber, e.g. "PNOEE-38001085718" ("" when absent)
+    signed_at: datetime | None  # claimed by the signer (not a trusted timestamp)
+    integrity: Integrity
+    trust: Trust = Trust.UNCHECKED
+    kind: str = ""  # "PAdES" (a signed PDF) or "XAdES" (a DigiDoc container)
+    problem: str = ""  # one sentence on what is altered or could not be checked
+
+    @property
+    def intact(self) -> bool:
+        return self.integrity is Integrity.INTACT
+
+
 # ---- class-specific fields -------------------------------------------------------
 # Each kind is a frozen value; `Record.details` holds at most one of them.
 
@@ -225,10 +260,11 @@ class Record:
     holds: tuple[Hold, ...] = ()
     state: State = State.ACTIVE
     blobs: tuple[BlobRef, ...] = ()
-    parent_id: RecordId | None = None  # e-mail that carried this attachment
+    parent_id: RecordId | None = None  # the e-mail or signed container that carried this document
     text_note: str = ""  # e.g. "no text: the PDF is password-protected"
     disposed_at: datetime | None = None
     extra: tuple[tuple[str, str], ...] = field(default=())  # free-form sidecar metadata
+    signatures: tuple[SignatureFact, ...] = ()  # read from the document when it was filed
 
     @property
     def on_hold(self) -> bool:

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO, Protocol
 
 from records.access import AccessScope
 from records.audit import AuditEntry, AuditEvent
-from records.model import BlobRef, BlobRole, Record, RecordId, State, User, WrappedKey
+from records.model import BlobRef, BlobRole, Record, RecordId, SignatureFact, State, User, WrappedKey
 
 # ---- sealed blobs (vault) ---------------------------------------------------------
 
@@ -218,7 +218,8 @@ class Extraction:
     pages: int | None = None
     note: str = ""  # "no text: the PDF is password-protected", "no text extracted", ...
     headers: tuple[tuple[str, str], ...] = ()  # e-mail: from, to, cc, subject, date, message-id
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[Attachment, ...] = ()  # e-mail attachments, the documents of a signed container
+    signatures: tuple[SignatureFact, ...] = ()  # signed PDF, DigiDoc container
 
 
 class Extractor(Protocol):

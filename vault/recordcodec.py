@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from records.model import (BlobRef, BlobRole, Confidentiality, Hold, ObjectId, Record, RecordId, Role,
-                           State, User, details_from_dict, details_to_dict)
+                           Integrity, SignatureFact, State, Trust, User, details_from_dict, details_to_dict)
 from records.retention import STORED_EARLIER
 
 CODEC_VERSION = 1
@@ -47,6 +47,8 @@ def record_to_json(record: Record) -> str:
         "disposed_at": _iso(record.disposed_at),
         "extra": [list(pair) for pair in record.extra],
     }
+    if record.signatures:  # absent in records filed before signatures were read (and read as none)
+        doc["signatures"] = [_signature_to_json(s) for s in record.signatures]
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -74,7 +76,19 @@ def record_from_json(text: str) -> Record:
         parent_id=RecordId(d["parent_id"]) if d["parent_id"] else None,
         text_note=d["text_note"], disposed_at=_datetime(d["disposed_at"]),
         extra=tuple((str(k), str(v)) for k, v in d["extra"]),
+        signatures=tuple(_signature_from_json(s) for s in d.get("signatures", ())),
     )
+
+
+def _signature_to_json(fact: SignatureFact) -> dict[str, Any]:
+    return {"signer": fact.signer, "identity_code": fact.identity_code, "signed_at": _iso(fact.signed_at),
+            "integrity": str(fact.integrity), "trust": str(fact.trust), "kind": fact.kind, "problem": fact.problem}
+
+
+def _signature_from_json(d: dict[str, Any]) -> SignatureFact:
+    return SignatureFact(signer=str(d["signer"]), identity_code=str(d["identity_code"]),
+                         signed_at=_datetime(d["signed_at"]), integrity=Integrity(d["integrity"]), trust=Trust(d["trust"]),
+                         kind=str(d["kind"]), problem=str(d["problem"]))
 
 
 def user_to_json(user: User) -> str:

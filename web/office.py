@@ -16,6 +16,8 @@ from types import TracebackType
 
 from indexer.errors import IndexCorrupt, IndexerError
 from indexer.extract.sandbox import SandboxedExtractor
+from indexer.extract.trust import FOLDER as TRUSTED_FOLDER
+from indexer.extract.trust import trusted_certificates
 from indexer.search import create_index, rebuild, shared_index
 from records import disposition, filing, safeguards, verification
 from records import search as searching
@@ -196,14 +198,16 @@ _extractor: SandboxedExtractor | None = None
 
 def shared_extractor(settings: Settings | None = None) -> SandboxedExtractor:
     """The process's one sandboxed extraction pool (reused workers, ended at exit by its finalizer).
-    The first call's settings fix the per-document timeout and the workers' memory limit."""
+    The first call's settings fix the per-document timeout, the workers' memory limit and the trusted
+    certificates (read once from <home>/trusted-certificates/)."""
     global _extractor
     with _extractor_lock:
         if _extractor is None:
             chosen = settings or Settings()
             _extractor = SandboxedExtractor(workers=2, timeout_s=chosen.extract_timeout_seconds,
                                             memory_mb=chosen.extract_memory_mb,
-                                            max_input_mb=chosen.max_upload_mb)
+                                            max_input_mb=chosen.max_upload_mb,
+                                            trusted=trusted_certificates(chosen.home / TRUSTED_FOLDER))
         return _extractor
 
 

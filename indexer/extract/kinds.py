@@ -15,6 +15,7 @@ class Kind(StrEnum):
     DOCX = "docx"
     ODT = "odt"
     EML = "eml"
+    ASICE = "asice"
     HTML = "html"
     TEXT = "text"
     EMPTY = "empty"
@@ -22,21 +23,22 @@ class Kind(StrEnum):
 
 
 LABELS = {Kind.PDF: "PDF", Kind.DOCX: "Word document", Kind.ODT: "OpenDocument text",
-          Kind.EML: "e-mail", Kind.HTML: "web page", Kind.TEXT: "text file",
+          Kind.EML: "e-mail", Kind.ASICE: "DigiDoc container", Kind.HTML: "web page", Kind.TEXT: "text file",
           Kind.EMPTY: "file", Kind.OTHER: "file"}
 
 MEDIA_TYPES = {Kind.PDF: "application/pdf",
                Kind.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                Kind.ODT: "application/vnd.oasis.opendocument.text", Kind.EML: "message/rfc822",
+               Kind.ASICE: "application/vnd.etsi.asic-e+zip",
                Kind.HTML: "text/html", Kind.TEXT: "text/plain", Kind.EMPTY: "application/octet-stream",
                Kind.OTHER: "application/octet-stream"}
 
 _BY_EXTENSION = {".pdf": Kind.PDF, ".docx": Kind.DOCX, ".odt": Kind.ODT, ".eml": Kind.EML,
                  ".html": Kind.HTML, ".htm": Kind.HTML, ".txt": Kind.TEXT, ".text": Kind.TEXT,
-                 ".csv": Kind.TEXT, ".md": Kind.TEXT}
+                 ".csv": Kind.TEXT, ".md": Kind.TEXT, ".asice": Kind.ASICE, ".bdoc": Kind.ASICE}
 # Formats whose name is a promise about the bytes: a mismatch means damage or disguise.
-_STRICT = {Kind.PDF, Kind.DOCX, Kind.ODT, Kind.EML}
-_OWN_READER = {Kind.PDF, Kind.DOCX, Kind.ODT, Kind.EML}
+_STRICT = {Kind.PDF, Kind.DOCX, Kind.ODT, Kind.EML, Kind.ASICE}
+_OWN_READER = {Kind.PDF, Kind.DOCX, Kind.ODT, Kind.EML, Kind.ASICE}
 
 _HEADER_LINE = re.compile(rb"^([A-Za-z0-9-]{1,40}):[ \t]")
 _MAIL_HEADERS = {b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"received",
@@ -54,6 +56,8 @@ def _zip_kind(data: bytes) -> Kind:
             names = set(archive.namelist()[:1000])
             if "word/document.xml" in names:
                 return Kind.DOCX
+            if "mimetype" in names and _asice_mimetype(archive):  # a DigiDoc container (asice.py)
+                return Kind.ASICE
             if "mimetype" in names and "content.xml" in names:
                 info = archive.getinfo("mimetype")
                 if info.file_size < 100 and archive.read(info).startswith(
@@ -62,6 +66,11 @@ def _zip_kind(data: bytes) -> Kind:
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
         pass
     return Kind.OTHER
+
+
+def _asice_mimetype(archive: zipfile.ZipFile) -> bool:
+    info = archive.getinfo("mimetype")
+    return info.file_size < 100 and archive.read(info).strip() == b"application/vnd.etsi.asic-e+zip"
 
 
 def _looks_like_mail(head: bytes) -> bool:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from records.errors import ExtractionFailed
 from records.ports import Extraction
 
+from .asice import read_asice
 from .docx import read_docx
 from .eml import read_eml
 from .kinds import MEDIA_TYPES, Kind, choose
 from .markup import html_to_text
 from .odt import read_odt
+from .pades import with_signatures
 from .pdf import read_pdf
+from .signers import load_anchors
 from .text import decode_text
 
 UNSUPPORTED = "no text: file type not supported"
@@ -37,11 +41,15 @@ def _read_html(data: bytes, max_chars: int) -> Extraction:
     return Extraction(text=text[:max_chars], media_type=MEDIA_TYPES[Kind.HTML])
 
 
-def read_document(data: bytes, name: str, max_chars: int) -> Extraction:
-    """Raises ExtractionFailed (one sentence) for damaged, disguised or hostile files."""
+def read_document(data: bytes, name: str, max_chars: int, trusted: Sequence[bytes] = ()) -> Extraction:
+    """Raises ExtractionFailed (one sentence) for damaged, disguised or hostile files. `trusted`: the
+    office's trusted certificates (DER), against which signer certificates are checked."""
     kind, note = choose(data, name)
     if kind is Kind.PDF:
         result = read_pdf(data, max_chars)
+        result = with_signatures(result, data, load_anchors(trusted))  # signed PDFs: pades.py
+    elif kind is Kind.ASICE:
+        result = read_asice(data, load_anchors(trusted))  # DigiDoc containers: asice.py
     elif kind is Kind.DOCX:
         result = read_docx(data)
     elif kind is Kind.ODT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import select
 import signal
@@ -103,8 +104,10 @@ class SandboxedExtractor:
     """records.ports.Extractor. Thread-safe; close() or `with` ends every worker."""
 
     def __init__(self, workers: int = 2, timeout_s: float = 30, memory_mb: int = 1024, max_text_mb: int = 20,
-                 max_input_mb: int = 200) -> None:
+                 max_input_mb: int = 200, trusted: tuple[bytes, ...] = ()) -> None:
         self.size = max(1, workers)
+        # The office's trusted certificates (DER; trust.py reads them from the home), sent with each request.
+        self.trusted = [base64.b64encode(der).decode("ascii") for der in trusted]
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.max_chars = max_text_mb * 1024 * 1024
@@ -256,7 +259,7 @@ class SandboxedExtractor:
     def _ask(self, worker: _Worker, data: bytes, name: str, label: str) -> dict[str, object]:
         deadline = time.monotonic() + self.timeout_s
         request = dumps({"name": name, "max_input": self.max_input, "max_chars": self.max_chars,
-                         "timeout": int(self.timeout_s + 0.999)})
+                         "timeout": int(self.timeout_s + 0.999), "trusted": self.trusted})
         try:
             worker.send(request, deadline)
             worker.send(data, deadline)

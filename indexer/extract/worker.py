@@ -60,22 +60,26 @@ def _serve() -> None:
 
     import pypdf._crypt_providers  # noqa: F401
 
+    from .pades import preload
+    preload()  # pyHanko and what it imports lazily, for signed PDFs (pades.py)
+
     from records.errors import ExtractionFailed
 
-    from .frames import FrameError, dumps, encode_extraction, loads, read_frame, write_frame
+    from .frames import FrameError, dumps, encode_extraction, loads, read_frame, trusted_of, write_frame
     from .reader import read_document
 
     resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
     write_frame(proto_out, dumps({"ready": True}))
     while True:
         try:
-            request = loads(read_frame(proto_in, 1 << 16))
+            request = loads(read_frame(proto_in, 1 << 20))  # the trusted certificates ride along
             data = read_frame(proto_in, int(request["max_input"]))
         except FrameError:
             return  # the parent closed the pipe: time to go
         _cpu_budget(int(request["timeout"]) + 2)
         try:
-            result = read_document(data, str(request["name"]), int(request["max_chars"]))
+            result = read_document(data, str(request["name"]), int(request["max_chars"]),
+                                   trusted_of(request))
             answer = {"ok": True, "extraction": encode_extraction(result)}
         except ExtractionFailed as failed:
             answer = {"ok": False, "reason": str(failed)}

@@ -7,7 +7,7 @@ takes a code or a slug; ID arguments take a record id or a registry number.
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import click
 
 from records import amendment, retrieval
 from records.filing import FilingRequest
-from records.model import Confidentiality, Record, details_to_dict
+from records.model import Confidentiality, Integrity, Record, SignatureFact, Trust, details_to_dict
 from records.ports import RecordFilter
 from web.cli.common import ACTOR, now, open_office, print_json, record_id, scope_of, settings_of
 from web.intake import bulk_import, import_sources
@@ -41,7 +41,27 @@ def record_json(record: Record) -> dict[str, Any]:
         "details": details_to_dict(record.details), "parent_id": record.parent_id,
         "text_note": record.text_note, "extra": dict(record.extra),
         "disposed_at": record.disposed_at.isoformat() if record.disposed_at else None,
+        "signatures": [{"signer": f.signer, "identity_code": f.identity_code,
+                        "signed_at": f.signed_at.isoformat() if f.signed_at else None,
+                        "integrity": str(f.integrity), "trust": str(f.trust), "kind": f.kind, "problem": f.problem}
+                       for f in record.signatures],
     }
+
+
+_INTEGRITY = {Integrity.INTACT: "intact", Integrity.ALTERED: "altered since signing",
+              Integrity.UNKNOWN: "could not be checked"}
+_TRUST = {Trust.UNCHECKED: "certificate not checked against a trusted list",
+          Trust.TRUSTED: "certificate issued by a certificate the office trusts",
+          Trust.UNTRUSTED: "certificate NOT issued by any certificate the office trusts"}
+
+
+def signature_line(fact: SignatureFact) -> str:
+    """One signature in plain words, e.g. for `strongroom show`."""
+    who = f"{fact.signer} ({fact.identity_code})" if fact.identity_code else fact.signer or "unknown signer"
+    when = (f", signed {fact.signed_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC as the signer claims"
+            if fact.signed_at else "")
+    problem = f" ({fact.problem.rstrip('.')})" if fact.problem else ""
+    return f"{who}{when}: {_INTEGRITY[fact.integrity]}{problem}; {_TRUST[fact.trust]}"
 
 
 # ---- import, list, show, get, edit -------------------------------------------------------------
@@ -120,7 +140,10 @@ def show(obj: dict[str, object], record: str, as_json: bool) -> None:
         print_json(data)
         return
     for key, value in data.items():
-        if value not in (None, "", [], {}):
+        if key == "signatures":
+            for fact in found.signatures:
+                click.echo(f"{'signature':<18} {signature_line(fact)}")
+        elif value not in (None, "", [], {}):
             click.echo(f"{key:<18} {value}")
 
 
