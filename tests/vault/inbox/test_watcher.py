@@ -78,8 +78,8 @@ def test_broken_pdf_goes_to_rejected_with_one_sentence(intake: Intake, ports: Po
     (intake.folder_path("contracts") / "good.txt").write_bytes(b"a readable contract")
     watcher = start()
     rejected = intake.rejected
-    wait_for(lambda: (rejected / "broken.pdf.reason.txt").exists() and len(filed_hashes(ports)) == 1,
-             what="one rejection and one record")
+    wait_for(lambda: (rejected / "broken.pdf.reason.txt").exists() and (rejected / "broken.pdf").exists()
+             and len(filed_hashes(ports)) == 1, what="one rejection (reason, then the file) and one record")
     reason = (rejected / "broken.pdf.reason.txt").read_text()
     assert reason.count("\n") == 1 and reason.strip().endswith(".") and "PDF" in reason
     assert (rejected / "broken.pdf").read_bytes().startswith(b"%PDF-1.7")
@@ -125,9 +125,11 @@ def test_bad_sidecar_rejects_the_file_with_the_reason(intake: Intake, ports: Por
     (folder / "inv.txt.json").write_text('{"document_date": "3. 11. 2025"}')
     (folder / "inv.txt").write_bytes(b"invoice 17")
     start()
-    wait_for(lambda: (intake.rejected / "inv.txt.reason.txt").exists(), what="the rejection")
+    # The reason is written first (crash safety), then the file and its sidecar move: wait for all three.
+    wait_for(lambda: all((intake.rejected / n).exists() for n in ("inv.txt.reason.txt", "inv.txt", "inv.txt.json")),
+             what="the whole rejection")
     assert "document_date" in (intake.rejected / "inv.txt.reason.txt").read_text()
-    assert (intake.rejected / "inv.txt.json").exists() and filed_hashes(ports) == []
+    assert filed_hashes(ports) == []
 
 
 def test_a_folder_that_names_no_class_is_rejected(intake: Intake, ports: Ports, start: Start) -> None:
