@@ -14,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from vault import Home
 from web.app import create_app
 from web.certificates import CertificateError, OfficeCertificates, issue, this_computer
 from web.cli import main
-from web.cli.serve_cmds import office_server
+from web.cli.serve_cmds import HANDSHAKE_TIMEOUT, office_server
 from web.office import Office
 from web.security import LOOPBACK_HOSTS
 from web.settings import Settings
@@ -106,6 +107,18 @@ def test_a_client_with_the_default_trust_store_refuses_the_office_server(tls_por
     with socket.create_connection(("127.0.0.1", tls_port), timeout=10) as raw:
         with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer certificate"):
             context.wrap_socket(raw, server_hostname=NAME)
+
+
+def test_a_client_that_never_shakes_hands_holds_up_others_only_briefly(tls_port: int,
+                                                                       office_ca: OfficeCertificates) -> None:
+    """cheroot shakes hands in its accepting thread: a silent connection used to stall everyone for the
+    30-second socket timeout; the handshake now has its own 5 seconds."""
+    browser = Browser(tls_port, connect=trusting(office_ca.ca_pem, tls_port))
+    with socket.create_connection(("127.0.0.1", tls_port), timeout=30):  # says nothing
+        started = time.monotonic()
+        assert browser.request("GET", "/login")[0] == 200
+        waited = time.monotonic() - started
+    assert waited < HANDSHAKE_TIMEOUT + 3, waited
 
 
 def test_plain_http_to_the_tls_port_gets_no_page(tls_port: int) -> None:

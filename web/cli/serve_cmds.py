@@ -37,7 +37,10 @@ DEMO_PASSPHRASE_FILE = ".demo-passphrase"
 DEMO_ADMIN = "admin"
 THREADS = 8
 MAX_HEADER_BYTES = 256 * 1024  # waitress's own default; cheroot's is unlimited
-SOCKET_TIMEOUT = 30  # seconds a TLS connection may stay silent (handshake included)
+SOCKET_TIMEOUT = 30  # seconds a TLS connection may stay silent between requests or reads
+# cheroot shakes hands in the thread that accepts connections (cherrypy/cheroot#748): a client that
+# connects and says nothing holds up every other connection for this long, not SOCKET_TIMEOUT.
+HANDSHAKE_TIMEOUT = 5
 # (class, name, title, principal, confidentiality, text): a little of each language so search has matter
 DEMO_DOCUMENTS = (
     ("03.1", "pogodba-vzdrzevanje.txt", "Pogodba o vzdrževanju opreme", "Podjetje d.o.o.", None,
@@ -100,13 +103,21 @@ class _QuietCheroot(wsgi.Server):
         logging.getLogger("cheroot").log(level, "%s", msg, exc_info=traceback and level >= logging.ERROR)
 
 
+class _OfficeTlsAdapter(BuiltinSSLAdapter):
+    """cheroot's builtin adapter with a short handshake timeout (cheroot restores SOCKET_TIMEOUT after)."""
+
+    def wrap(self, sock: Any) -> Any:
+        sock.settimeout(HANDSHAKE_TIMEOUT)
+        return super().wrap(sock)
+
+
 class TlsServer:
     """cheroot with its builtin TLS adapter (Python's `ssl`): `serve --tls`. A request body is read from
     the socket as the app asks for it and is never spooled to a file."""
 
     def __init__(self, app: Flask, files: TlsFiles, *, host: str, port: int, body_limit: int) -> None:
         try:
-            adapter = BuiltinSSLAdapter(str(files.cert), str(files.key))
+            adapter = _OfficeTlsAdapter(str(files.cert), str(files.key))
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc.__class__.__name__
             raise CertificateError(f"The certificate {files.cert} and key {files.key} cannot be used ({reason}): "
