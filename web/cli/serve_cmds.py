@@ -108,7 +108,7 @@ class _OfficeTlsAdapter(BuiltinSSLAdapter):
 
     def wrap(self, sock: Any) -> Any:
         sock.settimeout(HANDSHAKE_TIMEOUT)
-        return super().wrap(sock)
+        return super().wrap(sock)  # type: ignore[no-untyped-call]
 
 
 class TlsServer:
