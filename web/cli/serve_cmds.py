@@ -97,7 +97,7 @@ class OfficeServer(Protocol):
 
 
 class _QuietCheroot(wsgi.Server):
-    """cheroot's server, logging like waitress does (to a logger, never a traceback on the terminal)."""
+    """cheroot's server, logging like waitress does: to a logger (`cheroot`), not straight to stderr."""
 
     def error_log(self, msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
         logging.getLogger("cheroot").log(level, "%s", msg, exc_info=traceback and level >= logging.ERROR)
@@ -148,11 +148,17 @@ def office_server(app: Flask, settings: Settings, *, host: str, port: int,
     Request bodies up to the upload limit stay in memory: waitress would otherwise spool a body over
     512 KiB to a temporary file, and an upload's plaintext must never reach the disk."""
     in_memory = settings.max_upload_mb * 1024 * 1024 + (1 << 20)
-    if tls is not None:
-        return TlsServer(app, tls, host=host.strip("[]"), port=port, body_limit=in_memory)
-    server: Any = create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom",
-                                inbuf_overflow=in_memory, max_request_body_size=in_memory)
-    return server  # type: ignore[no-any-return]
+    try:
+        if tls is not None:
+            return TlsServer(app, tls, host=host.strip("[]"), port=port, body_limit=in_memory)
+        server: OfficeServer = create_server(app, host=host.strip("[]"), port=port, threads=THREADS,
+                                             ident="Strongroom", inbuf_overflow=in_memory,
+                                             max_request_body_size=in_memory)
+    except OSError as exc:
+        reason = "another program uses it" if "in use" in str(exc) else str(exc)
+        raise click.ClickException(f"Strongroom cannot listen on {host} port {port} ({reason}): stop the other "
+                                   "program or pass another --port.") from None
+    return server
 
 
 def check_exposure(host: str, *, allow_remote: bool, tls: bool) -> None:
