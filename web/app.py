@@ -29,8 +29,9 @@ ABSOLUTE_SESSION_SECONDS = 10 * 3600
 
 def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callable[[], datetime] | None = None,
                monotonic: Callable[[], float] = time.monotonic,
-               allowed_hosts: tuple[str, ...] | None = None) -> Flask:
-    """The web UI of an open home (its Office). `clock`/`monotonic` are injectable so tests can move time."""
+               allowed_hosts: tuple[str, ...] | None = None, tls: bool = False) -> Flask:
+    """The web UI of an open home (its Office). `clock`/`monotonic` are injectable so tests can move time.
+    `tls`: it is served over HTTPS, so cookies are `Secure` and browsers are told to stay on HTTPS (HSTS)."""
     settings = office.settings
     app = Flask("web", template_folder="templates", static_folder="static")
     app.request_class = security.InMemoryRequest
@@ -39,6 +40,10 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         MAX_FORM_MEMORY_SIZE=settings.max_upload_mb * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
+        # Flask-WTF's HTTPS check wants a Referer, which our Referrer-Policy (no-referrer) never lets a
+        # browser send; the Origin and Sec-Fetch-Site checks of web/security.py do that job on every POST.
+        WTF_CSRF_SSL_STRICT=False,
+        SESSION_COOKIE_SECURE=tls,
         STRONGROOM_LANGUAGE=settings.language,
         TEMPLATES_AUTO_RELOAD=False,
         DEBUG=False,
@@ -59,7 +64,7 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
     app.session_interface = security.ServerSessionInterface(sessions)
     CSRFProtect(app)
     i18n.install(app)
-    security.install(app, allowed_hosts=allowed_hosts or security.LOOPBACK_HOSTS)
+    security.install(app, allowed_hosts=allowed_hosts or security.LOOPBACK_HOSTS, hsts=tls)
     _register(app)
     _errors(app)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

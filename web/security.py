@@ -23,6 +23,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 # The preview of an original runs in an opaque origin: no scripts, no forms, no same-origin access.
 PREVIEW_CSP = "sandbox; default-src 'none'; object-src 'self'; frame-ancestors 'self'"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# One year; no includeSubDomains (the office's name may have siblings that are not ours), no preload.
+HSTS = "max-age=31536000"
 COOKIE_NAME = "strongroom_session"
 MAX_SESSIONS = 5000  # memory bound: the oldest session is dropped beyond this
 # Bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin) that can make "invoice_fdp.exe" read "invoice_exe.pdf".
@@ -213,9 +215,9 @@ def allowed_host(host: str, allowed: tuple[str, ...]) -> bool:
     return name in allowed
 
 
-def install(app: Flask, *, allowed_hosts: tuple[str, ...]) -> None:
-    """Host allow-list (DNS rebinding), same-origin POSTs, the headers of every response, and the
-    `bidi` filter every template uses for names and titles."""
+def install(app: Flask, *, allowed_hosts: tuple[str, ...], hsts: bool = False) -> None:
+    """Host allow-list (DNS rebinding), same-origin POSTs, the headers of every response (with `hsts`,
+    Strict-Transport-Security), and the `bidi` filter every template uses for names and titles."""
     app.jinja_env.filters["bidi"] = visible_bidi
 
     @app.before_request
@@ -239,4 +241,7 @@ def install(app: Flask, *, allowed_hosts: tuple[str, ...]) -> None:
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
+        if hsts and request.is_secure and not allowed_host(request.host, LOOPBACK_HOSTS):
+            # Not for localhost: a browser would then force HTTPS on every other local server too.
+            response.headers["Strict-Transport-Security"] = HSTS
         return response

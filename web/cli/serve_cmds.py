@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import logging
 import os
 import secrets
 import signal
 import socket
+import ssl
 from datetime import date
 from pathlib import Path
+from typing import Any, Protocol
 
 import click
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 from flask import Flask
 from waitress import create_server
-from waitress.server import BaseWSGIServer
 
 from records.filing import FilingRequest
 from records.model import Confidentiality
 from vault.errors import VaultError
 from web.app import create_app
-from web.cli.common import open_office
+from web.certificates import CertificateError, TlsFiles, default_files, served_by
+from web.cli.common import settings_of
 from web.cli.keys_cmds import init_home_from
 from web.office import Office
 from web.security import LOOPBACK_HOSTS
@@ -31,6 +36,11 @@ DEMO_DIR = "demo-home"
 DEMO_PASSPHRASE_FILE = ".demo-passphrase"
 DEMO_ADMIN = "admin"
 THREADS = 8
+MAX_HEADER_BYTES = 256 * 1024  # waitress's own default; cheroot's is unlimited
+SOCKET_TIMEOUT = 30  # seconds a TLS connection may stay silent between requests or reads
+# cheroot shakes hands in the thread that accepts connections (cherrypy/cheroot#748): a client that
+# connects and says nothing holds up every other connection for this long, not SOCKET_TIMEOUT.
+HANDSHAKE_TIMEOUT = 5
 # (class, name, title, principal, confidentiality, text): a little of each language so search has matter
 DEMO_DOCUMENTS = (
     ("03.1", "pogodba-vzdrzevanje.txt", "Pogodba o vzdrževanju opreme", "Podjetje d.o.o.", None,
@@ -75,34 +85,117 @@ def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def office_server(app: Flask, settings: Settings, *, host: str, port: int) -> BaseWSGIServer:
-    """The waitress server `serve` runs (not started). Request bodies up to the upload limit stay in
-    memory: waitress would otherwise spool a body over 512 KiB to a temporary file, and an upload's
-    plaintext must never reach the disk."""
+class OfficeServer(Protocol):
+    """What `serve` needs of a server: its port, run until closed, close."""
+
+    @property
+    def effective_port(self) -> int: ...
+
+    def run(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _QuietCheroot(wsgi.Server):
+    """cheroot's server, logging like waitress does: to a logger (`cheroot`), not straight to stderr."""
+
+    def error_log(self, msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+        logging.getLogger("cheroot").log(level, "%s", msg, exc_info=traceback and level >= logging.ERROR)
+
+
+class _OfficeTlsAdapter(BuiltinSSLAdapter):
+    """cheroot's builtin adapter with a short handshake timeout (cheroot restores SOCKET_TIMEOUT after)."""
+
+    def wrap(self, sock: Any) -> Any:
+        sock.settimeout(HANDSHAKE_TIMEOUT)
+        return super().wrap(sock)  # type: ignore[no-untyped-call]
+
+
+class TlsServer:
+    """cheroot with its builtin TLS adapter (Python's `ssl`): `serve --tls`. A request body is read from
+    the socket as the app asks for it and is never spooled to a file."""
+
+    def __init__(self, app: Flask, files: TlsFiles, *, host: str, port: int, body_limit: int) -> None:
+        try:
+            adapter = _OfficeTlsAdapter(str(files.cert), str(files.key))
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc.__class__.__name__
+            raise CertificateError(f"The certificate {files.cert} and key {files.key} cannot be used ({reason}): "
+                                   "check that the key belongs to the certificate, or run `strongroom tls init`."
+                                   ) from None
+        adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2
+        self._server = _QuietCheroot((host, port), app, numthreads=THREADS, server_name="Strongroom",
+                                     timeout=SOCKET_TIMEOUT)
+        self._server.max_request_body_size = body_limit
+        self._server.max_request_header_size = MAX_HEADER_BYTES
+        self._server.ssl_adapter = adapter
+        self._server.prepare()  # binds now, like waitress's create_server
+
+    @property
+    def effective_port(self) -> int:
+        return int(self._server.bind_addr[1])
+
+    def run(self) -> None:
+        self._server.serve()
+
+    def close(self) -> None:
+        self._server.stop()
+
+
+def office_server(app: Flask, settings: Settings, *, host: str, port: int,
+                  tls: TlsFiles | None = None) -> OfficeServer:
+    """The server `serve` runs (bound, not started): waitress on plain HTTP, cheroot with `tls`.
+    Request bodies up to the upload limit stay in memory: waitress would otherwise spool a body over
+    512 KiB to a temporary file, and an upload's plaintext must never reach the disk."""
     in_memory = settings.max_upload_mb * 1024 * 1024 + (1 << 20)
-    return create_server(app, host=host.strip("[]"), port=port, threads=THREADS, ident="Strongroom",
-                         inbuf_overflow=in_memory, max_request_body_size=in_memory)
+    try:
+        if tls is not None:
+            return TlsServer(app, tls, host=host.strip("[]"), port=port, body_limit=in_memory)
+        server: OfficeServer = create_server(app, host=host.strip("[]"), port=port, threads=THREADS,
+                                             ident="Strongroom", inbuf_overflow=in_memory,
+                                             max_request_body_size=in_memory)
+    except OSError as exc:
+        reason = "another program uses it" if "in use" in str(exc) else str(exc)
+        raise click.ClickException(f"Strongroom cannot listen on {host} port {port} ({reason}): stop the other "
+                                   "program or pass another --port.") from None
+    return server
+
+
+def check_exposure(host: str, *, allow_remote: bool, tls: bool) -> None:
+    """Refuse to serve the records to the network unless asked to, and never without TLS."""
+    if _is_loopback(host):
+        return
+    if not allow_remote:
+        raise click.UsageError(f"Binding {host} would expose the records to the network: use 127.0.0.1, "
+                               "or add --allow-remote --tls (see docs/office-server.md).")
+    if not tls:
+        raise click.UsageError(f"Serving {host} without TLS would send passwords and documents across the network "
+                               "readable by anyone on it: add --tls (after `strongroom tls init` once), or use "
+                               "127.0.0.1.")
 
 
 def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remote: bool,
-               banner: list[str] | None = None) -> None:
+               tls: TlsFiles | None = None, banner: list[str] | None = None) -> None:
     """Serve the open home until Ctrl-C or SIGTERM; the drop-folder watcher runs alongside."""
-    if not _is_loopback(host):
-        if not allow_remote:
-            raise click.UsageError(f"Binding {host} would expose the records to the network: "
-                                   "use 127.0.0.1, or add --allow-remote behind TLS and a firewall.")
-        click.echo("WARNING: Strongroom is reachable from the network. Put it behind TLS and a firewall.", err=True)
+    check_exposure(host, allow_remote=allow_remote, tls=tls is not None)
     allowed = LOOPBACK_HOSTS if _is_loopback(host) else (*LOOPBACK_HOSTS, host.lower(), socket.gethostname().lower())
-    app = create_app(office, allowed_hosts=allowed)
+    served = served_by(tls.cert) if tls is not None else None
+    if served is not None:
+        allowed = (*allowed, *served.hosts)  # the names a browser can reach it by without a warning
+    app = create_app(office, allowed_hosts=allowed, tls=tls is not None)
+    server = office_server(app, office.settings, host=host, port=port, tls=tls)
     watcher = None
     if watch:
         try:
             watcher = office.start_watcher()
         except VaultError as exc:
             click.echo(f"The drop-folder watcher did not start: {exc}", err=True)
-    server = office_server(app, office.settings, host=host, port=port)
     shown = f"[{host.strip('[]')}]" if ":" in host else host
-    click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")
+    scheme = "https" if tls is not None else "http"
+    click.echo(f"Strongroom is running at {scheme}://{shown}:{server.effective_port}")
+    if served is not None:
+        click.echo(f"TLS certificate {tls.cert if tls else ''} for {', '.join(served.hosts)}, "
+                   f"valid until {served.not_after:%Y-%m-%d}")
     for line in banner or []:
         click.echo(line)
     if watcher is not None:
@@ -126,13 +219,36 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8750).")
 @click.option("--no-watch", is_flag=True, help="Do not file from the drop folders in this process.")
-@click.option("--allow-remote", is_flag=True, help="Allow listening on a non-loopback address.")
+@click.option("--allow-remote", is_flag=True, help="Allow listening on a non-loopback address (needs --tls).")
+@click.option("--tls", is_flag=True, help="Serve HTTPS with the certificate of `strongroom tls init`.")
+@click.option("--cert", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The office's own server certificate (PEM; implies --tls).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The private key of --cert (PEM).")
 @click.pass_obj
-def serve(obj: dict[str, object], host: str | None, port: int | None, no_watch: bool, allow_remote: bool) -> None:
+def serve(obj: dict[str, object], host: str | None, port: int | None, no_watch: bool, allow_remote: bool,
+          tls: bool, cert: Path | None, key: Path | None) -> None:
     """Unlock the home and serve the web UI on this computer."""
-    with open_office(obj, actor=ACTOR, channel="web", host=host, port=port) as office:
-        run_server(office, host=office.settings.host, port=office.settings.port, watch=not no_watch,
-                   allow_remote=allow_remote)
+    settings = settings_of(obj, host=host, port=port)
+    files = _tls_files(settings, tls=tls, cert=cert, key=key)
+    check_exposure(settings.host, allow_remote=allow_remote, tls=files is not None)  # before the passphrase
+    with Office.open(settings, actor=ACTOR, channel="web") as office:
+        run_server(office, host=settings.host, port=settings.port, watch=not no_watch,
+                   allow_remote=allow_remote, tls=files)
+
+
+def _tls_files(settings: Settings, *, tls: bool, cert: Path | None, key: Path | None) -> TlsFiles | None:
+    if (cert is None) != (key is None):
+        raise click.UsageError("--cert and --key go together: give both, or neither to use `strongroom tls init`'s.")
+    if cert is not None and key is not None:
+        return TlsFiles(cert, key)
+    if not tls:
+        return None
+    files = default_files(settings.home)
+    if not files.cert.exists() or not files.key.exists():
+        raise CertificateError(f"There is no server certificate in {files.cert.parent}: run `strongroom tls init` "
+                               "once, or give --cert and --key.")
+    return files
 
 
 def _write_private(path: Path, text: str) -> None:
