@@ -163,3 +163,25 @@ def test_a_backup_killed_during_the_upload_resumes_and_verifies(
     assert not any(".tmp-" in name for name in remote.names())  # the killed upload's temp is gone
     code, out, err = run(["verify-backup", remote.spec], capsys)
     assert code == 0 and "The backup is sound" in out, (out, err)
+
+
+def test_an_unknown_host_key_and_wrong_s3_keys_are_refused_in_one_sentence(
+        cli_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    server = request.getfixturevalue("sshd")
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    monkeypatch.setenv("STRONGROOM_SFTP_KNOWN_HOSTS", str(empty))  # never accepted silently
+    monkeypatch.setenv("STRONGROOM_SFTP_KEY_FILE", str(server.key_file))
+    monkeypatch.setenv("STRONGROOM_SFTP_USE_AGENT", "false")
+    code, out, err = run(["backup", server.target("refused")], capsys)
+    assert code == 1 and out == "" and err.count("\n") == 1 and "is not in" in err and "SHA256:" in err, err
+    assert not (server.root / "refused").exists()
+
+    s3 = request.getfixturevalue("seaweed")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", S3_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    code, out, err = run(["backup", s3.target("refused")], capsys)
+    assert code == 1 and err.count("\n") == 1 and "refused the keys" in err and "not-the-secret" not in err, err
+    code, out, _ = run(["backup", "status", "--json"], capsys)
+    assert [s["failing"] for s in json.loads(out)] == [True, True]  # both failures recorded
