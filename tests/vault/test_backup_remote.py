@@ -85,7 +85,8 @@ def _backup(spec: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, int, in
 
 
 def _objects(names: Iterable[str]) -> set[str]:
-    return {n for n in names if n.startswith("objects/")}
+    """The stored objects' names (not an unfinished upload's temp file)."""
+    return {n for n in names if n.startswith("objects/") and ".tmp-" not in n}
 
 
 def test_backup_verify_and_restore_through_a_remote_target(
