@@ -23,6 +23,7 @@ check: $(STAMP)
 
 test: check
 	bash tools/ensure-chromium.sh
+	bash tools/ensure-sshd.sh
 	$(PY) -m pytest
 
 screenshots: $(STAMP)

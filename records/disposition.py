@@ -176,6 +176,15 @@ def stub(record: Record, now: datetime) -> Record:
 def _destroy(ports: Ports, plan: Plan, records: list[Record], *, jurisdiction: str, as_of: date,
              now: datetime, actor: str, approvers: tuple[str, ...], channel: str,
              proposal_id: str | None = None) -> Certificate:
+    """Shred, stub, certify and delete under the home's maintenance lock (never during a backup)."""
+    with ports.blobs.exclusive():
+        return _destroy_locked(ports, plan, records, jurisdiction=jurisdiction, as_of=as_of, now=now, actor=actor,
+                               approvers=approvers, channel=channel, proposal_id=proposal_id)
+
+
+def _destroy_locked(ports: Ports, plan: Plan, records: list[Record], *, jurisdiction: str, as_of: date,
+                    now: datetime, actor: str, approvers: tuple[str, ...], channel: str,
+                    proposal_id: str | None) -> Certificate:
     certificate_id = uuid.uuid4().hex[:16]
     with ports.catalog.transaction() as tx:
         head = None

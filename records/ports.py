@@ -34,6 +34,9 @@ class BlobStore(Protocol):
 
     def delete(self, ref: BlobRef) -> None: ...
 
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold the home's maintenance lock for a disposition: no backup runs meanwhile."""
+
     def content_mac(self, source: BinaryIO) -> str:
         """Keyed HMAC of the plaintext (hex), for duplicate detection; never a bare hash."""
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from vault.backup import BackupReport, BackupResult, Restored, backup_home, restore_backup, verify_backup
+from vault.backupschedule import BackupScheduler, parse_clock
+from vault.backupstatus import TargetStatus, backup_status, run_backup
+from vault.backuptarget import BackupTarget, TargetError, TargetOptions, TargetUnreachable, open_target
 from vault.errors import (BackupDamaged, BackupError, CatalogError, DataKeyDamaged, HomeExists, HomeNotFound,
                           KeyFileInvalid, KeyFileMissing, ObjectDamaged, SlotError, VaultError,
                           WrongPassphrase, WrongRecoveryKey)
 from vault.home import Home, InitResult, SlotInfo, init_home, open_home
 from vault.kdf import KdfParams
+from vault.maintenance import MaintenanceBusy, maintenance_lock
 from vault.passwords import check_password, hash_password
 
 __all__ = [
@@ -17,4 +21,7 @@ __all__ = [
     "KeyFileMissing", "KeyFileInvalid", "SlotError", "CatalogError", "ObjectDamaged", "DataKeyDamaged",
     "backup_home", "verify_backup", "restore_backup", "BackupResult", "BackupReport", "Restored",
     "BackupError", "BackupDamaged",
+    "run_backup", "backup_status", "TargetStatus", "BackupScheduler", "parse_clock",
+    "BackupTarget", "TargetOptions", "TargetError", "TargetUnreachable", "open_target",
+    "MaintenanceBusy", "maintenance_lock",
 ]

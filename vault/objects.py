@@ -6,6 +6,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from hashlib import sha256
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +20,7 @@ from vault import sealed
 from vault.atomicfile import TEMP_PREFIX, atomic_writer, fsync_dir, remove_durably
 from vault.errors import DataKeyDamaged, ObjectDamaged
 from vault.keyring import Keyring
+from vault.maintenance import DISPOSITION_WAIT_SECONDS, maintenance_lock
 
 _WRAP_VERSION = 1
 _NONCE = 12
@@ -95,6 +97,10 @@ class ObjectStore:
 
     def delete(self, ref: BlobRef) -> None:
         remove_durably(self.path_of(ref.object_id))
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """The home's maintenance lock, as a disposition takes it (a backup holds it too)."""
+        return maintenance_lock(self.root.parent, holder="disposition", wait_seconds=DISPOSITION_WAIT_SECONDS)
 
     def content_mac(self, source: BinaryIO) -> str:
         mac = hmac.new(self._dedup_key, digestmod=sha256)

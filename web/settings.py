@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,11 +21,16 @@ ENV_PREFIX = "STRONGROOM_"
 JURISDICTIONS = ("SI", "EE", "SI+EE")
 LANGUAGES = ("sl", "et", "en")
 # Secrets may come from the environment or flags, never from strongroom.toml (it is not secret).
-_SECRET_FIELDS = frozenset({"passphrase", "passphrase_file", "admin_password", "user_password"})
+_SECRET_FIELDS = frozenset({"passphrase", "passphrase_file", "admin_password", "user_password",
+                            "s3_access_key_id", "s3_secret_access_key"})
 # A home kept apart from the user's (the demo) takes none of these from the environment: they pick a
 # home, a secret, or a place outside the home that Strongroom reads or writes.
 _PLACE_AND_SECRET_FIELDS = frozenset({"home", "plan_path", "secret_key_file"}) | _SECRET_FIELDS
 _ENV_NAMES = {"plan_path": "PLAN"}  # fields whose variable is not simply the upper-case name
+# restic's (and every S3 tool's) variables, read when the STRONGROOM_* one is unset.
+_ENV_FALLBACKS = {"s3_access_key_id": "AWS_ACCESS_KEY_ID", "s3_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+                  "s3_region": "AWS_DEFAULT_REGION"}
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class SettingsError(VaultError):
@@ -53,6 +59,14 @@ class Settings:
     passphrase_file: Path | None = None  # STRONGROOM_PASSPHRASE_FILE
     admin_password: str | None = field(default=None, repr=False)  # STRONGROOM_ADMIN_PASSWORD
     user_password: str | None = field(default=None, repr=False)  # STRONGROOM_USER_PASSWORD
+    backup_targets: tuple[str, ...] = ()  # where `serve` backs up on schedule (folders, s3:..., sftp:...)
+    backup_at: str | None = None  # "HH:MM" local time of the nightly backup run by `serve`; None: none
+    s3_region: str = "us-east-1"  # AWS_DEFAULT_REGION
+    s3_access_key_id: str | None = field(default=None, repr=False)  # AWS_ACCESS_KEY_ID
+    s3_secret_access_key: str | None = field(default=None, repr=False)  # AWS_SECRET_ACCESS_KEY
+    sftp_known_hosts: Path | None = None  # None: ~/.ssh/known_hosts; unknown host keys are refused
+    sftp_key_file: Path | None = None  # private key for SFTP logins (else the SSH agent)
+    sftp_use_agent: bool = True  # also offer the SSH agent's keys
 
     @property
     def plan_file(self) -> Path:
@@ -75,7 +89,7 @@ class Settings:
         unknown = set(flags) - set(_FIELDS)
         if unknown:
             raise TypeError(f"unknown settings {sorted(unknown)}")
-        from_env = {name: raw for name in _FIELDS if (raw := env.get(_env_name(name))) not in (None, "")}
+        from_env = {name: raw for name in _FIELDS if (raw := _from_env(env, name)) not in (None, "")}
         home_raw = flags.get("home") or from_env.get("home") or cls().home
         home = Path(str(home_raw)).expanduser()
         values: dict[str, Any] = {}
@@ -93,7 +107,9 @@ class Settings:
         """`load`, ignoring the STRONGROOM_* variables that pick a home, a secret or a place to write
         (for the demo, which must never touch the user's home); returns the settings and those ignored."""
         env = os.environ if environ is None else environ
-        ignored = sorted(name for name in map(_env_name, _PLACE_AND_SECRET_FIELDS) if env.get(name) not in (None, ""))
+        names = [*map(_env_name, _PLACE_AND_SECRET_FIELDS),
+                 *(_ENV_FALLBACKS[f] for f in _PLACE_AND_SECRET_FIELDS if f in _ENV_FALLBACKS)]
+        ignored = sorted(name for name in names if env.get(name) not in (None, ""))
         kept = {name: value for name, value in env.items() if name not in ignored}
         return cls.load(overrides, environ=kept), ignored
 
@@ -108,6 +124,11 @@ class Settings:
             raise SettingsError(f"The language {self.language!r} is unknown: use sl, et or en.")
         if not 0 < self.port < 65536:
             raise SettingsError(f"The port {self.port} is out of range: use 1 to 65535.")
+        if self.backup_at is not None and not _CLOCK.match(self.backup_at):
+            raise SettingsError(f"backup_at {self.backup_at!r} is not a time of day: write it as HH:MM, "
+                                "e.g. \"02:30\".")
+        if self.backup_at is not None and not self.backup_targets:
+            raise SettingsError("backup_at is set but backup_targets is empty: name at least one target.")
 
     def toml_text(self) -> str:
         """The non-secret settings as a strongroom.toml (written by `strongroom init`)."""
@@ -128,6 +149,14 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 def _env_name(name: str) -> str:
     return ENV_PREFIX + _ENV_NAMES.get(name, name.upper())
+
+
+def _from_env(env: Mapping[str, str], name: str) -> str | None:
+    """STRONGROOM_<NAME>, else the restic-style variable some fields also take (AWS_*)."""
+    raw = env.get(_env_name(name))
+    if raw in (None, "") and name in _ENV_FALLBACKS:
+        raw = env.get(_ENV_FALLBACKS[name])
+    return raw
 
 
 def _from_toml(path: Path) -> dict[str, Any]:
@@ -151,6 +180,9 @@ def _from_toml(path: Path) -> dict[str, Any]:
 def _coerce(name: str, raw: Any, source: str) -> Any:
     kind = str(_FIELDS[name].type)
     try:
+        if "tuple" in kind:  # a TOML array, or one comma-separated variable
+            items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+            return tuple(str(item).strip() for item in items if str(item).strip())
         if "Path" in kind:
             return Path(str(raw)).expanduser()
         if kind == "bool":
@@ -174,5 +206,7 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'

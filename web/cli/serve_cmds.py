@@ -10,7 +10,7 @@ import secrets
 import signal
 import socket
 import ssl
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,10 +22,12 @@ from waitress import create_server
 
 from records.filing import FilingRequest
 from records.model import Confidentiality
+from vault import BackupScheduler, parse_clock
 from vault.errors import VaultError
 from web.app import create_app
 from web.certificates import CertificateError, TlsFiles, default_files, served_by
 from web.cli.common import settings_of
+from web.cli.backup_cmds import scheduled_backups
 from web.cli.keys_cmds import init_home_from
 from web.office import Office
 from web.security import LOOPBACK_HOSTS
@@ -190,6 +192,11 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
             watcher = office.start_watcher()
         except VaultError as exc:
             click.echo(f"The drop-folder watcher did not start: {exc}", err=True)
+    schedule = None
+    if office.settings.backup_at:  # nightly backups in a background thread (one lock with disposition)
+        schedule = BackupScheduler(parse_clock(office.settings.backup_at),
+                                   scheduled_backups(office, echo=lambda line: click.echo(line, err=True)),
+                                   now=lambda: datetime.now().astimezone()).start()
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     scheme = "https" if tls is not None else "http"
     click.echo(f"Strongroom is running at {scheme}://{shown}:{server.effective_port}")
@@ -200,6 +207,8 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
         click.echo(line)
     if watcher is not None:
         click.echo(f"Drop folder: {office.path / 'inbox'} ({watcher.mode})")
+    if schedule is not None:
+        click.echo(f"Backups at {office.settings.backup_at} to {', '.join(office.settings.backup_targets)}")
     click.echo("Ctrl-C stops.")
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
@@ -209,6 +218,8 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.close()
+        if schedule is not None:
+            schedule.stop()  # a backup in progress finishes first
         if watcher is not None:
             click.echo("Stopping the watcher after the file in hand...", err=True)
             watcher.stop()
