@@ -23,6 +23,7 @@ from web.office import Office
 from web.unlock import read_secret_key
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout"})
 THROTTLE_WINDOW_SECONDS = 60.0
 ABSOLUTE_SESSION_SECONDS = 10 * 3600
 
@@ -75,8 +76,11 @@ def _register(app: Flask) -> None:
     def signed_in_only() -> Response | None:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
-        if guard.current_user() is None:
+        user = guard.current_user()
+        if user is None:
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            return redirect(url_for("auth.password"))  # a reset password is only good for choosing one
         return None
 
     @app.context_processor
