@@ -15,8 +15,9 @@ FEED_ENDPOINT = "calendar.feed"  # public: the token is the only credential it t
 
 
 def _label(kind: str) -> str:
-    labels: dict[str, str] = {"notice": _("Last day to give notice"), "expiry": _("Contract expires"),
-              "invoice_due": _("Invoice due"), "retention_review": _("Retention ends: review")}
+    labels: dict[str, str] = {
+        "notice": _("Last day to give notice"), "expiry": _("Contract expires"),
+        "invoice_due": _("Invoice due"), "retention_review": _("Retention ends: review")}
     return labels.get(kind, kind)
 
 
