@@ -22,6 +22,7 @@ from indexer.analysis import fold
 from indexer.errors import QueryError
 from indexer.phrase import ExactPhrase
 from indexer.schema import FIELD_BOOSTS, LIGHT_FIELDS, TEXT_FIELDS, day_int
+from records.registry import RegistryNumber
 
 # query word -> index field, for exact-value fields (matched case-insensitively against the lexicon)
 ID_FIELDS = {"class": "record_class", "principal": "principal", "state": "state",
@@ -35,6 +36,9 @@ _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _EURO = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 Lexicon = Callable[[str], Iterable[str]]
+# A typed registry number (`03.1-2/2026`) is looked up whole in the registry_number ID field: the
+# text analyzer would split it at `.`, `-` and `/` into numbers that match everywhere.
+REGISTRY_BOOST = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +164,13 @@ def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
     """The whoosh query of one search text; QueryError (one sentence) when it cannot be read."""
     free: list[str] = []
     restrictions: list[Query] = []
+    numbers: list[Query] = []
     for token in _TOKEN.findall(text):
         m = _FIELD.match(token)
-        if m and not token.startswith('"'):
+        number = RegistryNumber.parse(token.strip('"'))
+        if number is not None:
+            numbers.append(Term("registry_number", str(number), boost=REGISTRY_BOOST))
+        elif m and not token.startswith('"'):
             negate, name, value = m.group(1) == "-", m.group(2).lower(), m.group(3)
             if name not in FIELD_NAMES:
                 raise QueryError(f"There is no search field '{m.group(2)}:'; use one of "
@@ -186,6 +194,9 @@ def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
             scored = Every() if restrictions else NullQuery
     else:
         scored = Every()
+    if numbers:
+        parts = [*([] if isinstance(scored, Every) else [scored]), *numbers]
+        scored = parts[0] if len(parts) == 1 else And(parts)
     if not restrictions and isinstance(scored, Every):
         raise QueryError("The search is empty: type a word, a \"phrase\" or a field such as class:03.1.")
     joined = None if not restrictions else (restrictions[0] if len(restrictions) == 1 else And(restrictions))

@@ -12,9 +12,11 @@ from records.model import Record, State
 from records.ports import IndexDoc
 
 TITLE_BOOST = 3.0
-TEXT_FIELDS = ("title", "body", "body_light", "title_light")
+# Free words are looked up in these; parties (contract parties, correspondents, the invoice issuer)
+# are folded like the text, so `novak` finds `Novák d.o.o.`.
+TEXT_FIELDS = ("title", "body", "body_light", "title_light", "parties")
 LIGHT_FIELDS = ("title_light", "body_light")
-FIELD_BOOSTS = {"title": 3.0, "body": 2.0, "title_light": 1.5, "body_light": 1.0}
+FIELD_BOOSTS = {"title": 3.0, "body": 2.0, "title_light": 1.5, "body_light": 1.0, "parties": 2.5}
 FACET_FIELDS = ("record_class", "principal", "year", "state", "confidentiality")
 
 
@@ -50,6 +52,13 @@ def day_int(value: date | None) -> int | None:
     return None if value is None else value.year * 10000 + value.month * 100 + value.day
 
 
+def parties_of(r: Record) -> list[str]:
+    """Everyone a record names as a party or correspondent, each once, in order."""
+    names = [*r.parties, *getattr(r.details, "parties", ()), getattr(r.details, "sender", ""),
+             *getattr(r.details, "recipients", ()), getattr(r.details, "issuer", "")]
+    return list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
 def document_of(doc: IndexDoc) -> dict[str, Any]:
     """The fields of one record; a disposed record keeps no text (its words must stop matching)."""
     r: Record = doc.record
@@ -57,10 +66,7 @@ def document_of(doc: IndexDoc) -> dict[str, Any]:
     signers = " ; ".join(f"{s.signer} {s.identity_code}".strip() for s in r.signatures)
     if signers:  # a signer's name finds the document as its own words do
         text = f"{text}\n{signers}"
-    parties = list(r.parties)
-    sender = getattr(r.details, "sender", "")
-    if sender:
-        parties.append(sender)
+    parties = parties_of(r)
     fields: dict[str, Any] = {
         "id": r.id,
         "registry_number": r.registry_number,

@@ -1,4 +1,5 @@
-"""Local user accounts: add, list, disable, change role or password; each change audited with it.
+"""Local user accounts: add, list, disable, change role or password, reset a password; each change
+audited with it.
 
 Password hashing is the vault's: callers pass the hash in. Each change and its audit entry
 commit in one catalogue transaction, with the checks that guard it read inside that transaction.
@@ -63,7 +64,8 @@ def list_users(ports: Ports, scope: AccessScope) -> list[User]:
     if not (scope.may(Permission.ADMIN) or scope.may(Permission.AUDIT)):
         raise AccessDenied(f"Your role ({scope.role}) may not list users.")
     return [User(name=u.name, role=u.role, clearance=u.clearance, principals=u.principals,
-                 disabled=u.disabled, created_at=u.created_at) for u in ports.catalog.users()]
+                 disabled=u.disabled, created_at=u.created_at, must_change_password=u.must_change_password)
+            for u in ports.catalog.users()]
 
 
 def disable_user(ports: Ports, scope: AccessScope, name: str, *, now: datetime, channel: str = "cli") -> User:
@@ -108,8 +110,23 @@ def change_password(ports: Ports, scope: AccessScope, password_hash: str, *, now
         user = ports.catalog.get_user(scope.actor)
         if user is None or user.disabled:
             raise AccessDenied("Only a signed-in, enabled user may change their own password.")
-        changed = replace(user, password_hash=password_hash)
+        changed = replace(user, password_hash=password_hash, must_change_password=False)
         _put(tx, ports, changed, "user.password", scope.actor, now, channel)
+    return changed
+
+
+def reset_password(ports: Ports, scope: AccessScope, name: str, password_hash: str, *, now: datetime,
+                   channel: str = "cli") -> User:
+    """An administrator sets a temporary password for `name` (a forgotten password; from the CLI, a
+    locked-out administrator); the user must change it at the next sign-in. A disabled account stays
+    disabled."""
+    _require_admin(scope)
+    if not password_hash:
+        raise RecordsError("A user needs a password.")
+    with ports.catalog.transaction() as tx:
+        user = _existing(ports, name)
+        changed = replace(user, password_hash=password_hash, must_change_password=True)
+        _put(tx, ports, changed, "user.password.reset", scope.actor, now, channel)
     return changed
 
 

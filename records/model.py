@@ -287,3 +287,4 @@ class User:
     password_hash: str = ""
     disabled: bool = False
     created_at: datetime | None = None
+    must_change_password: bool = False  # set by an administrator's reset: change it at the next sign-in

@@ -95,14 +95,16 @@ def user_to_json(user: User) -> str:
     return json.dumps({"v": CODEC_VERSION, "name": user.name, "role": str(user.role),
                        "clearance": str(user.clearance), "principals": list(user.principals),
                        "password_hash": user.password_hash, "disabled": user.disabled,
-                       "created_at": _iso(user.created_at)}, ensure_ascii=False)
+                       "created_at": _iso(user.created_at), "must_change": user.must_change_password},
+                      ensure_ascii=False)
 
 
 def user_from_json(text: str) -> User:
     d = json.loads(text)
     return User(name=d["name"], role=Role(d["role"]), clearance=Confidentiality(d["clearance"]),
                 principals=tuple(d["principals"]), password_hash=d["password_hash"],
-                disabled=bool(d["disabled"]), created_at=_datetime(d["created_at"]))
+                disabled=bool(d["disabled"]), created_at=_datetime(d["created_at"]),
+                must_change_password=bool(d.get("must_change", False)))  # absent in rows written before it
 
 
 def _iso(value: date | datetime | None) -> str | None:

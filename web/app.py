@@ -17,12 +17,14 @@ from werkzeug.wrappers import Response
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from web import i18n, security, signin
-from web.blueprints import admin, audit, auth, guard, records, registers, retention, search, upload
+from web.blueprints import (admin, audit, auth, calendar, guard, records, registers, retention, search, start,
+                            upload)
 from web.blueprints.exports import exports_blueprint
 from web.office import Office
 from web.unlock import read_secret_key
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "calendar.feed"})  # the feed checks its own token
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout"})
 THROTTLE_WINDOW_SECONDS = 60.0
 ABSOLUTE_SESSION_SECONDS = 10 * 3600
 
@@ -72,7 +74,7 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
 
 
 def _register(app: Flask) -> None:
-    for module in (auth, search, records, upload, retention, registers, audit, admin):
+    for module in (auth, start, calendar, search, records, upload, retention, registers, audit, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(exports_blueprint(ports_of=guard.ports, user_of=guard.current_user,
                                              plan_of=guard.plan))
@@ -81,8 +83,11 @@ def _register(app: Flask) -> None:
     def signed_in_only() -> Response | None:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
-        if guard.current_user() is None:
+        user = guard.current_user()
+        if user is None:
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            return redirect(url_for("auth.password"))  # a reset password is only good for choosing one
         return None
 
     @app.context_processor

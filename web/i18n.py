@@ -54,11 +54,12 @@ def language_url(code: str) -> str:
 
 
 def label(value: object) -> str:
-    """The UI word for a confidentiality level or record state (stored values stay English)."""
+    """The UI word for a confidentiality level, record state or role (stored values stay English)."""
     from flask_babel import gettext as _
     words: dict[str, str] = {"public": _("public"), "internal": _("internal"), "confidential": _("confidential"),
              "secret": _("secret"), "active": _("active"), "disposed": _("disposed"),
-             "closed": _("closed"), "due": _("due")}
+             "closed": _("closed"), "due": _("due"), "admin": _("administrator"), "secretary": _("secretary"),
+             "manager": _("manager"), "auditor": _("auditor"), "viewer": _("viewer")}
     return words.get(str(value), str(value))
 
 

@@ -393,3 +393,41 @@ def test_exact_phrases_on_a_field_with_character_positions() -> None:
         for words in (["alfa", "beta"], ["beta", "alfa"], ["alfa", "beta", "alfa"], ["gama", "alfa"]):
             assert set(s.docs_for_query(ExactPhrase("body", words))) == set(s.docs_for_query(Phrase("body", words)))
         assert set(s.docs_for_query(ExactPhrase("body", ["alfa", "beta"]))) == {0, 2}
+
+
+def _numbered(tmp_path: Path) -> WhooshIndex:
+    """Records with real registry numbers and parties, contract details and a correspondent."""
+    from dataclasses import replace as _replace
+
+    from records.model import ContractFields, CorrespondenceFields, Direction
+    made = [
+        _replace(doc("a", "Pogodba o dobavi.", record_class="03.1").record, registry_number="03.1-2/2026",
+                 parties=("Novák d.o.o.",)),
+        _replace(doc("b", "Pogodba o najemu.", record_class="03.1").record, registry_number="03.1-12/2026",
+                 details=ContractFields(parties=("Šuštar s.p.",))),
+        _replace(doc("c", "Dopis o 2026.", record_class="05.1").record, registry_number="05.1-2/2026",
+                 details=CorrespondenceFields(direction=Direction.INCOMING, sender="Tamm OÜ")),
+    ]
+    ix = open_index(tmp_path / "numbered", KEY, create=True)
+    ix.upsert([IndexDoc(record=r, text="") for r in made])
+    return ix
+
+
+def test_registry_numbers_are_found_exactly(tmp_path: Path) -> None:
+    ix = _numbered(tmp_path)
+    assert ids(ix, "03.1-2/2026") == ["a"]
+    assert ids(ix, '"03.1-12/2026"') == ["b"]
+    assert ids(ix, "05.1-2/2026") == ["c"]
+    assert ids(ix, "03.1-02/2026") == ["a"]  # a leading zero in the sequence is the same number
+    assert ids(ix, "03.1-3/2026") == []
+    assert ids(ix, "03.1-2/2026 class:03.1") == ["a"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("Novák", {"a"}), ("novak", {"a"}), ('"novák d.o.o."', {"a"}),  # record parties, exact and folded
+    ("Šuštar", {"b"}), ("sustar", {"b"}),  # contract parties
+    ("Tamm", {"c"}), ("tamm OÜ", {"c"}), ("tamm ou", {"c"}),  # the correspondent
+    ("from:sustar", {"b"}), ("from:tamm", {"c"}),
+])
+def test_parties_and_correspondents_are_found(tmp_path: Path, query: str, expected: set[str]) -> None:
+    assert set(ids(_numbered(tmp_path), query)) == expected

@@ -84,3 +84,22 @@ def test_reindex_rebuilds_a_damaged_index(cli_home: Path, tmp_path: Path,  # noq
     assert code == 0 and "Indexed 1 records." in out, err
     code, out, _ = run(["search", "porocilo", "--json"], capsys)
     assert [h["id"] for h in json.loads(out)["hits"]] == [rid]
+
+
+def test_cli_search_finds_registry_numbers_and_parties(cli_home: Path, tmp_path: Path,  # noqa: F811
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "docs" / "dobava.txt"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("Pogodba o dobavi opreme.\n", encoding="utf-8")
+    path.with_name("dobava.txt.json").write_text(json.dumps({"parties": ["Kovačič d.o.o."]}), encoding="utf-8")
+    code, out, err = run(["import", str(path), "--class", "contracts", "--json"], capsys)
+    assert code == 0, err
+    filed = json.loads(out)[0]
+    other = _import(tmp_path, capsys, "najem.txt", "Pogodba o najemu.\n")
+    number = filed["registry_number"]
+    for query, expected in [(number, filed["id"]), ("Kovačič", filed["id"]), ("kovacic", filed["id"])]:
+        code, out, err = run(["search", query, "--json"], capsys)
+        assert code == 0, err
+        assert [h["id"] for h in json.loads(out)["hits"]] == [expected], query
+    code, out, _ = run(["search", number.replace("-1/", "-2/"), "--json"], capsys)
+    assert [h["id"] for h in json.loads(out)["hits"]] == [other]

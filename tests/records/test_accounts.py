@@ -107,3 +107,42 @@ def test_user_disable_and_set_role_commands(cli_home: Path, capsys: pytest.Captu
         assert vid is not None and vid.disabled and vid.role is Role.SECRETARY and vid.principals == ("cfo",)
         actions = [e.event.action for e in home.catalog.audit_entries()]
         assert actions.count("user.role") == 1 and actions.count("user.disable") == 1
+
+
+def test_an_admin_resets_a_password_and_the_user_must_change_it(ports: Ports, users: dict[str, User]) -> None:
+    ana, tina = AccessScope.of(users["ana"]), AccessScope.of(users["tina"])
+    with pytest.raises(AccessDenied):
+        accounts.reset_password(ports, tina, "marko", "$argon2id$t", now=NOW)
+    with pytest.raises(accounts.UnknownUser):
+        accounts.reset_password(ports, ana, "nobody", "$argon2id$t", now=NOW)
+    reset = accounts.reset_password(ports, ana, "tina", "$argon2id$temporary", now=NOW, channel="web")
+    stored = ports.catalog.get_user("tina")
+    assert stored is not None and stored.must_change_password and stored.password_hash == "$argon2id$temporary"
+    assert reset.must_change_password and _last(ports, "user.password.reset") == {"actor": "ana", "user": "tina"}
+    assert [u.must_change_password for u in accounts.list_users(ports, ana) if u.name == "tina"] == [True]
+    accounts.change_password(ports, tina, "$argon2id$own", now=NOW)
+    stored = ports.catalog.get_user("tina")
+    assert stored is not None and not stored.must_change_password
+
+
+def test_reset_password_command_lets_a_locked_out_admin_back_in(cli_home: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from vault import check_password
+    with open_home(cli_home, PASSPHRASE) as home:
+        with home.catalog.transaction() as tx:
+            tx.put_user(User("ana", Role.ADMIN, Confidentiality.SECRET, password_hash="$argon2id$forgotten"))
+    monkeypatch.setenv("STRONGROOM_USER_PASSWORD", "short")
+    code, _, err = run(["user", "reset-password", "ana"], capsys)
+    assert code == 2 and "too short" in err
+    monkeypatch.setenv("STRONGROOM_USER_PASSWORD", "a temporary password")
+    code, out, err = run(["user", "reset-password", "ana"], capsys)
+    assert code == 0, err
+    assert out == "The password of ana was reset; ana must choose a new one at the next sign-in.\n"
+    code, _, err = run(["user", "reset-password", "nobody"], capsys)
+    assert code == 1 and err.startswith("strongroom: There is no user nobody")
+    with open_home(cli_home, PASSPHRASE) as home:
+        ana = home.catalog.get_user("ana")
+        assert ana is not None and ana.must_change_password
+        assert check_password(ana.password_hash, "a temporary password")
+        assert [e.event.actor for e in home.catalog.audit_entries()
+                if e.event.action == "user.password.reset"] == ["system:cli"]

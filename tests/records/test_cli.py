@@ -161,7 +161,8 @@ def test_users_audit_log_and_verify_after_a_flipped_bit(cli_home: Path, tmp_path
     assert code == 0, err
     code, out, _ = run(["user", "list", "--json"], capsys)
     assert json.loads(out) == [{"name": "maja", "role": "secretary", "clearance": "confidential",
-                                "principals": ["ceo"], "disabled": False}]
+                                "principals": ["ceo"], "disabled": False,
+                                "must_change_password": False}]
     code, out, _ = run(["user", "list"], capsys)
     assert out == f"{'maja':<16} {'secretary':<10} {'confidential':<13} ceo\n"
     doc = tmp_path / "a.txt"

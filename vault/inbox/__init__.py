@@ -5,6 +5,7 @@ from __future__ import annotations
 from vault.inbox.errors import IntakeError, PendingNotFound, SidecarInvalid, WatcherBusy
 from vault.inbox.names import UNSORTED, is_document, is_ignored, is_sidecar
 from vault.inbox.pending import classify_pending, list_pending
+from vault.inbox.rejected import RejectedFolder, RejectedNotFound
 from vault.inbox.pipeline import CommittedFn, FileFn, Intake, create_drop_folders, walk_documents
 from vault.inbox.sidecar import Sidecar, apply_sidecar, parse_sidecar, sidecar_to_json
 from vault.inbox.watcher import Watcher, WatchOptions
@@ -13,5 +14,5 @@ __all__ = [
     "Intake", "FileFn", "CommittedFn", "create_drop_folders", "walk_documents",
     "Watcher", "WatchOptions", "list_pending", "classify_pending",
     "Sidecar", "parse_sidecar", "apply_sidecar", "sidecar_to_json", "UNSORTED", "is_document", "is_ignored", "is_sidecar",
-    "IntakeError", "WatcherBusy", "SidecarInvalid", "PendingNotFound",
+    "IntakeError", "WatcherBusy", "SidecarInvalid", "PendingNotFound", "RejectedFolder", "RejectedNotFound",
 ]

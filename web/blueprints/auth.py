@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from records import accounts
-from records.access import Permission
 from vault import check_password, hash_password
 from vault.passwords import MIN_PASSWORD_LENGTH
 from web.blueprints import guard
@@ -47,12 +46,6 @@ def _throttled(source: str, username: str, wait: float) -> tuple[str, int, dict[
             429, {"Retry-After": str(max(1, math.ceil(wait)))})
 
 
-@bp.get("/")
-def home() -> Response:
-    guard.require(Permission.READ)
-    return redirect(url_for("search.index"))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]] | str:
     if request.method == "GET":
@@ -86,7 +79,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]] | st
     if lang:
         session["lang"] = lang
     guard.audit("login", user.name)
-    response = redirect(next_target or url_for("search.index"))
+    response = redirect(next_target or url_for("start.index"))
     response.set_cookie(DEVICE_COOKIE, defence.devices.remember(request.cookies.get(DEVICE_COOKIE), user.name),
                         max_age=DEVICE_DAYS * 86400, path=url_for("auth.login"), httponly=True, samesite="Strict",
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False))

@@ -62,9 +62,11 @@ def view(record_id: str) -> str:
         except RecordNotFound:
             parent = None
     history = p.catalog.record_history(record.id, HISTORY_LIMIT)
+    # No embedded frame (Chromium blocks a sandboxed PDF frame): until page images exist, the record's
+    # own text rendition is the preview (a view), and the original only comes by Download.
     text = ""
     is_pdf = record.media_type == "application/pdf"
-    if not is_pdf and record.blob(BlobRole.TEXT) is not None and record.state.value != "disposed":
+    if record.blob(BlobRole.TEXT) is not None and record.state.value != "disposed":
         text = retrieval.read_text(p, s, record.id, now=guard.now(), channel="web")[:PREVIEW_TEXT_CHARS]
     details = details_to_dict(record.details) or {}
     details.pop("kind", None)
@@ -75,16 +77,13 @@ def view(record_id: str) -> str:
 
 @bp.get("/<record_id>/preview")
 def preview(record_id: str) -> Response:
+    """The record's text rendition as plain text: a preview is a view (never the original, never HTML);
+    only Download hands out the original and writes `record.download`."""
     s = guard.require(Permission.READ)
     p = guard.ports()
     record = retrieval.visible_record(p, s, RecordId(record_id))
-    if record.media_type == "application/pdf":
-        record, chunks = retrieval.read_original(p, s, record.id, now=guard.now(), channel="web")
-        mimetype = "application/pdf"
-    else:  # anything but a PDF is shown as its text rendition, never as HTML
-        text = retrieval.read_text(p, s, record.id, now=guard.now(), channel="web")
-        chunks, mimetype = iter([text.encode("utf-8")]), "text/plain; charset=utf-8"
-    response = Response(chunks, mimetype=mimetype)
+    text = retrieval.read_text(p, s, record.id, now=guard.now(), channel="web")
+    response = Response(iter([text.encode("utf-8")]), mimetype="text/plain; charset=utf-8")
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Content-Disposition"] = content_disposition(record.original_name, "inline")

@@ -1,4 +1,4 @@
-"""`strongroom user add|list|disable|set-role` and `strongroom audit log`: accounts and the audit trail."""
+"""`strongroom user add|list|disable|set-role|reset-password` and `strongroom audit log`: accounts and the audit trail."""
 
 from __future__ import annotations
 
@@ -77,6 +77,24 @@ def user_set_role(obj: dict[str, object], name: str, role: str, clearance: str |
                f"{','.join(changed.principals) or 'all'}).")
 
 
+@user.command("reset-password")
+@click.argument("name")
+@click.pass_obj
+def user_reset_password(obj: dict[str, object], name: str) -> None:
+    """Set a temporary password (a forgotten one, or a locked-out administrator's); the user must change
+    it at the next sign-in. The passphrase unlocks the home, so its holder may do this; the password comes
+    from a prompt or STRONGROOM_USER_PASSWORD."""
+    settings = settings_of(obj)
+    password = settings.user_password or ask_secret(f"Temporary password for {name}", "STRONGROOM_USER_PASSWORD",
+                                                    confirm=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.UsageError(f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+    with Office.open(settings, actor=ACTOR) as office:
+        accounts.reset_password(office.ports, AccessScope.system(ACTOR), name, hash_password(password),
+                                now=office.now())
+    click.echo(f"The password of {name} was reset; {name} must choose a new one at the next sign-in.")
+
+
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -85,7 +103,8 @@ def user_list(obj: dict[str, object], as_json: bool) -> None:
     with open_office(obj) as office:
         found = accounts.list_users(office.ports, AccessScope.system(ACTOR))
     rows = [{"name": u.name, "role": str(u.role), "clearance": str(u.clearance),
-             "principals": list(u.principals), "disabled": u.disabled} for u in found]
+             "principals": list(u.principals), "disabled": u.disabled,
+             "must_change_password": u.must_change_password} for u in found]
     if as_json:
         print_json(rows)
         return

@@ -1,0 +1,41 @@
+"""Deadlines as an iCalendar (RFC 5545) file, written with the icalendar library.
+
+Titles are sensitive: an event names the record's registry number and a generic label ("Invoice
+due 05.1-3/2026") unless the user opted in to titles; no document text ever goes into a feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+
+from records.agenda import Deadline
+
+PRODID = "-//Strongroom//deadlines//EN"
+
+
+def calendar_bytes(items: Sequence[Deadline], *, label: Callable[[str], str], titles: bool, now: datetime,
+                   name: str) -> bytes:
+    """One all-day event per deadline; UIDs are stable (record and kind), so a subscribed client
+    updates an event instead of duplicating it."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    for item in items:
+        summary = f"{label(item.kind)} {item.record.registry_number}"
+        if titles and item.record.title:
+            summary += f": {item.record.title}"
+        event = Event()
+        event.add("uid", f"{item.record.id}-{item.kind}@strongroom")
+        event.add("dtstamp", now)
+        event.add("dtstart", item.day)
+        event.add("dtend", item.day + timedelta(days=1))
+        event.add("summary", summary)
+        event.add("transp", "TRANSPARENT")
+        cal.add_component(event)
+    data: bytes = cal.to_ical()
+    return data
