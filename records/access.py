@@ -37,6 +37,9 @@ class AccessScope:
     role: Role
     clearance: Confidentiality
     principals: frozenset[str] | None  # None: every principal
+    # How the shell knows who `actor` is ("password", "os-user", "session"; "" unsaid): written into
+    # the audit entries of edits, so a CLI edit says whether its person was checked or only named.
+    identified_by: str = ""
 
     @classmethod
     def of(cls, user: User) -> AccessScope:
@@ -45,8 +48,9 @@ class AccessScope:
         return cls(actor=user.name, role=user.role, clearance=clearance, principals=principals)
 
     @classmethod
-    def system(cls, actor: str = "system") -> AccessScope:
-        return cls(actor=actor, role=Role.ADMIN, clearance=Confidentiality.SECRET, principals=None)
+    def system(cls, actor: str = "system", identified_by: str = "") -> AccessScope:
+        return cls(actor=actor, role=Role.ADMIN, clearance=Confidentiality.SECRET, principals=None,
+                   identified_by=identified_by)
 
     @property
     def visible_levels(self) -> tuple[Confidentiality, ...]:

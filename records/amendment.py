@@ -28,6 +28,7 @@ from typing import Any
 
 from records import checkpoints
 from records.access import AccessScope, Permission
+from records.dates import parse_amount, parse_day, parse_flag
 from records.errors import AccessDenied, AmendmentRefused, RecordsError
 from records.events import event, masked
 from records.model import DETAIL_KINDS, Confidentiality, Details, Record, RecordId, State, details_from_dict, details_to_dict
@@ -41,7 +42,7 @@ _PLAIN = ("title", "principal", "confidentiality", "document_date", "record_clas
 # value (title, principal, parties, sender, subject, amounts, ...) goes in as a keyed HMAC.
 _AUDIT_CLEAR = frozenset({"document_date", "record_class", "confidentiality", "retention_until", "signed",
                           "effective", "expiry", "notice_days", "currency", "meeting_date", "direction",
-                          "due_date", "employment_end"})
+                          "due_date", "employment_end", "paid_on", "auto_renewal", "reply_to"})
 _EMPTY = "-"  # how an empty old or new value is written in the audit entry
 PENDING_PREFIX = "amendment."
 PENDING_OPEN = PENDING_PREFIX + "open"
@@ -86,7 +87,7 @@ def edit_metadata(ports: Ports, plan: Plan, scope: AccessScope, record_id: Recor
         raise AccessDenied(f"Your role ({scope.role}) may not edit records.")
     record = visible_record(ports, scope, record_id)
     if not changes:
-        raise RecordsError("No changes were given: use --set FIELD=VALUE.")
+        raise RecordsError("No field was changed: give at least one new value.")
     updated = _edited(record, plan, changes, jurisdiction)
     if not scope.can_see(updated):
         raise AccessDenied("After this edit you could no longer see the record: ask someone with a wider "
@@ -101,8 +102,30 @@ def edit_metadata(ports: Ports, plan: Plan, scope: AccessScope, record_id: Recor
                         channel=channel)
     with ports.catalog.transaction() as tx:
         _commit(tx, ports, record, updated, fields, actor=scope.actor, approver="", reason=reason, short=short,
-                now=now, channel=channel)
+                now=now, channel=channel, identified_by=scope.identified_by)
     return EditResult(status="edited", record=updated, fields=fields, note=_reindex(ports, updated), shortening=short)
+
+
+@dataclass(frozen=True, slots=True)
+class EditPreview:
+    """What an edit would do, before it is saved: for a confirmation step (pure)."""
+
+    record: Record  # as it stands
+    updated: Record  # as it would be
+    fields: tuple[FieldChange, ...]
+    shortening: str  # "" unless the edit moves retention earlier
+
+    @property
+    def reclassified(self) -> bool:
+        return self.record.record_class != self.updated.record_class
+
+
+def preview_edit(record: Record, plan: Plan, changes: Mapping[str, str], *, jurisdiction: str,
+                 today: date) -> EditPreview:
+    """The record as `changes` would leave it, with the retention consequence; nothing is stored."""
+    updated = _edited(record, plan, changes, jurisdiction)
+    return EditPreview(record=record, updated=updated, fields=field_changes(record, updated, changes),
+                       shortening=shortening(record, updated, plan, today=today))
 
 
 def approve_edit(ports: Ports, plan: Plan, scope: AccessScope, edit_id: str, *, jurisdiction: str, now: datetime,
@@ -121,7 +144,8 @@ def approve_edit(ports: Ports, plan: Plan, scope: AccessScope, edit_id: str, *, 
     short = shortening(record, updated, plan, today=now.date())
     with ports.catalog.transaction() as tx:
         _commit(tx, ports, record, updated, fields, actor=pending.proposed_by, approver=scope.actor,
-                reason=pending.reason, short=short, now=now, channel=channel, edit_id=edit_id)
+                reason=pending.reason, short=short, now=now, channel=channel, edit_id=edit_id,
+                identified_by=scope.identified_by)
         tx.put_setting(PENDING_OPEN, json.dumps([p.edit_id for p in pending_edits(ports) if p.edit_id != edit_id]))
     return EditResult(status="edited", record=updated, fields=fields, note=_reindex(ports, updated), shortening=short)
 
@@ -197,11 +221,12 @@ def _audit_details(ports: Ports, fields: tuple[FieldChange, ...], *, reason: str
 
 def _commit(tx: CatalogTx, ports: Ports, record: Record, updated: Record, fields: tuple[FieldChange, ...], *,
             actor: str, approver: str, reason: str, short: str, now: datetime, channel: str,
-            edit_id: str = "") -> None:
+            edit_id: str = "", identified_by: str = "") -> None:
     tx.replace(updated)
     checkpoints.append(tx, ports.signer, event("record.edit", actor=actor, now=now, record_id=record.id, channel=channel,
                                         details=(*_audit_details(ports, fields, reason=reason, short=short),
-                                                 ("approver", approver), ("edit", edit_id))))
+                                                 ("approver", approver), ("edit", edit_id),
+                                                 ("identified_by", identified_by))))
 
 
 def _propose(ports: Ports, scope: AccessScope, record: Record, changes: Mapping[str, str],
@@ -218,7 +243,8 @@ def _propose(ports: Ports, scope: AccessScope, record: Record, changes: Mapping[
         checkpoints.append(tx, ports.signer, event("record.edit.propose", actor=scope.actor, now=now, record_id=record.id,
                                             channel=channel,
                                             details=(*_audit_details(ports, fields, reason=reason, short=short),
-                                                     ("edit", pending.edit_id))))
+                                                     ("edit", pending.edit_id),
+                                                     ("identified_by", scope.identified_by))))
     return EditResult(status="proposed", record=record, fields=fields, shortening=short, pending=pending)
 
 
@@ -232,7 +258,7 @@ def apply_changes(record: Record, plan: Plan, changes: Mapping[str, str]) -> Rec
         if name in _PLAIN:
             plain[name] = _plain_value(plan, name, value)
         elif name.startswith(EVENT_PREFIX):
-            _event_date(name, value)
+            value = _event_date(name, value)
             if value:
                 extra[name] = value
             else:
@@ -278,9 +304,9 @@ def _details(current: Details | None, kind: str | None, changes: dict[str, str])
         raise RecordsError(f"{', '.join(unknown)} is not a field of {kind} records: use one of "
                            f"{', '.join(sorted(known | set(_PLAIN)))} or event.NAME.")
     doc = details_to_dict(current) or {"kind": kind}
+    types = {f.name: str(f.type) for f in dataclasses.fields(DETAIL_KINDS[kind])}
     for name, value in changes.items():
-        doc[name] = [v.strip() for v in value.split(",") if v.strip()] if name in ("parties", "recipients") \
-            else (value or None)
+        doc[name] = _detail_value(name, types[name], value)
     try:
         details = details_from_dict(doc)
     except (ValueError, ArithmeticError) as exc:
@@ -291,16 +317,39 @@ def _details(current: Details | None, kind: str | None, changes: dict[str, str])
     return details
 
 
-def _event_date(name: str, value: str) -> None:
-    if value:
-        _date(name, value)
+def _detail_value(name: str, type_name: str, value: str) -> Any:
+    """A typed field value in its JSON form: dates ISO (typed ISO or 31.12.2031), amounts with a decimal
+    point (typed with a comma or a point), yes/no, whole days."""
+    if name in ("parties", "recipients"):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if "bool" in type_name:
+        return parse_flag(value, name)
+    if not value:
+        return None
+    if "date" in type_name:
+        return parse_day(value, name).isoformat()
+    if "Decimal" in type_name:
+        return str(parse_amount(value, name))
+    if "int" in type_name:
+        if not value.isdigit():
+            raise RecordsError(f"{name} must be a whole number of days, not {value!r}.")
+        return int(value)
+    if name == "currency":
+        if len(value) != 3 or not value.isalpha():
+            raise RecordsError(f"The currency is a three-letter code such as EUR, not {value!r}.")
+        return value.upper()
+    if "Direction" in type_name and value not in ("in", "out"):
+        raise RecordsError(f"{name} is in (incoming) or out (outgoing), not {value!r}.")
+    return value
+
+
+def _event_date(name: str, value: str) -> str:
+    """The event's day in ISO form ("" clears it)."""
+    return _date(name, value).isoformat() if value else ""
 
 
 def _date(name: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise RecordsError(f"{name} must be a date such as 2026-03-31, not {value!r}.") from None
+    return parse_day(value, name)
 
 
 def _reindex(ports: Ports, record: Record) -> str:

@@ -138,6 +138,7 @@ class ContractFields:
     notice_days: int | None = None
     value: Decimal | None = None
     currency: str = "EUR"
+    auto_renewal: bool = False  # renews itself unless notice is given by the notice deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +157,19 @@ class CorrespondenceFields:
     recipients: tuple[str, ...] = ()
     subject: str = ""
     message_id: str = ""
+    reply_to: str = ""  # the registry number of the letter this one answers
 
 
 @dataclass(frozen=True, slots=True)
 class InvoiceFields:
     kind = "invoice"
-    issuer: str = ""
+    issuer: str = ""  # the supplier
     number: str = ""
     amount: Decimal | None = None
     currency: str = "EUR"
     due_date: date | None = None
+    paid_on: date | None = None  # None: not paid (yet)
+    payment_reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,8 @@ def _to_json(value: Any) -> Any:
 def _from_json(type_name: str, raw: Any) -> Any:
     if raw is None:
         return None
+    if "bool" in type_name:
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("yes", "true", "1", "on")
     if "tuple" in type_name:
         return tuple(str(x) for x in raw)
     if "Decimal" in type_name:

@@ -89,22 +89,24 @@ def fiscal_year_end_of(day: date, month_day: tuple[int, int]) -> date:
 
 
 def event_date(record: Record, name: str) -> date | None:
-    """The recorded date of event `name` (class-specific field, or `extra` key event.<name>)."""
+    """The recorded date of event `name`: the `extra` key event.<name> (an event recorded as it
+    happened, e.g. a contract terminated before its expiry), else the class-specific field that
+    foresees it (the contract's expiry, the employment end)."""
     if name == "document_date":
         return record.document_date or record.filed_at.date()
     if name == "filing_date":
         return record.filed_at.date()
-    kind = _DETAIL_EVENTS.get(name)
-    if kind is not None and isinstance(record.details, kind[0]):
-        value = getattr(record.details, kind[1])
-        if isinstance(value, date):
-            return value
     raw = dict(record.extra).get(EVENT_PREFIX + name)
     if raw:
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            return None
+            pass
+    kind = _DETAIL_EVENTS.get(name)
+    if kind is not None and isinstance(record.details, kind[0]):
+        value = getattr(record.details, kind[1])
+        if isinstance(value, date):
+            return value
     return None
 
 

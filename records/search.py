@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from records import checkpoints, retrieval
 from records.access import AccessScope, Permission
-from records.errors import AccessDenied, SearchUnavailable
+from records.errors import AccessDenied, PlanError, SearchUnavailable
 from records.events import event, masked
 from records.model import BlobRole, Record, RecordId, State
+from records.plan import Plan
 from records.ports import IndexDoc, Ports, SearchRequest, SearchResult
 
 # (documents, how many there are) -> how many were indexed; the shell binds the index's place and key
 IndexBuilder = Callable[[Iterator[IndexDoc], int], int]
 
 
+_CLASS_TERM = re.compile(r'(?:^|\s)-?class:("[^"]*"|\S+)', re.IGNORECASE)
+
+
+def check_classes(plan: Plan, query: str) -> None:
+    """Refuse a `class:` restriction that names no class of the plan, instead of finding nothing."""
+    for raw in _CLASS_TERM.findall(query):
+        value = raw.strip('"').strip()
+        known = {c.code.lower() for c in plan.classes} | {c.slug.lower() for c in plan.classes}
+        if value and value.lower() not in known:
+            raise PlanError(f"There is no record class {value!r}: use a class code of the plan, such as "
+                            f"{plan.classes[0].code}.")
+
+
 def search_records(ports: Ports, request: SearchRequest, scope: AccessScope, *, now: datetime,
-                   channel: str = "cli") -> SearchResult:
-    """Search as `scope`; one audit entry with the query HMAC'd (never readable) and the hit count."""
+                   channel: str = "cli", plan: Plan | None = None) -> SearchResult:
+    """Search as `scope`; one audit entry with the query HMAC'd (never readable) and the hit count.
+    With the plan, a `class:` naming no class of it is refused with one sentence."""
+    if plan is not None:
+        check_classes(plan, request.query)
     if ports.index is None:
         raise SearchUnavailable("Search is not available because the search index could not be opened: "
                                 "run `strongroom reindex`.")

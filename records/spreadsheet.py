@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 BOM = "\ufeff"
 DELIMITER = ";"  # the list separator of Slovene and Estonian locales, where "," is the decimal mark
@@ -16,10 +17,14 @@ LINE_END = "\r\n"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cell(value: object) -> str:
-    """One value as spreadsheet text: ISO dates, UTC times, formula-neutralised strings."""
+def cell(value: object, *, decimal_comma: bool = False) -> str:
+    """One value as spreadsheet text: ISO dates, UTC times, formula-neutralised strings; amounts with a
+    decimal comma when the sheet is for a Slovene or Estonian Excel (which reads "1234.50" as text)."""
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.replace(".", ",") if decimal_comma else text
     if isinstance(value, datetime):
         # "YYYY-MM-DD HH:MM:SS" is what Excel and LibreOffice recognise as a date-time.
         text = value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -34,7 +39,8 @@ def cell(value: object) -> str:
     return text
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]], *,
+              decimal_comma: bool = False) -> Iterator[bytes]:
     """Encoded CSV, a chunk per row: UTF-8 with BOM, `;`, CRLF, every cell through `cell`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator=LINE_END,
@@ -44,5 +50,5 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterat
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([cell(v) for v in row])
+        writer.writerow([cell(v, decimal_comma=decimal_comma) for v in row])
         yield buffer.getvalue().encode("utf-8")

@@ -173,7 +173,7 @@ class Office:
     # ---- search --------------------------------------------------------------------------------
 
     def search(self, request: SearchRequest, scope: AccessScope, *, channel: str = "cli") -> SearchResult:
-        return searching.search_records(self.ports, request, scope, now=self.now(), channel=channel)
+        return searching.search_records(self.ports, request, scope, now=self.now(), channel=channel, plan=self.plan)
 
     def reindex(self, *, actor: str, progress: Progress | None = None) -> int:
         """Rebuild the index from the sealed text renditions (the old one serves until the swap)."""

@@ -3,6 +3,7 @@ without the passphrase, and backdating through `edit`. Each runs the attack and 
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 from dataclasses import replace
@@ -156,7 +157,8 @@ def test_backdating_needs_a_reason_and_is_audited_with_old_and_new_values(
     code, out, err = run(["edits", "approve", proposed["edit_id"], "--as", "marko"], capsys)
     assert code == 0 and "document_date 2025-06-06 -> 1990-01-01" in out, err
     approved = _audit(capsys, "record.edit")[-1]
-    assert approved["actor"] == "system:cli" and approved["details"]["approver"] == "marko"
+    assert approved["actor"] == f"os:{getpass.getuser()}" and approved["details"]["approver"] == "marko"
+    assert approved["details"]["identified_by"] == "password"  # the approver's password was checked
     assert json.loads(run(["show", other, "--json"], capsys)[1])["document_date"] == "1990-01-01"
     assert json.loads(run(["edits", "pending", "--json"], capsys)[1]) == []
 

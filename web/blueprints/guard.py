@@ -113,4 +113,4 @@ def audit(action: str, actor: str, *, outcome: str = "ok", details: tuple[tuple[
 
 def search(request: SearchRequest, s: AccessScope) -> SearchResult:
     """The one call the search page makes (the scoped, audited use case)."""
-    return search_records(ports(), request, s, now=now(), channel="web")
+    return search_records(ports(), request, s, now=now(), channel="web", plan=plan())

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from records.access import AccessScope, Permission
+from records.dates import parse_day
 from records.errors import RecordsError
 from records.filing import FilingOutcome, FilingRequest, rejected, seen_by
 from records.model import Confidentiality
@@ -26,9 +27,9 @@ def _template(form: dict[str, str], actor: str) -> FilingRequest:
     level = form.get("confidentiality", "")
     day = form.get("document_date", "").strip()
     try:
-        document_date = date.fromisoformat(day) if day else None
-    except ValueError:
-        raise RecordsError(_("The document date is not a date: use YYYY-MM-DD.")) from None
+        document_date = parse_day(day) if day else None
+    except RecordsError:
+        raise RecordsError(_("The document date is not a date: write it as 31.12.2031 or 2031-12-31.")) from None
     if level and level not in {c.value for c in Confidentiality}:
         raise RecordsError(_("Choose a confidentiality level from the list."))
     return FilingRequest(original_name="", record_class=form.get("record_class") or None,

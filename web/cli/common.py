@@ -4,6 +4,8 @@ person at the terminal, record ids, JSON output and a progress bar."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -13,7 +15,8 @@ from typing import Any
 import click
 
 from records.access import AccessScope
-from records.errors import AccessDenied, RecordNotFound
+from records.dates import parse_day
+from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.model import RecordId
 from vault import check_password
 from web.office import Office, utcnow
@@ -40,15 +43,43 @@ def open_office(obj: dict[str, object] | None, *, actor: str = ACTOR, channel: s
     return Office.open(settings_of(obj, **flags), actor=actor, channel=channel, accept_rollback=accept_rollback)
 
 
+def os_user() -> str:
+    """The operating-system account at the terminal ("unknown" when the system cannot say)."""
+    try:
+        return getpass.getuser() or "unknown"
+    except (OSError, KeyError):
+        return "unknown"
+
+
 def scope_of(office: Office, as_user: str | None) -> AccessScope:
-    """The person at the terminal holds the passphrase (full power); `--as` acts as a named user."""
+    """The person at the terminal holds the passphrase (full power) and is named by their OS account
+    (`os:NAME`, identified_by "os-user"); `--as` acts as a named user whose password is checked
+    (identified_by "password"). Audit entries of edits say which."""
     if as_user is None:
-        return AccessScope.system(ACTOR)
+        return AccessScope.system(f"os:{os_user()}", identified_by="os-user")
     user = office.ports.catalog.get_user(as_user)
     password = office.settings.user_password or ask_secret(f"Password for {as_user}", "STRONGROOM_USER_PASSWORD")
     if user is None or user.disabled or not check_password(user.password_hash, password):
         raise AccessDenied(f"The user name or password for {as_user} is wrong.")
-    return AccessScope.of(user)
+    return dataclasses.replace(AccessScope.of(user), identified_by="password")
+
+
+class DayType(click.ParamType[datetime]):
+    """A day typed as 2031-12-31, 31.12.2031 or 31. 12. 2031; a naive midnight datetime, as click.DateTime
+    gives, so `day()` and the commands' `.date()` take it unchanged."""
+
+    name = "DATE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.combine(parse_day(str(value), "The date"), datetime.min.time())
+        except RecordsError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DAY = DayType()
 
 
 def record_id(office: Office, text: str) -> RecordId:

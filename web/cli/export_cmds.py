@@ -12,7 +12,7 @@ import click
 from records.access import AccessScope
 from records.export import AuditExport, ExportRequest, ExportSummary, export_to, start_export
 from records.plan import Plan
-from web.cli.common import ACTOR, open_office
+from web.cli.common import ACTOR, DAY, open_office
 from web.office import Office
 from web.verify_export import EXIT_UNUSABLE, UnusableExport, load_public_key, public_key_text, verify_export
 
@@ -38,8 +38,8 @@ def public_key(obj: dict[str, object]) -> None:
 
 
 @export.command("audit")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD, UTC).")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD, UTC).")
+@click.option("--from", "date_from", type=DAY, help="First day (2025-01-31 or 31.1.2025; UTC).")
+@click.option("--to", "date_to", type=DAY, help="Last day (2025-12-31 or 31.12.2025; UTC).")
 @click.option("--class", "record_class", metavar="CODE", help="Only records of this class.")
 @click.option("--principal", metavar="P", help="Only records of this principal.")
 @click.option("--with-documents", is_flag=True, help="Include the originals (checked against their fixity).")

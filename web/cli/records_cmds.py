@@ -17,7 +17,7 @@ from records import amendment, retrieval
 from records.filing import FilingRequest
 from records.model import Confidentiality, Integrity, Record, SignatureFact, Trust, details_to_dict
 from records.ports import RecordFilter
-from web.cli.common import ACTOR, now, open_office, print_json, record_id, scope_of, settings_of
+from web.cli.common import ACTOR, DAY, now, open_office, print_json, record_id, scope_of, settings_of
 from web.intake import bulk_import, import_sources
 from web.office import Office, shared_extractor
 
@@ -74,7 +74,7 @@ def signature_line(fact: SignatureFact) -> str:
 @click.option("--confidentiality", type=click.Choice([c.value for c in Confidentiality]),
               help="Default: the class's level.")
 @click.option("--title", help="Title (default: the document's own title or its file name).")
-@click.option("--document-date", type=click.DateTime(["%Y-%m-%d"]), help="Date of the document.")
+@click.option("--document-date", type=DAY, help="Date of the document.")
 @click.option("--json", "as_json", is_flag=True, help="Print [{path, id, status, reason}] as JSON.")
 @click.pass_obj
 def import_(obj: dict[str, object], paths: tuple[Path, ...], record_class: str | None, principal: str,
@@ -187,10 +187,10 @@ def edit(obj: dict[str, object], record: str, changes: tuple[str, ...], reason: 
                                          record_id(office, record), parsed, jurisdiction=office.settings.jurisdiction,
                                          now=now(), reason=reason,
                                          require_second_approver=office.safeguards.require_second_approver)
-    _print_edit(result, as_json)
+    print_edit(result, as_json)
 
 
-def _print_edit(result: amendment.EditResult, as_json: bool) -> None:
+def print_edit(result: amendment.EditResult, as_json: bool) -> None:
     if as_json:
         print_json({**record_json(result.record), "edit_status": result.status,
                     "edit_id": result.pending.edit_id if result.pending else None,
@@ -240,7 +240,7 @@ def edits_approve(obj: dict[str, object], edit_id: str, as_user: str, as_json: b
     with open_office(obj) as office:
         result = amendment.approve_edit(office.ports, office.plan, scope_of(office, as_user), edit_id,
                                         jurisdiction=office.settings.jurisdiction, now=now())
-    _print_edit(result, as_json)
+    print_edit(result, as_json)
 
 
 COMMANDS = (import_, list_, show, get, edit, edits)

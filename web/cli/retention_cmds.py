@@ -1,4 +1,4 @@
-"""`strongroom hold|retention|dispose|registers`: legal holds, retention, disposition and the registers."""
+"""`strongroom hold|retention|dispose`: legal holds, retention and disposition."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from typing import Any
 
 import click
 
-from records import certificates, disposition, holds, registers
-from records.access import AccessScope
+from records import certificates, disposition, holds
 from records.errors import DispositionRefused
-from records.model import Direction
 from records.retention import Decision, missing_trigger
-from web.cli.common import ACTOR, day, now, open_office, print_json, record_id, scope_of
+from web.cli.common import DAY, day, now, open_office, print_json, record_id, scope_of
 
 
 @click.group()
@@ -69,7 +67,7 @@ def _print_decisions(decisions: list[Decision], as_json: bool, empty: str) -> No
 
 
 @retention.command("due")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluate on this day (default today).")
+@click.option("--as-of", type=DAY, help="Evaluate on this day (default today).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def retention_due(obj: dict[str, object], as_of: datetime | None, as_json: bool) -> None:
@@ -128,7 +126,7 @@ def retention_approve(obj: dict[str, object], proposal_id: str, as_user: str) ->
 
 @click.command()
 @click.argument("records", nargs=-1, required=True)
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Check due-ness on this day (default today).")
+@click.option("--as-of", type=DAY, help="Check due-ness on this day (default today).")
 @click.option("--as", "as_user", metavar="USER", help="Act as this user (password asked).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
@@ -159,57 +157,4 @@ def _print_result(result: disposition.DispositionResult) -> None:
         print_json(result.certificate.to_json())
 
 
-# ---- registers ------------------------------------------------------------------------------------------
-
-
-@click.group("registers")
-def registers_group() -> None:
-    """The contracts register and the correspondence book."""
-
-
-@registers_group.command("contracts")
-@click.option("--expiring-within", type=int, metavar="DAYS", help="Only expiries or notice deadlines within N days.")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def registers_contracts(obj: dict[str, object], expiring_within: int | None, as_json: bool) -> None:
-    """Contracts with their expiry and notice deadline, soonest first."""
-    with open_office(obj) as office:
-        found = registers.contracts(office.ports.catalog, AccessScope.system(ACTOR), today=now().date(),
-                                    expiring_within=expiring_within)
-    rows = [{"id": e.record.id, "registry_number": e.record.registry_number, "title": e.record.title,
-             "parties": list(e.fields.parties), "expiry": e.fields.expiry, "notice_days": e.fields.notice_days,
-             "notice_deadline": e.notice_deadline, "days_to_expiry": e.days_to_expiry} for e in found]
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        click.echo("No contract matches." if expiring_within is not None else "The contracts register is empty.")
-    for r in rows:
-        click.echo(f"{r['registry_number']:<16} expiry {r['expiry'] or '-':<10} notice by "
-                   f"{r['notice_deadline'] or '-':<10} {r['title']}")
-
-
-@registers_group.command("correspondence")
-@click.option("--direction", type=click.Choice(["in", "out"]))
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def registers_correspondence(obj: dict[str, object], direction: str | None, as_json: bool) -> None:
-    """The correspondence book: letters and e-mails in and out."""
-    with open_office(obj) as office:
-        found = registers.correspondence(office.ports.catalog, AccessScope.system(ACTOR),
-                                         direction=Direction(direction) if direction else None)
-    rows = [{"id": e.record.id, "registry_number": e.record.registry_number,
-             "direction": str(e.direction) if e.direction else None, "sender": e.fields.sender,
-             "recipients": list(e.fields.recipients), "subject": e.fields.subject,
-             "date": e.record.document_date or e.record.filed_at.date()} for e in found]
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        click.echo("The correspondence book has no entry" + (f" with direction '{direction}'." if direction else "."))
-    for e, r in zip(found, rows):
-        who = e.fields.sender if r["direction"] == "in" else ", ".join(e.fields.recipients)
-        click.echo(f"{r['registry_number']:<16} {r['direction'] or '-':<3} {r['date']} {who}  {r['subject']}")
-
-
-COMMANDS = (hold, retention, dispose, registers_group)
+COMMANDS = (hold, retention, dispose)
