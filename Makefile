@@ -30,8 +30,15 @@ screenshots: $(STAMP)
 	bash tools/ensure-chromium.sh
 	STRONGROOM_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/e2e -q
 
+# The quick benchmarks (about 5 minutes on an idle 2-core machine); bench/README.md lists them all.
 bench: $(STAMP)
-	@echo "Benchmarks live in bench/; run them one by one, e.g. $(PY) bench/seal.py"
+	$(PY) bench/kdf.py --runs 3
+	$(PY) bench/seal.py --mb 64
+	$(PY) bench/extract.py
+	$(PY) bench/filing.py --n 10
+	$(PY) bench/drop_latency.py --drops 10
+	$(PY) bench/intake.py --n 200 --rounds 3
+	$(PY) bench/web_search_scaling.py --records 1000 --seconds 5 --rounds 3 --saturate 20
 
 clean:
 	rm -rf $(VENV) demo-home

@@ -17,6 +17,7 @@ import argparse
 import io
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -142,6 +143,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-intake-"))
     try:
         files = make_corpus(root / "corpus", args.n)
+        ratios: list[float] = []
         for r in range(args.rounds):
             # Alternate the order so neither side always runs on a warmer page cache.
             order = ("bare", "strongroom") if r % 2 == 0 else ("strongroom", "bare")
@@ -156,7 +158,10 @@ def main() -> None:
                 shutil.rmtree(work)
             print(f"round {r + 1}: {args.n} files; bare {times['bare']:.2f} s, strongroom import "
                   f"{times['strongroom']:.2f} s ({kind}, an index commit per 100): "
-                  f"ratio {times['strongroom'] / times['bare']:.2f}x")
+                  f"ratio {times['strongroom'] / times['bare']:.2f}x", flush=True)
+            ratios.append(times["strongroom"] / times["bare"])
+        print(f"import / bare pipeline: median {statistics.median(ratios):.2f}x "
+              f"(spread {min(ratios):.2f}-{max(ratios):.2f}x, {len(ratios)} rounds)")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

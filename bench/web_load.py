@@ -78,7 +78,7 @@ def build(home_dir: Path, n: int) -> float:
 class Client:
     def __init__(self, port: int, user: str) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}
         body = self.request("GET", "/login")[1]
         token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)  # type: ignore[union-attr]
         status, _ = self.request("POST", "/login", urlencode({"username": user, "password": PASSWORD,
@@ -87,16 +87,17 @@ class Client:
 
     def request(self, method: str, path: str, form: str | None = None) -> tuple[int, str]:
         headers = {"Host": "127.0.0.1"}
-        if self.cookie:
-            headers["Cookie"] = self.cookie
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if form is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         self.conn.request(method, path, body=form, headers=headers)
         response = self.conn.getresponse()
         data = response.read()
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
+        # the sign-in sets two cookies (the session and the known device): keep the session's
+        for cookie in response.msg.get_all("Set-Cookie") or ():
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value
         return response.status, data.decode("utf-8", "replace")
 
 

@@ -21,8 +21,9 @@ from indexer import bulk
 from indexer import query as query_language
 from indexer import whoosh_compat
 from indexer.docset import DocSet
-from indexer.errors import IndexerError
+from indexer.errors import IndexCorrupt, IndexerError
 from indexer.generations import CURRENT, create_index, live_dir, open_storage, rebuild, write
+from indexer.storage import SealedStorage
 from indexer.phrase import ExactPhrase
 from indexer.ranking import CappedBM25F
 from indexer.schema import FACET_FIELDS
@@ -64,14 +65,27 @@ def _plain_snippet(text: str) -> str:
 class WhooshIndex:
     """One sealed index (<home>/index); thread-safe, one searcher reused until the index changes."""
 
-    def __init__(self, path: str | Path, key: bytes) -> None:
+    def __init__(self, path: str | Path, key: bytes, *, readonly: bool = False) -> None:
         self.root = Path(path)
         self._key = bytes(key)
+        self._readonly = readonly
         self._lock = threading.RLock()
-        self._storage, self._index = open_storage(self.root, self._key)
+        self._storage, self._index = self._open()
         self._searcher: Searcher | None = None
         self._filters: dict[tuple[Any, ...], Any] = {}
         self._columns: dict[str, list[str]] = {}
+
+    def _open(self) -> tuple[SealedStorage, Any]:
+        if not self._readonly:
+            return open_storage(self.root, self._key)
+        # A reader beside the writer (indexer.pool's workers): it must not remove the writer's
+        # temp files, as open_storage's leftover sweep would.
+        try:
+            storage = SealedStorage(live_dir(self.root), self._key, readonly=True)
+            return storage, storage.open_index()
+        except Exception:  # noqa: BLE001 - pickle, struct, OS and whoosh errors all mean "unreadable"
+            raise IndexCorrupt(f"The search index at {self.root} cannot be read (damaged or incomplete): "
+                               "run `strongroom reindex` to rebuild it from the vault.") from None
 
     # ---- writing ---------------------------------------------------------------------
 
@@ -89,7 +103,7 @@ class WhooshIndex:
         # A rebuild (another process) publishes a new generation directory.
         with self._lock:
             if Path(self._storage.folder) != live_dir(self.root):
-                self._storage, self._index = open_storage(self.root, self._key)
+                self._storage, self._index = self._open()
                 if self._searcher is not None:
                     self._searcher.close()
                 self._searcher = None
@@ -218,7 +232,8 @@ class WhooshIndex:
         start = (page - 1) * page_len
         page_hits = [results[i] for i in range(start, min(start + page_len, len(results.top_n)))]
         results.highlighter = _highlighter()
-        hits = tuple(self._hit(h, text_of) for h in page_hits)
+        texts = _texts_of(text_of, [RecordId(h["id"]) for h in page_hits])
+        hits = tuple(self._hit(h, texts.get(RecordId(h["id"]), "")) for h in page_hits)
         facets: dict[str, dict[str, int]] = {}
         if request.with_facets and total:
             facets = self._facets(s, matched)
@@ -240,14 +255,10 @@ class WhooshIndex:
             out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         return out
 
-    def _hit(self, hit: Any, text_of: TextSource) -> Hit:
+    def _hit(self, hit: Any, text: str) -> Hit:
         fields = hit.fields()
         record_id = RecordId(fields["id"])
         snippet = ""
-        try:
-            text = text_of(record_id)
-        except Exception:  # noqa: BLE001 - a missing rendition must not fail the whole page
-            text = ""
         if text:
             # the light field marks inflected matches; phrases live on the exact field only
             snippet = (hit.highlights("body_light", text=text, top=2) or hit.highlights("body", text=text, top=2)
@@ -309,6 +320,22 @@ def _walk(s: Searcher, q: Query) -> Iterator[int]:
         while m.is_active():
             yield m.id() + offset
             m.next()
+
+
+def _texts_of(text_of: TextSource, ids: Sequence[RecordId]) -> dict[RecordId, str]:
+    """The shown page's texts for snippets; a source with `many` (a search worker's pipe to the
+    shell, indexer.pool) fetches them in one round trip. A missing rendition gives no snippet."""
+    many = getattr(text_of, "many", None)
+    if many is not None and ids:
+        fetched: dict[RecordId, str] = many(ids)
+        return fetched
+    texts: dict[RecordId, str] = {}
+    for record_id in ids:
+        try:
+            texts[record_id] = text_of(record_id)
+        except Exception:  # noqa: BLE001 - a missing rendition must not fail the whole page
+            texts[record_id] = ""
+    return texts
 
 
 def _has_phrase(q: Query) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +19,8 @@ from indexer.errors import IndexCorrupt, IndexerError
 from indexer.extract.sandbox import SandboxedExtractor
 from indexer.extract.trust import FOLDER as TRUSTED_FOLDER
 from indexer.extract.trust import trusted_certificates
-from indexer.search import create_index, rebuild, shared_index
+from indexer.pool import PooledIndex, SearchPool
+from indexer.search import WhooshIndex, create_index, rebuild, shared_index
 from records import disposition, filing, safeguards, verification
 from records import search as searching
 from records.access import AccessScope
@@ -55,6 +57,9 @@ class Office:
         self.clock = clock
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
+        self._pool: SearchPool | None = None
+        self._pooled: Ports | None = None
+        self._pool_lock = threading.Lock()
         # A home without sealed safeguards (new, or older than them) takes its settings' values once.
         safeguards.seed(home.catalog, home.signer, {s.name: getattr(settings, s.name) for s in safeguards.SAFEGUARDS},
                         actor="system:settings", now=clock(), source=f"{settings.settings_file.name} or STRONGROOM_*")
@@ -78,6 +83,10 @@ class Office:
             raise
 
     def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+            self._pool, self._pooled = None, None
         self.home.close()
 
     def __enter__(self) -> Office:
@@ -174,6 +183,17 @@ class Office:
 
     def search(self, request: SearchRequest, scope: AccessScope, *, channel: str = "cli") -> SearchResult:
         return searching.search_records(self.ports, request, scope, now=self.now(), channel=channel, plan=self.plan)
+
+    def search_ports(self) -> Ports:
+        """The ports a long-running shell (the web) searches through: the same, except that searches
+        run in parallel in worker processes (indexer.pool), started on the first call; until they are
+        up, searches run in this process. A one-off command searches through `ports` instead."""
+        ports = self.ports
+        with self._pool_lock:
+            if self._pooled is None and isinstance(ports.index, WhooshIndex):
+                self._pool = SearchPool(ports.index.root, self.home.index_key)
+                self._pooled = replace(ports, index=PooledIndex(ports.index, self._pool))
+            return self._pooled if self._pooled is not None else ports
 
     def reindex(self, *, actor: str, progress: Progress | None = None) -> int:
         """Rebuild the index from the sealed text renditions (the old one serves until the swap)."""

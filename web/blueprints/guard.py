@@ -112,5 +112,6 @@ def audit(action: str, actor: str, *, outcome: str = "ok", details: tuple[tuple[
 
 
 def search(request: SearchRequest, s: AccessScope) -> SearchResult:
-    """The one call the search page makes (the scoped, audited use case)."""
-    return search_records(ports(), request, s, now=now(), channel="web", plan=plan())
+    """The one call the search page makes (the scoped, audited use case); the searches run in
+    parallel in the office's search workers (Office.search_ports)."""
+    return search_records(state().office.search_ports(), request, s, now=now(), channel="web", plan=plan())
