@@ -100,6 +100,7 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
             watcher = office.start_watcher()
         except VaultError as exc:
             click.echo(f"The drop-folder watcher did not start: {exc}", err=True)
+    office.start_capture()  # previews and OCR of filed scans, in the background
     server = office_server(app, office.settings, host=host, port=port)
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     click.echo(f"Strongroom is running at http://{shown}:{server.effective_port}")
