@@ -41,6 +41,10 @@ _PREVIEW_MAGIC = b"SRPV\x01"  # framed JPEGs: magic, u32 count, count x u64 size
 Progress = Callable[[RecordId, int, int], None]
 
 
+class Interrupted(Exception):
+    """The stage is stopping (serve or watch ends): the document in hand goes back to the queue."""
+
+
 class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -135,7 +139,7 @@ def queue(catalog: Catalog, limit: int = 1000) -> QueueView:
 
 
 def run_next(ports: Ports, *, languages: str, now: Callable[[], datetime],
-             progress: Progress | None = None) -> RecordId | None:
+             progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False) -> RecordId | None:
     """Capture the oldest waiting record; returns its id, or None when the queue is empty (or this
     process has no capturer: the records wait for one that has)."""
     ids = _waiting(ports.catalog, 1)
@@ -150,6 +154,7 @@ def run_next(ports: Ports, *, languages: str, now: Callable[[], datetime],
         _fail(ports, record_id, job, f"capture stopped {job.attempts} times on this document (the program "
                                      "ended while reading it); it is filed without previews or OCR.", now)
         return record_id
+    queued = job
     job = replace(job, state=JobState.RUNNING, attempts=job.attempts + 1, done=0)
     with ports.catalog.transaction() as tx:
         tx.put_setting(_JOB + record_id, job.to_json())
@@ -162,7 +167,11 @@ def run_next(ports: Ports, *, languages: str, now: Callable[[], datetime],
         return record_id
     try:
         capture = ports.capturer.capture(_original(ports, record), record.media_type, languages=languages,
-                                         progress=_progress_saver(ports, record_id, job, progress))
+                                         progress=_progress_saver(ports, record_id, job, progress, should_stop))
+    except Interrupted:  # a deliberate stop is no attempt: the document waits at the head of the queue
+        with ports.catalog.transaction() as tx:
+            tx.put_setting(_JOB + record_id, replace(queued, state=JobState.QUEUED).to_json())
+        return None
     except CaptureFailed as exc:
         _fail(ports, record_id, job, str(exc), now)
         return record_id
@@ -174,7 +183,8 @@ def run_all(ports: Ports, *, languages: str, now: Callable[[], datetime], progre
             should_stop: Callable[[], bool] = lambda: False) -> int:
     """Capture until the queue is empty (or `should_stop`); returns how many records were taken."""
     count = 0
-    while not should_stop() and run_next(ports, languages=languages, now=now, progress=progress) is not None:
+    while not should_stop() and run_next(ports, languages=languages, now=now, progress=progress,
+                                         should_stop=should_stop) is not None:
         count += 1
     return count
 
@@ -232,9 +242,11 @@ def _original(ports: Ports, record: Record) -> bytes:
     return b"".join(ports.blobs.open(record.id, key, ref))
 
 
-def _progress_saver(ports: Ports, record_id: RecordId, job: JobStatus,
-                    progress: Progress | None) -> Callable[[int, int], None]:
+def _progress_saver(ports: Ports, record_id: RecordId, job: JobStatus, progress: Progress | None,
+                    should_stop: Callable[[], bool]) -> Callable[[int, int], None]:
     def saved(done: int, pages: int) -> None:  # only counts: no text of the page leaves the worker here
+        if should_stop():
+            raise Interrupted
         with ports.catalog.transaction() as tx:
             tx.put_setting(_JOB + record_id, replace(job, done=done, pages=pages).to_json())
         if progress is not None:

@@ -37,6 +37,7 @@ from web.settings import Settings
 from web.unlock import passphrase_from, write_secret_key
 
 INBOX_ACTOR = "system:inbox"
+CAPTURE_STOP_SECONDS = 180.0  # the longest one page may take (tesseract's own limit, plus drawing)
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
 
@@ -83,7 +84,7 @@ class Office:
 
     def close(self) -> None:
         if self._capture is not None:
-            self._capture.stop()
+            self._capture.stop(timeout=CAPTURE_STOP_SECONDS)  # ends after the page in hand
         self.home.close()
 
     def __enter__(self) -> Office:

@@ -175,3 +175,24 @@ def test_a_document_that_keeps_killing_the_stage_fails_with_a_reason(office: Off
     job = capture.status(office.ports.catalog, record_id)
     assert job is not None and job.state is capture.JobState.FAILED and "stopped 3 times" in job.problem
     assert capture.queue(office.ports.catalog).waiting == 0
+
+
+@needs_tesseract
+def test_the_background_thread_stops_after_the_page_in_hand_and_the_document_waits_again(office: Office) -> None:
+    record_id = _file(office, scans.scanned_pdf(SLOVENE, ESTONIAN, SLOVENE, ESTONIAN), "sken.pdf")
+    thread = office.start_capture()
+
+    def started() -> bool:
+        job = capture.status(office.ports.catalog, record_id)
+        return job is not None and job.state is capture.JobState.RUNNING and job.done >= 1
+
+    deadline = time.monotonic() + 120
+    while not started() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started()
+    thread.stop(timeout=120)
+    assert not thread.running and thread.error is None
+    job = capture.status(office.ports.catalog, record_id)
+    assert job is not None and job.state is capture.JobState.QUEUED and job.attempts == 0
+    assert office.run_capture() == 1
+    assert _hits(office, "Tööleping") == [record_id]
