@@ -24,6 +24,7 @@ from indexer.docset import DocSet
 from indexer.errors import IndexerError
 from indexer.generations import CURRENT, create_index, live_dir, open_storage, rebuild, write
 from indexer.phrase import ExactPhrase
+from indexer.ranking import CappedBM25F
 from indexer.schema import FACET_FIELDS
 from records.access import AccessScope
 from records.model import Confidentiality, RecordId, State
@@ -99,7 +100,7 @@ class WhooshIndex:
         """The shared searcher, reopened when a commit (or a rebuild) made it stale."""
         self._reopen_if_swapped()
         if self._searcher is None:
-            self._searcher = self._index.searcher()
+            self._searcher = self._index.searcher(weighting=CappedBM25F())
             self._filters, self._columns = {}, {}
         elif not self._searcher.up_to_date():
             self._searcher = whoosh_compat.fresh_searcher(self._searcher)

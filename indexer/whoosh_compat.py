@@ -22,7 +22,7 @@ def fresh_searcher(searcher: Searcher) -> Searcher:
         return searcher
     index = searcher._ix  # noqa: SLF001 - whoosh keeps the owning index here
     searcher.close()
-    return index.searcher()
+    return index.searcher(weighting=searcher.weighting)  # keep the ranking (indexer/ranking.py)
 
 
 def _refresh(self: Searcher) -> Searcher:

@@ -257,12 +257,20 @@ class _File:
             title=request.title or title or extraction.title.strip() or clean_name(request.original_name),
             record_class=self.cls.code, principal=request.principal,
             confidentiality=request.confidentiality or self.cls.confidentiality,
-            document_date=request.document_date or extraction.created, filed_at=self.now,
+            document_date=self._document_date(extraction), filed_at=self.now,
             filed_by=request.actor, original_name=request.original_name, media_type=extraction.media_type,
             size=original.ref.size, sha256=original.sha256, parties=parties, tags=request.tags,
             details=details, blobs=tuple(s.ref for s in sealed), parent_id=request.parent_id,
             text_note=extraction.note, extra=request.extra, signatures=extraction.signatures)
         return apply_schedule(record, self.plan, self.jurisdiction)
+
+    def _document_date(self, extraction: Extraction) -> date | None:
+        """The person's date, else the document's own; an attachment takes its message's date,
+        except a message forwarded inside it, which keeps its own Date header."""
+        request = self.request
+        if request.parent_id is not None and extraction.headers and extraction.created:
+            return extraction.created
+        return request.document_date or extraction.created
 
     def _commit(self, record_id: RecordId, key: WrappedKey, mac: str, extraction: Extraction,
                 sealed: list[SealedBlob]) -> Record:

@@ -1,10 +1,12 @@
-"""ZIP containers (DOCX, ODT) opened only after their directory passes the bomb checks."""
+"""ZIP containers (DOCX, ODT, XLSX, ODS) opened only after their directory passes the bomb checks."""
 
 from __future__ import annotations
 
 import io
 import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,3 +77,39 @@ def read_member(archive: zipfile.ZipFile, name: str, label: str, limits: ZipLimi
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
         raise ExtractionFailed(f"the {label} is damaged (a packed part cannot be unpacked).") from None
     return b"".join(chunks)
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's sizeFileHeader: 30 bytes
+
+
+def check_honest_sizes(archive: zipfile.ZipFile, data: bytes, label: str) -> None:
+    """Inflates every member once, counting, and refuses one that unpacks past its declared size.
+
+    For containers handed whole to another reader (calamine, in Rust): `_check` trusts the sizes the
+    directory declares, and Python's zipfile stops at them, but another zip library may inflate a
+    lying member to its real size. After this pass the declared sizes are the real ones."""
+    for info in archive.infolist():
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.compress_size != info.file_size:
+                raise ExtractionFailed(f"the {label} is damaged (a stored part's sizes disagree).")
+            continue
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            raise ExtractionFailed(f"the {label} uses a compression method office files never use.")
+        header = data[info.header_offset:info.header_offset + _LOCAL_HEADER.size]
+        if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+            raise ExtractionFailed(f"the {label} is damaged (its zip container cannot be read).")
+        fields = _LOCAL_HEADER.unpack(header)
+        start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
+        raw = data[start:start + info.compress_size]
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        produced = 0
+        try:
+            while raw and produced <= info.file_size:
+                produced += len(inflater.decompress(raw, 1 << 20))
+                raw = inflater.unconsumed_tail
+            produced += len(inflater.flush(1 << 20)) if produced <= info.file_size else 0
+        except zlib.error:
+            raise ExtractionFailed(f"the {label} is damaged (a packed part cannot be unpacked).") from None
+        if produced > info.file_size:
+            raise ExtractionFailed(f"a part of the {label} unpacks to far more than it declares, "
+                                   "which looks like a zip bomb.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from datetime import date
 
 import pypdf
@@ -14,6 +15,12 @@ from records.ports import Extraction
 
 MAX_PAGES = 2000
 SCANNED_THRESHOLD = 10 * 1024
+# Titles that office programs and printer drivers stamp without anyone choosing them: the file's
+# name says more ("Microsoft Word - pogodba.docx" is the print dialogue's job name).
+PLACEHOLDER_TITLE = re.compile(
+    r"(untitled|unbenannt|neimenovan|nimetu|sans titre|document|dokument|documento|doc|book|mappe|slide|"
+    r"presentation)[\s_-]*\d*(\.\w{1,5})?|microsoft (word|excel|powerpoint|office \w+) - .*|"
+    r"(microsoft word|powerpoint presentation|libreoffice \w+)|\(?anonymous\)?|\W*", re.IGNORECASE)
 
 # pypdf never starts another program on our behalf (JBIG2 would run jbig2dec).
 pypdf.overwrite_configuration(jbig2dec_binary=None)
@@ -28,6 +35,8 @@ def _info(reader: pypdf.PdfReader) -> tuple[str, str, date | None]:
         if meta is None:
             return "", "", None
         title = str(meta.title or "").strip()
+        if PLACEHOLDER_TITLE.fullmatch(title):
+            title = ""
         author = str(meta.author or "").strip()
         try:
             created = meta.creation_date

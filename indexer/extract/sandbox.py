@@ -19,7 +19,7 @@ from records.ports import Extraction
 
 from ..errors import ExtractorClosed
 from .frames import FrameError, decode_extraction, dumps, loads
-from .kinds import LABELS, sniff
+from .kinds import LABELS, OLE_MAGIC, sniff
 from .worker import EXIT_MEMORY
 
 _START_TIMEOUT_S = 60.0
@@ -235,8 +235,9 @@ class SandboxedExtractor:
         if len(data) > self.max_input:
             raise ExtractionFailed(f"the file is larger than {_size(self.max_input / 2**20)}, the limit for "
                                    "reading its text; split or compress it.")
-        # Only the cheap magic-byte look at the first 4 KB happens in this process (zip directories not).
-        label = "document" if data.startswith(b"PK") else LABELS[sniff(data[:4096])]
+        # Only the cheap magic-byte look at the first 4 KB happens in this process (zip and OLE
+        # directories are parsed in the worker only).
+        label = "document" if data.startswith((b"PK", OLE_MAGIC)) else LABELS[sniff(data[:4096])]
         worker = self._acquire()
         healthy = False
         try:

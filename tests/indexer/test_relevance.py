@@ -61,3 +61,16 @@ def test_exact_form_ranks_above_inflected_and_distractor(tmp_path: Path) -> None
     result = index.search(SearchRequest("račun"), AccessScope.system(), lambda rid: "")
     assert [h.record_id for h in result.hits][0] == "c"
     assert {h.record_id for h in result.hits} == {"a", "b", "c"}
+
+
+def test_long_document_with_the_exact_word_ranks_above_short_ones_sharing_only_a_stem(tmp_path: Path) -> None:
+    from tests.indexer.samples import doc
+    filler = " ".join(["podjetje glede priloga direktor in na dne kohta"] * 400)  # ~3,200 words
+    index = open_index(tmp_path / "index", KEY, create=True)
+    # Most of an office's records are short: the average length is that of a note, not a contract.
+    notes = [doc(f"n{i}", "direktor podjetje glede priloga na dne kohta in seja") for i in range(300)]
+    index.upsert([*notes, doc("long", f"{filler} pogodba {filler}"), doc("s1", "pogodbe pogodbe za najem"),
+                  doc("s2", "pogodbo smo podpisali"), doc("s3", "o pogodbi in pogodbah")])
+    result = index.search(SearchRequest("pogodba"), AccessScope.system(), lambda rid: "")
+    assert [h.record_id for h in result.hits][0] == "long"
+    assert {h.record_id for h in result.hits} == {"long", "s1", "s2", "s3"}

@@ -168,8 +168,10 @@ def test_real_digest_forwards_each_message_as_an_attachment(extractor: Sandboxed
 
 
 def test_unsupported_and_empty_files_are_filed_with_a_note(extractor: SandboxedExtractor) -> None:
+    archive = b"7z\xbc\xaf\x27\x1c" + b"\x00" * 100
+    assert extractor.extract_bytes(archive, "photos.7z").note == "no text: file type not supported"
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-    assert extractor.extract_bytes(png, "photo.png").note == "no text: file type not supported"
+    assert extractor.extract_bytes(png, "photo.png").media_type == "image/png"
     assert extractor.extract_bytes(b"", "empty.txt").note == "no text: the file is empty"
 
 

@@ -191,4 +191,4 @@ def test_a_named_container_without_its_mimetype_is_rejected(extractor: Sandboxed
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("leping.txt", b"x")
-    assert "not a DigiDoc container" in _reason(extractor, buffer.getvalue())
+    assert "not a signed container" in _reason(extractor, buffer.getvalue())
