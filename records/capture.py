@@ -255,6 +255,9 @@ def _progress_saver(ports: Ports, record_id: RecordId, job: JobStatus, progress:
 
 
 def _store(ports: Ports, record: Record, job: JobStatus, capture: Capture, now: Callable[[], datetime]) -> None:
+    if not capture.pages:  # nothing could be drawn or read: a failure with its reason, never a silent nothing
+        _fail(ports, record.id, job, capture.problem or "the document has no pages to capture.", now)
+        return
     recognised = tuple(p.number for p in capture.pages if p.recognised and p.text.strip())
     failed = tuple(PageProblem(p.number, p.problem) for p in capture.pages if p.problem)
     key = ports.catalog.data_key(record.id)

@@ -196,3 +196,14 @@ def test_the_background_thread_stops_after_the_page_in_hand_and_the_document_wai
     assert job is not None and job.state is capture.JobState.QUEUED and job.attempts == 0
     assert office.run_capture() == 1
     assert _hits(office, "Tööleping") == [record_id]
+
+
+def test_a_scan_whose_pages_cannot_be_drawn_is_failed_with_its_reason(office: Office) -> None:
+    record_id = _file(office, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "pokvarjen.png")
+    if capture.status(office.ports.catalog, record_id) is None:
+        pytest.skip("images are filed as octet-stream until type detection by content (kinds.py) lands")
+    assert office.run_capture() == 1
+    job = capture.status(office.ports.catalog, record_id)
+    assert job is not None and job.state is capture.JobState.FAILED and "could not be opened" in job.problem
+    entries = [e for e in office.ports.catalog.record_history(record_id, 50) if e.event.action == "record.capture"]
+    assert [e.event.outcome for e in entries] == ["failed"]
