@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	bash tools/ensure-tesseract.sh
 	$(VENV)/bin/strongroom demo
 
 # Static checks: types (mypy --strict) and the layer rule (import-linter); both configured in pyproject.toml.
@@ -24,6 +25,7 @@ check: $(STAMP)
 test: check
 	bash tools/ensure-chromium.sh
 	bash tools/ensure-sshd.sh
+	bash tools/ensure-tesseract.sh
 	$(PY) -m pytest
 
 screenshots: $(STAMP)

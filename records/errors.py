@@ -51,3 +51,7 @@ class VerificationUnavailable(RecordsError):
 
 class SearchUnavailable(RecordsError):
     """The search index could not be opened; filing goes on and `strongroom reindex` repairs it."""
+
+
+class CaptureFailed(RecordsError):
+    """The capture sandbox (previews, OCR) stopped on a document; the message is one sentence."""

@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from records import checkpoints
+from records import capture, checkpoints
 from records.access import AccessScope
 from records.audit import AuditEvent
 from records.errors import DuplicateRecord, ExtractionFailed, RecordsError
@@ -278,6 +278,8 @@ class _File:
             number = assign(tx, self.cls.code, self.now.year)
             record = self._build(record_id, extraction, sealed, str(number))
             tx.add(record, key, mac)
+            if capture.wanted(record):  # previews and OCR after filing, queued with the record itself
+                capture.enqueue(tx, self.ports.catalog, record.id)
             checkpoints.append(tx, self.ports.signer, self._event(
                 "record.file", record_id=record.id,
                 extra=(("registry", record.registry_number), ("sha256", record.sha256),

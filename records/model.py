@@ -57,6 +57,9 @@ class Role(StrEnum):
 class BlobRole(StrEnum):
     ORIGINAL = "original"
     TEXT = "text"
+    OCR_TEXT = "ocr_text"  # the text after capture: text-layer pages and pages recognised by OCR
+    PREVIEW = "preview"  # the page images (JPEG), framed one after another (records.capture)
+    THUMBNAIL = "thumbnail"  # the first page, small (JPEG)
 
 
 class Direction(StrEnum):

@@ -231,6 +231,36 @@ class Extractor(Protocol):
         Raises ExtractionFailed with one sentence when the file is hostile or broken."""
 
 
+# ---- capture: previews and OCR after filing (indexer.extract, sandboxed) ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PageCapture:
+    number: int  # 1-based
+    text: str  # the PDF's own text layer, or what OCR recognised
+    recognised: bool  # True: the text was recognised by OCR (the page had no text layer)
+    problem: str = ""  # one sentence on why the page has no text ("" when it has)
+    preview: bytes = b""  # the page as a JPEG, for the record page
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    pages: tuple[PageCapture, ...]
+    thumbnail: bytes = b""  # the first page, small, for search results
+    problem: str = ""  # one sentence when the document's pages could not be read at all
+
+
+CaptureProgress = Callable[[int, int], None]  # (pages done, pages in all)
+
+
+class Capturer(Protocol):
+    def capture(self, data: bytes, media_type: str, *, languages: str,
+                progress: CaptureProgress | None = None) -> Capture:
+        """Page previews of a scan or PDF, the text layer of each page, and OCR of the pages without
+        one (in `languages`, tesseract's form, e.g. "slv+est+eng"). Runs sandboxed; the document stays
+        in memory. A page that fails carries its reason; raises CaptureFailed when the sandbox dies."""
+
+
 # ---- the bundle the use cases receive --------------------------------------------------
 
 
@@ -245,3 +275,4 @@ class Ports:
     index: SearchIndex | None = None  # None until the search index is wired in
     # Keyed HMAC (`hmac:<hex>`) for names and titles in audit details: correlatable, never readable.
     audit_hmac: Callable[[str], str] | None = None
+    capturer: Capturer | None = None  # previews and OCR after filing; None: the stage is off

@@ -47,17 +47,32 @@ def read_text(ports: Ports, scope: AccessScope, record_id: RecordId, *, now: dat
               channel: str = "cli") -> str:
     """The record's text rendition (for previews); audited as a view of the text."""
     record = _audited(ports, scope, record_id, "record.view_text", now, channel)
-    return b"".join(_stream(ports, record, BlobRole.TEXT)).decode("utf-8")
+    return b"".join(_stream(ports, record, text_role(record))).decode("utf-8")
 
 
 def text_of(ports: Ports, record_id: RecordId) -> str:
     """The text rendition without an access check: for the indexer's reindex and snippets only."""
     record = ports.catalog.get(record_id)
-    return b"".join(_stream(ports, record, BlobRole.TEXT)).decode("utf-8")
+    return b"".join(_stream(ports, record, text_role(record))).decode("utf-8")
+
+
+def text_role(record: Record) -> BlobRole:
+    """The rendition that holds the record's text: the capture's (text layer and OCR) once there is one."""
+    return BlobRole.OCR_TEXT if record.blob(BlobRole.OCR_TEXT) is not None else BlobRole.TEXT
+
+
+def read_image(ports: Ports, scope: AccessScope, record_id: RecordId, role: BlobRole, *, now: datetime,
+               part: str, channel: str = "cli") -> tuple[Record, bytes]:
+    """A page preview or thumbnail rendition (the whole sealed blob), audited as a view of the record
+    (`part` names which image), never as a download; RecordNotFound when it has none."""
+    record = _audited(ports, scope, record_id, "record.view", now, channel, (("part", part),))
+    if record.blob(role) is None:
+        raise _not_found(record_id)
+    return record, b"".join(_stream(ports, record, role))
 
 
 def _audited(ports: Ports, scope: AccessScope, record_id: RecordId, action: str, now: datetime,
-             channel: str) -> Record:
+             channel: str, details: tuple[tuple[str, str], ...] = ()) -> Record:
     try:
         record = visible_record(ports, scope, record_id)
     except RecordNotFound:
@@ -74,7 +89,7 @@ def _audited(ports: Ports, scope: AccessScope, record_id: RecordId, action: str,
                            "only its metadata stub remains.")
     with ports.catalog.transaction() as tx:
         checkpoints.append(tx, ports.signer, event(action, actor=scope.actor, now=now, record_id=record.id,
-                                                   channel=channel))
+                                                   channel=channel, details=details))
     return record
 
 

@@ -16,27 +16,30 @@ from pathlib import Path
 from types import TracebackType
 
 from indexer.errors import IndexCorrupt, IndexerError
+from indexer.extract.capture import SandboxedCapturer
 from indexer.extract.sandbox import SandboxedExtractor
 from indexer.extract.trust import FOLDER as TRUSTED_FOLDER
 from indexer.extract.trust import trusted_certificates
 from indexer.pool import PooledIndex, SearchPool
 from indexer.search import WhooshIndex, create_index, rebuild, shared_index
-from records import disposition, filing, safeguards, verification
+from records import capture, disposition, filing, safeguards, verification
 from records import search as searching
 from records.access import AccessScope
 from records.filing import FilingOutcome, FilingRequest, Source
 from records.model import RecordId
 from records.plan import Plan, default_plan_text, load_default, load_plan
-from records.ports import Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
+from records.ports import Capturer, Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
 from records.checkpoints import SignatureCheck
 from records.safeguards import Safeguards
 from records.verification import VerifyReport
 from vault import Home, KdfParams, VaultError, init_home, open_home
 from vault.inbox import Intake, Watcher, WatchOptions, create_drop_folders
+from web.capturing import CaptureThread
 from web.settings import Settings
 from web.unlock import passphrase_from, write_secret_key
 
 INBOX_ACTOR = "system:inbox"
+CAPTURE_STOP_SECONDS = 180.0  # the longest one page may take (tesseract's own limit, plus drawing)
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
 
@@ -49,12 +52,14 @@ class Office:
     """An open home with its plan, ports, extractor and index, and the use cases bound to them."""
 
     def __init__(self, home: Home, settings: Settings, *, plan: Plan | None = None,
-                 extractor: Extractor | None = None, clock: Clock = utcnow) -> None:
+                 extractor: Extractor | None = None, capturer: Capturer | None = None, clock: Clock = utcnow) -> None:
         self.home = home
         self.settings = settings
         self.plan = plan if plan is not None else plan_of(settings)
         self.extractor = extractor if extractor is not None else shared_extractor(settings)
+        self.capturer = capturer if capturer is not None else shared_capturer(settings)
         self.clock = clock
+        self._capture: CaptureThread | None = None
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
         self._pool: SearchPool | None = None
@@ -83,6 +88,8 @@ class Office:
             raise
 
     def close(self) -> None:
+        if self._capture is not None:
+            self._capture.stop(timeout=CAPTURE_STOP_SECONDS)  # ends after the page in hand
         with self._pool_lock:
             if self._pool is not None:
                 self._pool.close()
@@ -119,7 +126,8 @@ class Office:
 
     def _build_ports(self) -> Ports:
         ports = Ports(blobs=self.home.blobs, catalog=self.home.catalog, signer=self.home.signer,
-                      extractor=self.extractor, index=self._index(), audit_hmac=self.home.audit_hmac)
+                      extractor=self.extractor, index=self._index(), audit_hmac=self.home.audit_hmac,
+                      capturer=self.capturer)
         if ports.index is not None and self.home.index_check_pending():
             # A session died mid-write: its records may be unindexed, or disposed but still listed.
             try:
@@ -141,9 +149,12 @@ class Office:
 
     def file(self, source: Source, request: FilingRequest, *, ports: Ports | None = None) -> FilingOutcome:
         """The filing use case with this home's plan, jurisdiction and size limit."""
-        return filing.file_document(ports or self.ports, self.plan, source, request,
-                                    jurisdiction=self.settings.jurisdiction, now=self.now(),
-                                    max_bytes=self.settings.max_upload_mb * 1024 * 1024)
+        outcome = filing.file_document(ports or self.ports, self.plan, source, request,
+                                       jurisdiction=self.settings.jurisdiction, now=self.now(),
+                                       max_bytes=self.settings.max_upload_mb * 1024 * 1024)
+        if self._capture is not None:
+            self._capture.wake()  # a scan may have been queued
+        return outcome
 
     def already_filed(self, source: Source) -> RecordId | None:
         return filing.already_filed(self.ports, source, self.settings.max_upload_mb * 1024 * 1024)
@@ -161,6 +172,23 @@ class Office:
                                network_stability_seconds=self.settings.network_stability_seconds,
                                rescan_seconds=self.settings.rescan_seconds, polling=polling)
         return Watcher(self.intake(), options, on_result).start()
+
+    # ---- capture: previews and OCR after filing ----------------------------------------------
+
+    @property
+    def ocr_languages(self) -> str:
+        return capture.languages_for(self.settings.jurisdiction)
+
+    def start_capture(self, on_error: Callable[[BaseException], None] | None = None) -> CaptureThread:
+        """Capture queued scans and PDFs in a background thread (serve, watch) until close()."""
+        if self._capture is None or not self._capture.running:
+            self._capture = CaptureThread(lambda: self.ports, languages=self.ocr_languages, now=self.now,
+                                          on_error=on_error).start()
+        return self._capture
+
+    def run_capture(self, progress: capture.Progress | None = None) -> int:
+        """Work through the capture queue once, in this thread (`strongroom ocr run`)."""
+        return capture.run_all(self.ports, languages=self.ocr_languages, now=self.now, progress=progress)
 
     # ---- verification ------------------------------------------------------------------------
 
@@ -231,6 +259,22 @@ def shared_extractor(settings: Settings | None = None) -> SandboxedExtractor:
         return _extractor
 
 
+_capturer_lock = threading.Lock()
+_capturer: SandboxedCapturer | None = None
+
+
+def shared_capturer(settings: Settings | None = None) -> SandboxedCapturer:
+    """The process's one capture sandbox (previews and OCR); the first call's settings fix the per-page
+    processor budget and how many documents are captured at once (one by default)."""
+    global _capturer
+    with _capturer_lock:
+        if _capturer is None:
+            chosen = settings or Settings()
+            _capturer = SandboxedCapturer(page_cpu_s=chosen.ocr_page_seconds, jobs=chosen.capture_jobs,
+                                          max_input_mb=chosen.max_upload_mb)
+        return _capturer
+
+
 def furnish(home: Home, settings: Settings) -> list[str]:
     """What a working home has besides keys and catalogue: the editable plan, one drop folder per
     class, an empty search index and the web's secret key. Each step does nothing when its work is
@@ -265,4 +309,4 @@ def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = 
         raise
 
 
-__all__ = ["Office", "INBOX_ACTOR", "plan_of", "shared_extractor", "furnish", "create_home", "utcnow"]
+__all__ = ["Office", "INBOX_ACTOR", "plan_of", "shared_extractor", "shared_capturer", "furnish", "create_home", "utcnow"]

@@ -55,6 +55,8 @@ class Settings:
     extract_timeout_seconds: float = 60.0  # per document, in the sandboxed worker
     extract_memory_mb: int = 512  # address-space limit of the extraction worker
     max_upload_mb: int = 200  # largest document accepted by upload or drop folder
+    ocr_page_seconds: int = 60  # processor time tesseract may spend on one scanned page
+    capture_jobs: int = 1  # documents OCRed at the same time (each runs one tesseract thread)
     passphrase: str | None = field(default=None, repr=False)  # STRONGROOM_PASSPHRASE
     passphrase_file: Path | None = None  # STRONGROOM_PASSPHRASE_FILE
     admin_password: str | None = field(default=None, repr=False)  # STRONGROOM_ADMIN_PASSWORD

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from records.filing import FilingRequest
+from tests import scans
+from tests.scans import needs_tesseract
 from tests.web.conftest import PASSWORD, add_users
 from vault import Home
 from web.app import create_app
@@ -36,20 +39,27 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(home: Home) -> Iterator[str]:
+def served(home: Home) -> Iterator[tuple[str, Office]]:
+    """The server's address and the Office it serves."""
     from waitress import create_server
     add_users(home)
     settings = Settings.load({"home": home.path}, environ={})
-    app = create_app(Office(home, settings), secret_key=b"e2e-only-secret-key-0123456789ab")
+    office = Office(home, settings)
+    app = create_app(office, secret_key=b"e2e-only-secret-key-0123456789ab")
     port = _free_port()
     srv = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", office
     finally:
         srv.close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def server(served: tuple[str, Office]) -> str:
+    return served[0]
 
 
 @pytest.fixture
@@ -156,3 +166,34 @@ def test_secretary_files_finds_opens_downloads_holds_and_a_viewer_is_kept_out(
     assert problems == []
     context.close()
     viewer_context.close()
+
+
+@needs_tesseract
+def test_the_page_previews_of_a_scan_display_in_the_browser(served: tuple[str, Office], browser: object) -> None:
+    base, office = served
+    outcome = office.file(scans.scanned_pdf(scans.SLOVENE, scans.ESTONIAN),
+                          FilingRequest(original_name="sken.pdf", record_class="03.1"))
+    assert office.run_capture() == 1
+    problems: list[str] = []
+    context = browser.new_context(locale="et-EE", viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
+    page = context.new_page()
+    _watch(page, problems)
+    failed: list[str] = []
+    context.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    _login(page, base, "anna")
+    page.goto(f"{base}/records/{outcome.record_id}")
+    page.wait_for_selector("img.page >> nth=1")
+    for number in range(2):  # the pages load lazily: bring each into view
+        page.locator("img.page").nth(number).scroll_into_view_if_needed()
+    page.wait_for_function("[...document.querySelectorAll('img.page')].every(i => i.complete)")
+    widths = page.eval_on_selector_all("img.page", "imgs => imgs.map(i => i.naturalWidth)")
+    assert len(widths) == 2 and all(w > 0 for w in widths)
+    assert page.locator("iframe").count() == 0
+    assert "OCR" in page.inner_text("section.preview")
+    page.screenshot(path=str(SHOTS / "record-preview.png"), full_page=False)
+    page.goto(f"{base}/search?q=Tööleping")
+    page.wait_for_function("document.querySelector('li.hit img.thumbnail')?.complete")
+    assert page.eval_on_selector("li.hit img.thumbnail", "i => i.naturalWidth") > 0
+    assert failed == []  # no page or thumbnail refused; the console's one 404 is Chromium's own /favicon.ico
+    assert [p for p in problems if "status of 404" not in p] == []
+    context.close()

@@ -6,10 +6,10 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from records import holds, retention, retrieval
+from records import capture, holds, retention, retrieval
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.model import BlobRole, RecordId, details_to_dict
@@ -66,13 +66,42 @@ def view(record_id: str) -> str:
     # own text rendition is the preview (a view), and the original only comes by Download.
     text = ""
     is_pdf = record.media_type == "application/pdf"
-    if record.blob(BlobRole.TEXT) is not None and record.state.value != "disposed":
+    job = capture.status(p.catalog, record.id)
+    pages = job.pages if job is not None and record.blob(BlobRole.PREVIEW) is not None else 0
+    if not pages and record.blob(BlobRole.TEXT) is not None and record.state.value != "disposed":
         text = retrieval.read_text(p, s, record.id, now=guard.now(), channel="web")[:PREVIEW_TEXT_CHARS]
     details = details_to_dict(record.details) or {}
     details.pop("kind", None)
     return render_template("record.html", record=record, cls=cls, decision=decision, children=children,
-                           parent=parent, history=history, text=text, is_pdf=is_pdf, details=details,
+                           parent=parent, history=history, text=text, is_pdf=is_pdf, pages=pages, job=job,
+                           ocr=record.blob(BlobRole.OCR_TEXT) is not None, details=details,
                            may_hold=s.may(Permission.HOLD))
+
+
+@bp.get("/<record_id>/pages/<int:number>")
+def page_image(record_id: str, number: int) -> Response:
+    """One page preview (JPEG from the sealed PREVIEW rendition), audited as a view, never a download."""
+    s = guard.require(Permission.READ)
+    _record, blob = retrieval.read_image(guard.ports(), s, RecordId(record_id), BlobRole.PREVIEW,
+                                         now=guard.now(), part=f"page {number}", channel="web")
+    return _jpeg(capture.unpack_preview(blob, number))
+
+
+@bp.get("/<record_id>/thumbnail")
+def thumbnail(record_id: str) -> Response:
+    """The first page, small, for search results; audited as a view like the pages."""
+    s = guard.require(Permission.READ)
+    _record, image = retrieval.read_image(guard.ports(), s, RecordId(record_id), BlobRole.THUMBNAIL,
+                                          now=guard.now(), part="thumbnail", channel="web")
+    return _jpeg(image)
+
+
+def _jpeg(image: bytes) -> Response:
+    if not image.startswith(b"\xff\xd8"):  # our worker writes JPEG only; anything else is not served
+        abort(404)
+    response = Response(image, mimetype="image/jpeg")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response  # Cache-Control: no-store (web.security): the browser keeps no plaintext copy on disk
 
 
 @bp.get("/<record_id>/preview")

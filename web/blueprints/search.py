@@ -8,8 +8,11 @@ from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
 
 from indexer.errors import IndexerError
+from records import capture
 from records.access import Permission
-from records.ports import SearchRequest
+from records.errors import RecordNotFound
+from records.model import BlobRole
+from records.ports import SearchRequest, SearchResult
 from web.blueprints import guard
 
 bp = Blueprint("search", __name__)
@@ -63,4 +66,19 @@ def index() -> tuple[str, int] | str:
     pages = max(1, -(-result.total // PAGE_LEN))
     return render_template("search.html", query=query, result=result, error="", sort=sort, page=page,
                            pages=min(pages, 500), facet_term=facet_term, snippet=safe_snippet,
-                           labels=guard.plan().by_code())
+                           labels=guard.plan().by_code(), captures=_captures(result),
+                           ocr_queue=capture.queue(guard.ports().catalog))
+
+
+def _captures(result: SearchResult) -> dict[str, tuple[bool, bool, capture.JobStatus | None]]:
+    """Per hit on this page (records the user may see): (has a thumbnail, text recognised by OCR, capture state)."""
+    catalog = guard.ports().catalog
+    found: dict[str, tuple[bool, bool, capture.JobStatus | None]] = {}
+    for hit in result.hits:
+        try:
+            record = catalog.get(hit.record_id)
+        except RecordNotFound:
+            continue
+        found[hit.record_id] = (record.blob(BlobRole.THUMBNAIL) is not None,
+                                record.blob(BlobRole.OCR_TEXT) is not None, capture.status(catalog, record.id))
+    return found

@@ -19,6 +19,7 @@ def watch(obj: dict[str, object], polling: bool) -> None:
     """File what is dropped into <home>/inbox/<class>/ until Ctrl-C (files already there first)."""
     with open_office(obj) as office:
         watcher = office.start_watcher(polling=polling, on_result=_report)
+        office.start_capture(on_error=_capture_error)  # previews and OCR of what was filed
         click.echo(f"Watching {office.path / 'inbox'} ({watcher.mode}); Ctrl-C stops.", err=True)
         # The signal handler only flips a flag: raising KeyboardInterrupt, or calling Event.set()
         # from a handler, can land inside threading's own lock handling and hang the stop.
@@ -36,6 +37,10 @@ def watch(obj: dict[str, object], polling: bool) -> None:
         if watcher.error is not None:
             raise watcher.error
     click.echo("Stopped.", err=True)
+
+
+def _capture_error(error: BaseException) -> None:
+    click.echo(f"Capture (previews, OCR) stopped on an error and will try again: {error}", err=True)
 
 
 def _report(result: FilingOutcome) -> None:

@@ -197,6 +197,7 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
         schedule = BackupScheduler(parse_clock(office.settings.backup_at),
                                    scheduled_backups(office, echo=lambda line: click.echo(line, err=True)),
                                    now=lambda: datetime.now().astimezone()).start()
+    office.start_capture()  # previews and OCR of filed scans, in the background
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     scheme = "https" if tls is not None else "http"
     click.echo(f"Strongroom is running at {scheme}://{shown}:{server.effective_port}")

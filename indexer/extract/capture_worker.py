@@ -1,0 +1,83 @@
+"""The capture worker: limits itself, reads one document from stdin, answers page by page on stdout.
+
+One process per document (the capture stage runs one job at a time). Like the extraction worker it
+holds the document only in memory and may write no file (RLIMIT_FSIZE 0, inherited by tesseract);
+unlike it, it may start tesseract, one page at a time, each with its own processor budget.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+
+from .worker import EXIT_MEMORY
+
+
+def _limit(memory_mb: int) -> None:
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # neither we nor tesseract may write a file
+
+
+def main() -> None:
+    try:
+        _serve()
+    except MemoryError:
+        os._exit(EXIT_MEMORY)
+
+
+def _serve() -> None:
+    _limit(int(sys.argv[1]) if len(sys.argv) > 1 else 1024)
+    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    proto_out = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    sys.stdin = sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as we do
+
+    import io
+
+    import PIL.JpegImagePlugin  # noqa: F401 - the formats Pillow would otherwise import lazily
+    import PIL.PngImagePlugin  # noqa: F401
+    import PIL.TiffImagePlugin  # noqa: F401
+    import pypdfium2  # noqa: F401
+
+    from .frames import FrameError, dumps, loads, read_frame, write_frame
+    from PIL import Image
+
+    from .pages import THUMBNAIL_WIDTH, Job, PageError, jpeg, pages
+
+    write_frame(proto_out, dumps({"ready": True}))
+    try:
+        request = loads(read_frame(proto_in, 1 << 16))
+        data = read_frame(proto_in, int(request["max_input"]))
+    except FrameError:
+        return
+    job = Job(media_type=str(request["media_type"]), languages=str(request["languages"]),
+              page_cpu_s=int(request["page_cpu_s"]), page_timeout_s=float(request["page_timeout_s"]),
+              max_pages=int(request["max_pages"]))
+    thumbnail = b""
+    try:
+        for page in pages(data, job):
+            if page.number == 1 and page.preview:
+                thumbnail = jpeg(Image.open(io.BytesIO(page.preview)), THUMBNAIL_WIDTH)
+            write_frame(proto_out, dumps({"page": page.number, "pages": page.total, "text": page.text,
+                                          "recognised": page.recognised, "problem": page.problem}))
+            write_frame(proto_out, page.preview)
+        answer: dict[str, object] = {"done": True}
+    except PageError as exc:
+        answer = {"done": True, "problem": str(exc)}
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser bug is a reason on the record, never a crash
+        answer = {"done": True, "problem": f"the pages could not be read; the file may be damaged "
+                                           f"({type(exc).__name__} in the reader)."}
+    write_frame(proto_out, dumps(answer))
+    write_frame(proto_out, thumbnail)
+
+
+if __name__ == "__main__":
+    main()
