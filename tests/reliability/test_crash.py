@@ -172,15 +172,16 @@ def test_dispose_sigkilled_at_random_moments_leaves_each_record_whole_or_destroy
     def due() -> list[str]:  # a restart: the open sweeps, the command's ports check the index
         code, out, err = run_cli(home, ["retention", "due", "--json"])
         assert code == 0, err
-        return [d["id"] for d in json.loads(out)]
+        return [d["id"] for d in json.loads(out) if d["status"] == "due"]
 
+    assert run_cli(home, ["settings", "set", "require-second-approver", "off"])[0] == 0  # destroy at once
     kills, outcomes, debris = 0, [], 0
     for _ in range(DISPOSE_KILLS):
         remaining = due()
         if not remaining:
             break
         chosen = rng.sample(remaining, min(len(remaining), rng.randrange(2, 6)))
-        child = Child.start(home, ["dispose", *chosen, "--yes"])
+        child = Child.start(home, ["dispose", *chosen, "--reason", "Retention ended", "--yes"])
         child.wait_until(lambda: home_open(home))  # unlocked: the destruction is milliseconds away
         time.sleep(rng.choice((0.0, rng.uniform(0.0, 0.03))))
         kills += child.kill()
@@ -209,7 +210,7 @@ def test_dispose_sigkilled_at_random_moments_leaves_each_record_whole_or_destroy
 
     remaining = due()
     if remaining:
-        code, _out, err = run_cli(home, ["dispose", *remaining, "--yes"])
+        code, _out, err = run_cli(home, ["dispose", *remaining, "--reason", "Retention ended", "--yes"])
         assert code == 0, err
     assert due() == []
     _assert_consistent(home, words, expect=set())
