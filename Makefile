@@ -25,6 +25,7 @@ check: $(STAMP)
 test: check
 	bash tools/ensure-chromium.sh
 	bash tools/ensure-sshd.sh
+	bash tools/ensure-eark-validator.sh
 	bash tools/ensure-tesseract.sh
 	$(PY) -m pytest
 

@@ -17,7 +17,7 @@ from records.checkpoints import SignatureCheck
 from records.errors import RecordNotFound
 from records.ports import Catalog, CatalogTx, Signer
 
-FORMAT = "strongroom.destruction/v1"
+FORMAT = "strongroom.destruction/v2"  # v2: justification, two-person rule, backup horizon, stub metadata
 INDEX_KEY = "certificates"
 KEY_PREFIX = "certificate."
 

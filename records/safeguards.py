@@ -66,10 +66,13 @@ class Safeguard:
 
 
 SAFEGUARDS: tuple[Safeguard, ...] = (
-    Safeguard("require_second_approver", False,
+    Safeguard("require_second_approver", True,
               "destruction, and an edit that moves retention earlier, need a second person's approval"),
     Safeguard("idle_lock_minutes", 15, "web sessions end after this many minutes of inactivity", high=24 * 60),
     Safeguard("login_attempts_per_minute", 5, "failed sign-ins allowed per minute before back-off"),
+    Safeguard("backup_keep_days", 30, "every backup is brought up to date (or wiped) within this many days, so a "
+              "destroyed record is gone from backups this long after its destruction (stated on certificates)",
+              high=3650),
 )
 BY_NAME = {s.name: s for s in SAFEGUARDS}
 
@@ -78,9 +81,10 @@ BY_NAME = {s.name: s for s in SAFEGUARDS}
 class Safeguards:
     """The sealed values in force."""
 
-    require_second_approver: bool = False
+    require_second_approver: bool = True
     idle_lock_minutes: int = 15
     login_attempts_per_minute: int = 5
+    backup_keep_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,8 @@ def current(catalog: Catalog) -> Safeguards:
         return BY_NAME[name].default if found is None else found
     return Safeguards(require_second_approver=bool(value("require_second_approver")),
                       idle_lock_minutes=int(value("idle_lock_minutes")),
-                      login_attempts_per_minute=int(value("login_attempts_per_minute")))
+                      login_attempts_per_minute=int(value("login_attempts_per_minute")),
+                      backup_keep_days=int(value("backup_keep_days")))
 
 
 def seed(catalog: Catalog, signer: Signer, offered: Mapping[str, object], *, actor: str, now: datetime,

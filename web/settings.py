@@ -44,7 +44,7 @@ class Settings:
     port: int = 8750
     language: str = "en"  # default UI language: sl | et | en
     jurisdiction: str = "SI"  # SI | EE | SI+EE (the longer retention period wins)
-    require_second_approver: bool = False  # destruction needs a second person's approval
+    require_second_approver: bool = True  # destruction needs a second person's approval (sealed)
     stability_seconds: float = 2.0  # a dropped file must stay unchanged this long before filing
     network_stability_seconds: float = 30.0  # the same on network shares (no close-write events)
     rescan_seconds: float = 300.0  # full inbox scan interval, the truth behind watcher events
@@ -52,6 +52,7 @@ class Settings:
     secret_key_file: Path | None = None  # None: <home>/flask-secret.key
     idle_lock_minutes: int = 15  # web sessions end after this much inactivity
     login_attempts_per_minute: int = 5
+    backup_keep_days: int = 30  # every backup is refreshed or wiped within this many days (sealed)
     extract_timeout_seconds: float = 60.0  # per document, in the sandboxed worker
     extract_memory_mb: int = 512  # address-space limit of the extraction worker
     max_upload_mb: int = 200  # largest document accepted by upload or drop folder

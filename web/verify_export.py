@@ -57,6 +57,7 @@ class Verification:
     manifest: dict[str, Any] = field(default_factory=dict)
     key_trusted: bool = False
     chain: ChainVerifier | None = None  # the records core's one chain verifier (None: it could not start)
+    kind: str = "export"  # "export" (a ZIP) or "certificate" (a destruction certificate's JSON)
 
     @property
     def seen(self) -> dict[int, str]:
@@ -81,7 +82,7 @@ class Verification:
     def to_json(self) -> dict[str, Any]:
         m = self.manifest
         return {
-            "file": self.path, "verified": self.exit_code == EXIT_VERIFIED,
+            "file": self.path, "kind": self.kind, "verified": self.exit_code == EXIT_VERIFIED,
             "exit_code": self.exit_code, "unusable": self.unusable,
             "problems": self.problems, "notes": self.notes,
             "key": {"fingerprint": self.section("key").get("fingerprint"),
@@ -129,6 +130,9 @@ def verify_export(path: str | Path, *, public_key: bytes | None = None, previous
         chain = result.chain = ChainVerifier(signature_check)
     except VerificationUnavailable as exc:
         result.unusable = str(exc)
+        return result
+    if _is_json(path):
+        _verify_certificate(path, result, public_key)
         return result
     try:
         with zipfile.ZipFile(path) as archive:
@@ -299,6 +303,45 @@ def _check_certificates(archive: zipfile.ZipFile, result: Verification, key: byt
             result.problems.append(f"{name}: the destruction certificate's signature does not verify.")
         except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError, EOFError):
             result.problems.append(f"{name} is not a valid destruction certificate.")
+
+
+def _is_json(path: str | Path) -> bool:
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(64).lstrip().startswith(b"{")
+    except OSError:
+        return False
+
+
+def _verify_certificate(path: str | Path, result: Verification, given_key: bytes | None) -> None:
+    """A destruction certificate on its own (`strongroom retention certificates ID` output): its Ed25519
+    signature over the canonical body, by the key it names (or the one given)."""
+    result.kind = "certificate"
+    try:
+        doc = json.loads(Path(path).read_bytes())
+        body = doc["certificate"]
+        signature = bytes.fromhex(doc["signature"])
+        embedded = bytes.fromhex(doc["public_key"])
+        if not isinstance(body, dict):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError):
+        result.unusable = f"{path} is neither an audit export nor a destruction certificate."
+        return
+    result.manifest = {"certificate": body}
+    key = given_key if given_key is not None else embedded
+    if given_key is not None and given_key != embedded:
+        result.problems.append(f"The certificate names the key {fingerprint(embedded)}, not the key you gave "
+                               f"({fingerprint(given_key)}): it was re-signed or comes from another home.")
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(signature, canonical(body))
+    except (InvalidSignature, ValueError):
+        result.problems.append("The certificate's signature does not verify: it was changed after it was signed.")
+        return
+    if given_key is None:
+        result.notes.append(f"The signing key {fingerprint(embedded)} is only self-asserted by the certificate; "
+                            "compare it with the office's key or pass --public-key.")
+    else:
+        result.key_trusted = given_key == embedded
 
 
 def _walk(archive: zipfile.ZipFile, member: str, start: Point, end: Point, count: Any,

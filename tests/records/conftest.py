@@ -83,3 +83,10 @@ def users(ports: Ports) -> Iterator[dict[str, User]]:
         for user in made.values():
             tx.put_user(user)
     yield made
+
+
+def one_person(ports: Ports) -> None:
+    """An office of one: the admin switches the two-person rule off (audited), as `settings set` does."""
+    from records import safeguards
+    from records.access import AccessScope
+    safeguards.change(ports, AccessScope.system("ana"), "require-second-approver", "off", now=NOW)

@@ -29,7 +29,7 @@ from records.model import RecordId, Role, State
 from records.plan import Plan
 from records.ports import Ports
 from tests.conftest import PASSPHRASE
-from tests.records.conftest import NOW
+from tests.records.conftest import NOW, one_person
 from tests.records.test_disposition import LATER, letter  # noqa: F401  (`letter` is a fixture)
 from tests.web.conftest import PASSWORD, Ticker, add_users, csrf_of, login
 from vault import Home, check_password, open_home
@@ -220,7 +220,9 @@ def test_an_edit_commits_with_its_entry(ports: Ports, plan: Plan, users: dict, h
 def test_a_disposition_commits_with_its_entries(ports: Ports, plan: Plan, users: dict,  # type: ignore[type-arg]
                                                home: Home, letter: RecordId, fail_at: int) -> None:  # noqa: F811
     tina = AccessScope.of(users["tina"])
-    _run(lambda p: dispose(p, plan, tina, [letter], jurisdiction="SI", as_of=LATER, now=NOW), ports, fail_at)
+    one_person(ports)
+    _run(lambda p: dispose(p, plan, tina, [letter], reason="Retention ended", jurisdiction="SI", as_of=LATER,
+                           now=NOW), ports, fail_at)
     with reopened(home) as again:
         destroyed = again.catalog.get(letter).state is State.DISPOSED
         assert destroyed == (again.catalog.data_key(letter) is None)

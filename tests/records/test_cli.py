@@ -115,13 +115,16 @@ def test_hold_retention_dispose_cycle(cli_home: Path, tmp_path: Path, capsys: py
 
     assert run(["hold", "add", rid, "--reason", "Court case 12/2026"], capsys)[0] == 0
     code, out, _ = run(["retention", "due", "--as-of", "2026-01-01", "--json"], capsys)
-    assert json.loads(out) == []
+    assert [d for d in json.loads(out) if d["status"] == "due"] == []
     code, _, err = run(["dispose", rid, "--as-of", "2999-01-01", "--yes"], capsys)
     assert code == 1 and "future day" in err
-    code, _, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)
+    code, _, err = run(["dispose", rid, "--as-of", "2026-01-01", "--reason", "Retention ended", "--yes"], capsys)
     assert code == 1 and "legal hold blocks" in err and "Traceback" not in err
     assert run(["hold", "release", rid, "--reason", "Case closed"], capsys)[0] == 0
     code, out, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)
+    assert code == 1 and "needs a written justification" in err and "Traceback" not in err
+    assert run(["settings", "set", "require-second-approver", "off"], capsys)[0] == 0  # an office of one
+    code, out, err = run(["dispose", rid, "--as-of", "2026-01-01", "--reason", "Retention ended", "--yes"], capsys)
     assert code == 0, err
     assert "certificate" in out and '"signature"' in out
 

@@ -23,11 +23,12 @@ from records.ports import Ports
 from records.registers import contracts, correspondence
 from records.retention import Status
 from records.retrieval import read_original, view_record
-from tests.records.conftest import NOW
+from tests.records.conftest import NOW, one_person
 from vault import Home
 from vault.signing import signature_valid
 
 LATER = date(2040, 1, 1)
+WHY = "Retention under the plan ended; checked by the records officer"
 
 
 def _file(ports: Ports, plan: Plan, tmp_path: Path, name: str, text: str, **kwargs: object) -> RecordId:
@@ -49,15 +50,16 @@ def letter(ports: Ports, plan: Plan, tmp_path: Path) -> RecordId:
 def test_hold_blocks_disposition_and_release_lets_it_through(ports: Ports, plan: Plan, letter: RecordId,
                                                             users: dict, home: Home) -> None:  # type: ignore[type-arg]
     tina = AccessScope.of(users["tina"])
+    one_person(ports)
     assert [d.record_id for d in due(ports, plan, jurisdiction="SI", as_of=LATER)] == [letter]
     hold = place_hold(ports, tina, letter, "FURS tax audit 2026", now=NOW)
     assert due(ports, plan, jurisdiction="SI", as_of=LATER) == []
     with pytest.raises(DispositionRefused, match="legal hold blocks"):
-        dispose(ports, plan, tina, [letter], jurisdiction="SI", as_of=LATER, now=NOW)
+        dispose(ports, plan, tina, [letter], reason=WHY, jurisdiction="SI", as_of=LATER, now=NOW)
     assert ports.catalog.get(letter).state is State.ACTIVE
     released = release_hold(ports, tina, letter, now=NOW, reason="Audit closed")
     assert released.hold_id == hold.hold_id and not ports.catalog.get(letter).on_hold
-    result = dispose(ports, plan, tina, [letter], jurisdiction="SI", as_of=LATER, now=NOW)
+    result = dispose(ports, plan, tina, [letter], reason=WHY, jurisdiction="SI", as_of=LATER, now=NOW)
     assert result.status == "disposed" and result.certificate is not None
     assert home.verify() == []
 
@@ -65,17 +67,19 @@ def test_hold_blocks_disposition_and_release_lets_it_through(ports: Ports, plan:
 def test_not_yet_due_is_refused_with_the_reason(ports: Ports, plan: Plan, letter: RecordId,
                                                 users: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(DispositionRefused, match=r"Nothing was destroyed.*Kept until 2030-12-31"):
-        dispose(ports, plan, AccessScope.of(users["tina"]), [letter], jurisdiction="SI",
+        dispose(ports, plan, AccessScope.of(users["tina"]), [letter], reason=WHY, jurisdiction="SI",
                 as_of=date(2030, 12, 31), now=NOW)
     with pytest.raises(AccessDenied):
-        dispose(ports, plan, AccessScope.of(users["marko"]), [letter], jurisdiction="SI", as_of=LATER, now=NOW)
+        dispose(ports, plan, AccessScope.of(users["marko"]), [letter], reason=WHY, jurisdiction="SI", as_of=LATER,
+                now=NOW)
 
 
 def test_disposed_record_cannot_be_read_and_leaves_a_stub_and_certificate(
         ports: Ports, plan: Plan, letter: RecordId, users: dict, home_path: Path) -> None:  # type: ignore[type-arg]
     tina = AccessScope.of(users["tina"])
+    one_person(ports)
     original = ports.catalog.get(letter)
-    result = dispose(ports, plan, tina, [letter], jurisdiction="SI", as_of=LATER, now=NOW)
+    result = dispose(ports, plan, tina, [letter], reason=WHY, jurisdiction="SI", as_of=LATER, now=NOW)
     stub = view_record(ports, tina, letter, now=NOW)
     assert stub.state is State.DISPOSED and stub.disposed_at == NOW
     assert stub.registry_number == original.registry_number and stub.record_class == "04.1"
@@ -100,8 +104,7 @@ def test_disposed_record_cannot_be_read_and_leaves_a_stub_and_certificate(
 
 def test_second_approver(ports: Ports, plan: Plan, letter: RecordId, users: dict) -> None:  # type: ignore[type-arg]
     tina, marko = AccessScope.of(users["tina"]), AccessScope.of(users["marko"])
-    result = dispose(ports, plan, tina, [letter], jurisdiction="SI", as_of=LATER, now=NOW,
-                     require_second_approver=True)
+    result = dispose(ports, plan, tina, [letter], reason=WHY, jurisdiction="SI", as_of=LATER, now=NOW)
     assert result.status == "proposed" and ports.catalog.get(letter).state is State.ACTIVE
     proposal = result.proposal
     assert proposal is not None and [p.proposal_id for p in proposals(ports)] == [proposal.proposal_id]
@@ -114,8 +117,7 @@ def test_second_approver(ports: Ports, plan: Plan, letter: RecordId, users: dict
 
 def test_proposer_cannot_approve_own_proposal(ports: Ports, plan: Plan, letter: RecordId, users: dict) -> None:  # type: ignore[type-arg]
     ana = AccessScope.of(users["ana"])
-    result = dispose(ports, plan, ana, [letter], jurisdiction="SI", as_of=LATER, now=NOW,
-                     require_second_approver=True)
+    result = dispose(ports, plan, ana, [letter], reason=WHY, jurisdiction="SI", as_of=LATER, now=NOW)
     with pytest.raises(DispositionRefused, match="cannot approve"):
         approve(ports, plan, ana, result.proposal.proposal_id, jurisdiction="SI", now=NOW)  # type: ignore[union-attr]
 

@@ -339,7 +339,9 @@ def test_dispositions_carry_their_signed_certificates(world: World, tmp_path: Pa
     kept = world.file("Dopis ostane", b"kept", record_class="04.1", details=letter())
     gone = world.file("Dopis za uničenje", b"gone", record_class="04.1", details=letter())
     admin = AccessScope.system("ana")
-    result = dispose(world.ports, load_default(), admin, [gone.id], jurisdiction="SI",
+    from records import safeguards
+    safeguards.change(world.ports, admin, "require-second-approver", "off", now=T0)
+    result = dispose(world.ports, load_default(), admin, [gone.id], reason="Retention ended", jurisdiction="SI",
                      as_of=T0.date().replace(year=T0.year + 50), now=T0 + timedelta(days=1))
     assert result.certificate is not None
     path = export(world, tmp_path / "a.zip", ExportRequest(with_documents=True))

@@ -18,7 +18,7 @@ from records.filing import FilingRequest, file_document
 from records.model import Confidentiality, RecordId, Role, User
 from records.plan import Plan
 from records.ports import Ports
-from tests.records.conftest import NOW
+from tests.records.conftest import NOW, one_person
 from web.verify_export import EXIT_VERIFIED, verify_export
 
 LOW = AccessScope.of(User(name="revizor", role=Role.AUDITOR, clearance=Confidentiality.INTERNAL))
@@ -48,7 +48,8 @@ def test_export_withholds_hashes_of_hidden_and_destroyed_records(ports: Ports, p
     _, internal = _file(ports, plan, tmp_path, "interno.txt", "Interni dopis\n", Confidentiality.INTERNAL)
     _, secret = _file(ports, plan, tmp_path, "tajno.txt", "Tajni dopis uprave\n", Confidentiality.SECRET)
     gone_id, gone = _file(ports, plan, tmp_path, "unici.txt", "Dopis za uničenje\n", Confidentiality.INTERNAL)
-    dispose(ports, plan, AccessScope.system("ana"), [gone_id], jurisdiction="SI",
+    one_person(ports)
+    dispose(ports, plan, AccessScope.system("ana"), [gone_id], reason="Retention ended", jurisdiction="SI",
             as_of=date(2060, 1, 1), now=NOW)
     assert ports.catalog.get(gone_id).sha256 == ""  # the stub keeps no hash
 

@@ -182,20 +182,21 @@ def test_dispose_sigkilled_at_random_moments_leaves_each_record_whole_or_destroy
     def due() -> list[str]:  # a restart: the open sweeps, the command's ports check the index
         code, out, err = run_cli(home, ["retention", "due", "--json"])
         assert code == 0, err
-        return [d["id"] for d in json.loads(out)]
+        return [d["id"] for d in json.loads(out) if d["status"] == "due"]
 
+    assert run_cli(home, ["settings", "set", "require-second-approver", "off"])[0] == 0  # destroy at once
     # How long a disposal runs once the home is open, measured now on this machine (one record, left
     # to finish): the kills then fall at once and in its late half in turn, so some land before the
     # commit and some after it however fast or busy the machine is.
     first = due()[0]
-    span = _seconds_after_open(home, ["dispose", first, "--yes"])
+    span = _seconds_after_open(home, ["dispose", first, "--reason", "Retention ended", "--yes"])
     kills, outcomes, debris = 0, [], 0
     for round_ in range(DISPOSE_KILLS):
         remaining = due()
         if not remaining:
             break
         chosen = rng.sample(remaining, min(len(remaining), rng.randrange(2, 6)))
-        child = Child.start(home, ["dispose", *chosen, "--yes"])
+        child = Child.start(home, ["dispose", *chosen, "--reason", "Retention ended", "--yes"])
         child.wait_until(lambda: home_open(home))
         # Even rounds: at once (the commit is still ahead); odd rounds: somewhere in the run's second half.
         time.sleep(0.0 if round_ % 2 == 0 else rng.uniform(span / 2, span))
@@ -227,7 +228,7 @@ def test_dispose_sigkilled_at_random_moments_leaves_each_record_whole_or_destroy
 
     remaining = due()
     if remaining:
-        code, _out, err = run_cli(home, ["dispose", *remaining, "--yes"])
+        code, _out, err = run_cli(home, ["dispose", *remaining, "--reason", "Retention ended", "--yes"])
         assert code == 0, err
     assert due() == []
     _assert_consistent(home, words, expect=set())

@@ -225,14 +225,18 @@ def test_dispose_needs_confirmation_and_a_second_approver(app: Flask, admin: Fla
     assert record_id in page
     token = csrf_of(admin, "/retention/")
     assert admin.post("/retention/dispose", data={"csrf_token": token, "record_id": record_id}).status_code == 400
-    body = admin.post("/retention/dispose", data={"csrf_token": token, "record_id": record_id,
-                                                  "confirm": "yes"}).get_data(as_text=True)
-    assert "second person" in body
-    proposal = re.search(r'/retention/approve/([^"]+)"', body)
+    unjustified = admin.post("/retention/dispose", data={"csrf_token": token, "record_id": record_id,
+                                                         "confirm": "yes"})
+    assert unjustified.status_code == 400 and "Write down why" in unjustified.get_data(as_text=True)
+    body = admin.post("/retention/dispose", data={"csrf_token": token, "record_id": record_id, "confirm": "yes",
+                                                  "reason": "Invitations are kept 2 years"}).get_data(as_text=True)
+    assert "Invitations are kept 2 years" in body and "<td>vabilo</td>" in body  # the proposal: title, reason
+    assert "second person" in body and "/retention/approve/" not in body  # no approve button for the proposer
+    manager = second_client(app, "juht")
+    proposal = re.search(r'/retention/approve/([^"]+)"', manager.get("/retention/").get_data(as_text=True))
     assert proposal is not None
     refused = admin.post(f"/retention/approve/{proposal.group(1)}", data={"csrf_token": token})
     assert refused.status_code == 400  # the proposer cannot approve
-    manager = second_client(app, "juht")
     approved = manager.post(f"/retention/approve/{proposal.group(1)}",
                             data={"csrf_token": csrf_of(manager, "/retention/")})
     assert approved.status_code == 302

@@ -81,7 +81,8 @@ def export_audit(obj: dict[str, object], date_from: datetime | None, date_to: da
 @click.pass_context
 def verify_export_cmd(ctx: click.Context, file: Path, key_file: Path | None, previous: Path | None,
                       as_json: bool) -> None:
-    """Check an audit export offline (no home, no passphrase). Exit 0 verified, 1 changed, 2 unusable."""
+    """Check an audit export, or a destruction certificate (JSON), offline (no home, no passphrase). Exit 0
+    verified, 1 changed, 2 unusable."""
     try:
         key = load_public_key(key_file) if key_file is not None else None
     except UnusableExport as exc:
@@ -96,6 +97,10 @@ def verify_export_cmd(ctx: click.Context, file: Path, key_file: Path | None, pre
         click.echo(f"NOT VERIFIED: {file}")
         for problem in result.problems:
             click.echo(f"  {problem}")
+    elif result.kind == "certificate":
+        body = result.section("certificate")
+        click.echo(f"VERIFIED: {file}: destruction certificate {body.get('certificate_id')} of {body.get('time')}, "
+                   f"{len(body.get('records') or [])} record(s), two-person rule {body.get('two_person_rule', '?')}.")
     else:
         chain = result.section("chain")
         period = result.section("period")
