@@ -135,9 +135,13 @@ class AnchorFile:
         """After a commit: record the catalogue's state if it is newer than the anchor's. A failed
         write leaves the anchor behind (safe: it may lag, never lead) and is retried next time."""
         try:
+            # The catalogue is read before the file lock is taken, never inside it: a committing thread
+            # holds the catalogue's lock while it calls this, so taking the two in the other order here
+            # (the keeper's timer thread) deadlocked both. The comparison under the file lock still keeps
+            # a slower writer from replacing a newer anchor with its older state.
+            state = state_of(catalog)
             with self._locked():
                 current = self._read_quietly()
-                state = state_of(catalog)
                 if current is None or state.seq > current.seq or state.checkpoint > current.checkpoint:
                     write_atomic(self.path, seal(state, self._key, self._vault_id))
         except OSError:
@@ -147,8 +151,9 @@ class AnchorFile:
 
     def reset(self, catalog: SqlCipherCatalog) -> None:
         """Record the catalogue's state whatever the anchor says (a new, restored or accepted home)."""
+        state = state_of(catalog)  # before the file lock, as in advance()
         with self._locked():
-            write_atomic(self.path, seal(state_of(catalog), self._key, self._vault_id))
+            write_atomic(self.path, seal(state, self._key, self._vault_id))
 
     def _read_quietly(self) -> Anchor | None:
         # Only ever moves forward from a readable anchor; a damaged one stays for the next open to report.

@@ -256,3 +256,43 @@ def test_verify_reports_a_trail_cut_below_the_anchor_and_the_last_export(home: H
     problems = home.verify()
     assert any("anchor" in p and f"records entry {head.seq + 1}" in p for p in problems), problems
     assert any(f"audit export already covered entry {head.seq}" in p for p in problems), problems
+
+
+def test_an_anchor_write_from_another_thread_never_deadlocks_a_committing_thread(
+        home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keeper's timer thread writes the anchor while a committing thread, holding the catalogue's
+    lock, writes it too (the after-commit hook). Both must finish: the file lock is never held while
+    waiting for the catalogue's (a bulk import hung on that inversion)."""
+    import threading
+
+    from vault import anchor as anchor_module
+    real_state_of = anchor_module.state_of
+    timer_reads, held = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def spying_state_of(catalog: object) -> object:
+        if threading.current_thread().name == "anchor-timer":
+            timer_reads.set()  # the timer is about to wait for the catalogue's lock
+        return real_state_of(catalog)  # type: ignore[arg-type]
+    monkeypatch.setattr(anchor_module, "state_of", spying_state_of)
+    _note(home, 1)
+
+    def commit() -> None:
+        with home.catalog._lock:  # as while the after-commit hook runs
+            held.set()
+            assert timer_reads.wait(30)
+            home.anchor.advance(home.catalog)
+        finished.append("commit")
+
+    def timer() -> None:
+        assert held.wait(30)
+        home.anchor.advance(home.catalog)
+        finished.append("timer")
+    threads = [threading.Thread(target=commit, daemon=True),
+               threading.Thread(target=timer, name="anchor-timer", daemon=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(t.is_alive() for t in threads), "the two anchor writers deadlocked"
+    assert sorted(finished) == ["commit", "timer"]
