@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from babel.dates import format_date
 
-from tests.e2e.test_browser import SHOTS, _login, _watch, browser, server  # noqa: F401 - fixtures used by name
+from tests.e2e.test_browser import SHOTS, _login, _watch, browser, served, server  # noqa: F401 - fixtures used by name
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from records.filing import FilingRequest
 from records.model import Confidentiality, ContractFields
-from tests.e2e.test_browser import SHOTS, _login, _watch, browser, server  # noqa: F401 - fixtures by name
+from tests.e2e.test_browser import SHOTS, _login, _watch, browser, served, server  # noqa: F401 - fixtures by name
 from vault import Home
 from web.office import Office
 from web.settings import Settings

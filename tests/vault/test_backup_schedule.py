@@ -103,8 +103,10 @@ def test_a_backup_and_a_disposition_never_run_at_once(
     rid = _file(tmp_path, capsys, "old-letter.txt", "An old letter.\n", "--class", "correspondence",
                 "--document-date", "2019-04-01")
     monkeypatch.setattr("vault.objects.DISPOSITION_WAIT_SECONDS", 0.3)
+    assert run(["settings", "set", "require-second-approver", "off"], capsys)[0] == 0  # destroy, not propose
     with maintenance_lock(cli_home, holder="backup", wait_seconds=0):  # a backup is running
-        code, _, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)
+        code, _, err = run(["dispose", rid, "--reason", "Retention ended", "--as-of", "2026-01-01", "--yes"],
+                           capsys)
     assert code == 1 and err.startswith("strongroom: A backup is running in this home, so the disposition did not "
                                         "start and nothing was changed"), err
     with open_home(cli_home, PASSPHRASE) as home:
@@ -116,5 +118,6 @@ def test_a_backup_and_a_disposition_never_run_at_once(
                 run_backup(home, tmp_path / "usb", TargetOptions(), actor="test", channel="cli",
                            now=lambda: datetime.now(timezone.utc), wait_seconds=0.3)
     assert not (tmp_path / "usb").exists()
-    code, _, err = run(["dispose", rid, "--as-of", "2026-01-01", "--yes"], capsys)  # free again
+    code, _, err = run(["dispose", rid, "--reason", "Retention ended", "--as-of", "2026-01-01", "--yes"],
+                       capsys)  # free again
     assert code == 0, err

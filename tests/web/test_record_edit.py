@@ -87,8 +87,11 @@ def test_backdating_asks_for_the_justification_and_names_the_second_person(app: 
                                                         "record_class": "04.1", "confirmed": "1",
                                                         "reason": "The scan's date was misread"})
     assert response.status_code == 302, re.findall(r'class="error"[^<]*<', response.get_data(as_text=True))
-    assert app.extensions["strongroom"].ports.catalog.get(rid).document_date == date(1990, 1, 1)
-    assert _edits(app)[-1]["details"]["retention"] == "earlier"
+    catalog = app.extensions["strongroom"].ports.catalog
+    # The two-person rule is on by default: the backdating waits for a second person, unchanged until then.
+    assert catalog.get(rid).document_date == date(2025, 5, 5)
+    proposed = [e for e in catalog.audit_entries() if e.event.action == "record.edit.propose"]
+    assert proposed and dict(proposed[-1].event.details)["retention"] == "earlier"
 
 
 def test_a_lifecycle_event_starts_the_retention_clock(app: Flask, admin: FlaskClient) -> None:

@@ -222,6 +222,10 @@ def _detail_value(type_name: str, raw: Any, field: str, name: str) -> Any:
         if raw not in choices:
             raise SidecarInvalid(f"{name}: {field} must be one of {', '.join(choices)}.")
         return Direction(raw)
+    if "bool" in type_name:  # e.g. a contract's auto_renewal
+        if not isinstance(raw, bool):
+            raise SidecarInvalid(f"{name}: {field} must be true or false.")
+        return raw
     if "int" in type_name:
         if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 100_000:
             raise SidecarInvalid(f"{name}: {field} must be a whole number of days, like 90.")
