@@ -37,8 +37,8 @@ class PlanDiff:
 
     @property
     def classes(self) -> tuple[str, ...]:
-        """The codes of every class added, removed or changed, in plan order of first mention."""
-        return tuple(dict.fromkeys((*self.added, *self.removed, *(c.code for c in self.changes))))
+        """The codes of every class added or changed (in the new plan's order), then those removed."""
+        return tuple(dict.fromkeys(c.code for c in self.changes)) + self.removed  # an added class's fields all change
 
     def lines(self) -> list[str]:
         """The diff as text: + added class, - removed class, ~ changed class with its fields."""

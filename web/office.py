@@ -201,8 +201,11 @@ class Office:
     def _plan_notes(self) -> tuple[str, ...]:
         """What verify says of the plan without calling it damage: records a (justified, audited) plan change
         would have shortened, which keep their stored keep-until, and a plan.toml unlike the plan in force."""
-        kept = disposition.plan_conflicts(self.ports, self.plan, jurisdiction=self.settings.jurisdiction,
-                                          as_of=self.now().date())
+        try:
+            kept = disposition.plan_conflicts(self.ports, self.plan, jurisdiction=self.settings.jurisdiction,
+                                              as_of=self.now().date())
+        except PlanError:
+            kept = []  # a stored plan that does not parse: planstore.check reports it against the audit trail
         version = planstore.current(self.home.catalog)
         note = "" if version is None else planstore.file_note(version, _read_text(self.settings.plan_file),
                                                               self.settings.plan_file.name)
