@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from web import i18n, security, signin
-from web.blueprints import admin, audit, auth, guard, records, registers, retention, search, upload
+from web.blueprints import admin, audit, auth, guard, plan, records, registers, retention, search, upload
 from web.blueprints.exports import exports_blueprint
 from web.office import Office
 from web.unlock import read_secret_key
@@ -67,7 +67,7 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
 
 
 def _register(app: Flask) -> None:
-    for module in (auth, search, records, upload, retention, registers, audit, admin):
+    for module in (auth, search, records, upload, retention, plan, registers, audit, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(exports_blueprint(ports_of=guard.ports, user_of=guard.current_user,
                                              plan_of=guard.plan))
