@@ -45,7 +45,7 @@ def _period_of(cls: RecordClass, jurisdiction: str) -> object:
 
 def trigger_text(trigger: Trigger) -> str:
     """Where the clock starts, in the page's language (event and field names stay as the plan spells them)."""
-    words = {
+    words: dict[TriggerKind, str] = {
         TriggerKind.DOCUMENT_DATE: _("from the document date"),
         TriggerKind.FILING_DATE: _("from the filing date"),
         TriggerKind.CALENDAR_YEAR_END: _("from the end of the calendar year of %(field)s", field=trigger.of),
@@ -59,6 +59,6 @@ def trigger_text(trigger: Trigger) -> str:
 
 
 def action_text(action: object) -> str:
-    words = {"destroy": _("destroy"), "review": _("review"), "transfer": _("transfer to an archive"),
+    words: dict[str, str] = {"destroy": _("destroy"), "review": _("review"), "transfer": _("transfer to an archive"),
              "permanent": _("keep permanently")}
     return words.get(str(action), str(action))
