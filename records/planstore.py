@@ -117,15 +117,14 @@ def migrate(catalog: Catalog, signer: Signer, text: str, *, source: str, actor: 
     at once migrates in one of them), with one `plan.migrate` audit entry; None when one is stored."""
     if version_in_force(catalog):
         return None
-    parse_plan(text, source=source)  # a broken plan.toml stops the open with its one sentence
+    classes = len(parse_plan(text, source=source).classes)  # a broken plan.toml stops the open with its sentence
     first = PlanVersion(version=1, sha256=sha256_of(text), text=text, at=now, by=actor, source=source)
     with catalog.transaction() as tx:
         if version_in_force(catalog):  # read under the write lock
             return None
         _put(tx, first)
         checkpoints.append(tx, signer, event(MIGRATE, actor=actor, now=now, details=(
-            ("version", "1"), ("sha256.new", first.sha256), ("source", source),
-            ("classes", str(len(parse_plan(text).classes))))))
+            ("version", "1"), ("sha256.new", first.sha256), ("source", source), ("classes", str(classes)))))
     return first
 
 

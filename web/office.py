@@ -56,11 +56,13 @@ class Office:
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
         # A home without a stored plan (new, or older than the sealed plan) takes its plan.toml once.
-        legacy_year_end = migrate_plan(home, settings, now=clock())
+        migrate_plan(home, settings, now=clock())
         # A home without sealed safeguards (new, or older than them) takes its settings' values once.
         offered: dict[str, object] = {s.name: getattr(settings, s.name) for s in safeguards.SAFEGUARDS}
-        if legacy_year_end and "financial_year_end" not in settings.file_values():
-            offered["financial_year_end"] = legacy_year_end  # the old plan.toml's fiscal_year_end
+        if safeguards.stored(home.catalog, safeguards.BY_NAME["financial_year_end"]) is None:
+            legacy = legacy_year_end(settings)  # an old plan.toml's fiscal_year_end, unless the settings set one
+            if legacy and "financial_year_end" not in settings.file_values():
+                offered["financial_year_end"] = legacy
         safeguards.seed(home.catalog, home.signer, offered, actor="system:settings", now=clock(),
                         source=f"{settings.settings_file.name} or STRONGROOM_*")
 
@@ -237,16 +239,21 @@ def plan_of(settings: Settings) -> Plan:
     return parse_plan(planstore.split_fiscal_year_end(text)[0], source=str(settings.plan_file))
 
 
-def migrate_plan(home: Home, settings: Settings, *, now: datetime) -> str | None:
-    """Store the home's plan.toml (or the default plan) as plan version 1 when the catalogue holds none;
-    returns the financial year end that plan.toml set (now a sealed setting), if any."""
+def migrate_plan(home: Home, settings: Settings, *, now: datetime) -> bool:
+    """Store the home's plan.toml (or the default plan) as plan version 1 when the catalogue holds none
+    (its fiscal_year_end line left out: that is the sealed setting now); True when it did."""
     if planstore.version_in_force(home.catalog):
-        return None
+        return False
     text = _read_text(settings.plan_file)
     source = settings.plan_file.name if text is not None else "the default plan"
-    text, year_end = planstore.split_fiscal_year_end(default_plan_text() if text is None else text)
-    planstore.migrate(home.catalog, home.signer, text, source=source, actor="system:plan", now=now)
-    return year_end
+    text = planstore.split_fiscal_year_end(default_plan_text() if text is None else text)[0]
+    return planstore.migrate(home.catalog, home.signer, text, source=source, actor="system:plan", now=now) is not None
+
+
+def legacy_year_end(settings: Settings) -> str | None:
+    """The financial year end an old plan.toml set (`fiscal_year_end`), if it set one."""
+    text = _read_text(settings.plan_file)
+    return None if text is None else planstore.split_fiscal_year_end(text)[1]
 
 
 def _read_text(path: Path) -> str | None:
@@ -283,13 +290,14 @@ def shared_extractor(settings: Settings | None = None) -> SandboxedExtractor:
 
 
 def furnish(home: Home, settings: Settings) -> list[str]:
-    """What a working home has besides keys and catalogue: the editable plan, one drop folder per
-    class, an empty search index and the web's secret key. Each step does nothing when its work is
+    """What a working home has besides keys and catalogue: the plan (stored as version 1, with a
+    plain plan.toml copy), one drop folder per class, an empty search index and the web's secret key. Each step does nothing when its work is
     there, so `init` and `restore` (a backup leaves these out) both run it. Returns what was made."""
     made: list[str] = []
     if not settings.plan_file.exists():
         settings.plan_file.write_text(default_plan_text(), encoding="utf-8")
         made.append("plan")
+    migrate_plan(home, settings, now=utcnow())  # the plan in force, stored as version 1 (a no-op once stored)
     stored = planstore.current(home.catalog)
     if create_drop_folders(home.path, stored.plan() if stored else plan_of(settings)):
         made.append("drop folders")
