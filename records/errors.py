@@ -19,6 +19,10 @@ class PlanError(RecordsError):
     """The classification plan is invalid or names an unknown class."""
 
 
+class PlanChangeRefused(RecordsError):
+    """A plan change lacks its justification, removes a class in use, or raced another change."""
+
+
 class DispositionRefused(RecordsError):
     pass
 

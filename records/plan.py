@@ -29,6 +29,9 @@ class TriggerKind(StrEnum):
     FILING_DATE = "filing_date"
     CALENDAR_YEAR_END = "calendar_year_end"
     FISCAL_YEAR_END = "fiscal_year_end"
+    # The later of 31 December and the financial year end that follow the date: for laws that count from the
+    # calendar year (ZDDV-1 Art. 141, MKS § 58) where the accounts count from the financial year (RPS § 12).
+    LATER_YEAR_END = "later_year_end"
     EVENT = "event"
     PERMANENT = "permanent"
 
@@ -67,6 +70,7 @@ class Period:
     years: int | None
     basis: str
     policy: bool = False  # a business choice, not a statute: the office may change it
+    trigger: Trigger | None = None  # this jurisdiction's own trigger; None: the class's
 
     @property
     def permanent(self) -> bool:
@@ -92,6 +96,10 @@ class RecordClass:
     def name(self, language: str = "en") -> str:
         names = dict(self.names)
         return names.get(language) or names["en"]
+
+    def trigger_in(self, jurisdiction: str) -> Trigger:
+        """Where the clock starts in one jurisdiction (SI or EE): its period's own trigger, else the class's."""
+        return dict(self.retention)[jurisdiction].trigger or self.trigger
 
     def period(self, jurisdiction: str) -> Period:
         """The period that applies to a home in `jurisdiction` (SI, EE or SI+EE: the longer wins)."""
@@ -166,7 +174,7 @@ def parse_plan(text: str, *, source: str = "the plan") -> Plan:
         raise PlanError(f"{source} is not valid TOML ({exc}): fix the file.") from None
     if doc.get("schema") != SCHEMA:
         raise PlanError(f"{source} must start with schema = \"{SCHEMA}\".")
-    fy_end = _month_day(doc.get("fiscal_year_end", "12-31"), source)
+    fy_end = _month_day(doc.get("fiscal_year_end", "12-31"), f"{source}: fiscal_year_end")
     raw_classes = doc.get("class")
     if not isinstance(raw_classes, list) or not raw_classes:
         raise PlanError(f"{source} defines no [[class]] entries: add at least the unsorted class.")
@@ -175,12 +183,18 @@ def parse_plan(text: str, *, source: str = "the plan") -> Plan:
     return Plan(classes=classes, fiscal_year_end=fy_end, source=source)
 
 
-def _month_day(raw: Any, source: str) -> tuple[int, int]:
-    match = _MONTH_DAY.match(str(raw))
+def parse_month_day(raw: object, what: str = "the financial year end") -> tuple[int, int]:
+    """A month-day such as "03-31" as (3, 31); PlanError naming `what` otherwise (29 February is refused:
+    a year end must exist every year)."""
+    return _month_day(raw, what)
+
+
+def _month_day(raw: Any, what: str) -> tuple[int, int]:
+    match = _MONTH_DAY.match(str(raw).strip())
     month, day = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
     days_in = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
     if month not in days_in or not 1 <= day <= days_in[month]:
-        raise PlanError(f"{source}: fiscal_year_end {raw!r} is not a month-day such as \"12-31\" or \"03-31\" "
+        raise PlanError(f"{what} {raw!r} is not a month-day such as \"12-31\" or \"03-31\" "
                         "(February 29 is not allowed).")
     return month, day
 
@@ -221,7 +235,8 @@ def _record_class(raw: Any, source: str) -> RecordClass:
 
 
 def parse_trigger(text: str, where: str = "the plan") -> Trigger:
-    """`document_date`, `filing_date`, `calendar_year_end(F)`, `fiscal_year_end(F)`, `event:E`, `permanent`."""
+    """`document_date`, `filing_date`, `calendar_year_end(F)`, `fiscal_year_end(F)`, `later_year_end(F)`,
+    `event:E`, `permanent`."""
     text = text.strip()
     if text in (TriggerKind.DOCUMENT_DATE, TriggerKind.FILING_DATE):
         return Trigger(TriggerKind(text), text)
@@ -229,11 +244,11 @@ def parse_trigger(text: str, where: str = "the plan") -> Trigger:
         return Trigger(TriggerKind.PERMANENT)
     if text.startswith("event:") and _is_name(text[6:]):
         return Trigger(TriggerKind.EVENT, text[6:])
-    match = re.fullmatch(r"(calendar_year_end|fiscal_year_end)\((?:event:)?([a-z_]+)\)", text)
+    match = re.fullmatch(r"(calendar_year_end|fiscal_year_end|later_year_end)\((?:event:)?([a-z_]+)\)", text)
     if match and _is_name(match.group(2)):
         return Trigger(TriggerKind(match.group(1)), match.group(2))
     raise PlanError(f"{where}: the trigger {text!r} is unknown: use document_date, filing_date, "
-                    "calendar_year_end(FIELD), fiscal_year_end(FIELD), event:NAME or permanent.")
+                    "calendar_year_end(FIELD), fiscal_year_end(FIELD), later_year_end(FIELD), event:NAME or permanent.")
 
 
 def _is_name(text: str) -> bool:
@@ -261,15 +276,20 @@ def _retention(raw: Any, where: str) -> tuple[tuple[str, Period], ...]:
         basis = str(entry.get("basis", "")).strip()
         if not basis:
             raise PlanError(f"{where}: retention.{jurisdiction} needs a basis (the law, or why it is policy).")
-        out.append((jurisdiction, Period(years=years, basis=basis, policy=bool(entry.get("policy", False)))))
+        own = entry.get("trigger")
+        trigger = None if own is None else parse_trigger(str(own), f"{where}, retention.{jurisdiction}")
+        out.append((jurisdiction, Period(years=years, basis=basis, policy=bool(entry.get("policy", False)),
+                                         trigger=trigger)))
     return tuple(out)
 
 
 def _check_consistency(where: str, trigger: Trigger, retention: tuple[tuple[str, Period], ...],
                        action: Action, unsorted: bool) -> None:
     all_permanent = all(p.permanent for _, p in retention)
-    if trigger.kind is TriggerKind.PERMANENT and not all_permanent:
-        raise PlanError(f"{where}: a permanent trigger needs permanent periods everywhere.")
+    for jurisdiction, period in retention:
+        if (period.trigger or trigger).kind is TriggerKind.PERMANENT and not period.permanent:
+            raise PlanError(f"{where}: a permanent trigger needs permanent periods everywhere"
+                            f" (retention.{jurisdiction} has {period.years} years).")
     if action is Action.PERMANENT and not all_permanent:
         raise PlanError(f"{where}: action permanent needs permanent periods everywhere; use review "
                         "where one jurisdiction allows destruction.")

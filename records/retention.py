@@ -24,7 +24,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from records.model import ContractFields, HRFields, InvoiceFields, MinutesFields, Record, State
-from records.plan import Action, Plan, RecordClass, Trigger, TriggerKind
+from records.plan import Action, Period, Plan, RecordClass, Trigger, TriggerKind, jurisdictions_of
 
 EVENT_PREFIX = "event."
 # The basis of records stored before the basis was kept with them (vault's codec reads it in): their
@@ -110,10 +110,14 @@ def event_date(record: Record, name: str) -> date | None:
     return None
 
 
-def retention_trigger(record: Record, cls: RecordClass, fiscal_year_end: tuple[int, int] = (12, 31)
-                      ) -> date | None:
-    """The date the retention clock starts, or None (permanent class, or event not recorded)."""
-    trigger: Trigger = cls.trigger
+def later_year_end_of(day: date, month_day: tuple[int, int]) -> date:
+    """The later of 31 December of `day`'s year and the end of the financial year that holds `day`: the
+    start of a period a law counts from the calendar year while the accounts close on another day."""
+    return max(date(day.year, 12, 31), fiscal_year_end_of(day, month_day))
+
+
+def start_of(record: Record, trigger: Trigger, fiscal_year_end: tuple[int, int] = (12, 31)) -> date | None:
+    """The date `trigger` starts the clock for `record`, or None (permanent, or its event not recorded)."""
     if trigger.kind is TriggerKind.PERMANENT:
         return None
     start = event_date(record, trigger.of)
@@ -123,17 +127,52 @@ def retention_trigger(record: Record, cls: RecordClass, fiscal_year_end: tuple[i
         return date(start.year, 12, 31)
     if trigger.kind is TriggerKind.FISCAL_YEAR_END:
         return fiscal_year_end_of(start, fiscal_year_end)
+    if trigger.kind is TriggerKind.LATER_YEAR_END:
+        return later_year_end_of(start, fiscal_year_end)
     return start
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """What a class's period means for one record in a home's jurisdiction(s): the period that governs
+    (for SI+EE the one ending later; permanent in either wins), where its clock starts and when it ends.
+    `start` None with a dated period: the trigger event is not recorded (`waiting_for` names it)."""
+
+    period: Period
+    trigger: Trigger
+    start: date | None
+    until: date | None
+    waiting_for: str = ""
+
+
+def schedule(record: Record, cls: RecordClass, jurisdiction: str,
+             fiscal_year_end: tuple[int, int] = (12, 31)) -> Schedule:
+    """The governing schedule of `record` in class `cls`; each jurisdiction counts from its own trigger."""
+    found: list[Schedule] = []
+    for name in jurisdictions_of(jurisdiction):
+        period, trigger = dict(cls.retention)[name], cls.trigger_in(name)
+        if period.permanent:
+            return Schedule(period, trigger, None, None)
+        start = start_of(record, trigger, fiscal_year_end)
+        if start is None:
+            found.append(Schedule(period, trigger, None, None, waiting_for=trigger.of or str(trigger)))
+        else:
+            found.append(Schedule(period, trigger, start, add_years(start, period.years or 0)))
+    waiting = [s for s in found if s.start is None]
+    if waiting:
+        return waiting[0]  # a clock that has not started in one jurisdiction cannot have run out overall
+    return max(found, key=lambda s: s.until or date.max)
+
+
+def retention_trigger(record: Record, cls: RecordClass, fiscal_year_end: tuple[int, int] = (12, 31),
+                      jurisdiction: str = "SI") -> date | None:
+    """The date the retention clock starts, or None (permanent class, or event not recorded)."""
+    return schedule(record, cls, jurisdiction, fiscal_year_end).start
 
 
 def retention_until(record: Record, plan: Plan, jurisdiction: str) -> date | None:
     """The last day the record must be kept; None when permanent or when the trigger is unknown."""
-    cls = plan.resolve(record.record_class)
-    period = cls.period(jurisdiction)
-    if period.years is None:
-        return None
-    start = retention_trigger(record, cls, plan.fiscal_year_end)
-    return None if start is None else add_years(start, period.years)
+    return schedule(record, plan.resolve(record.record_class), jurisdiction, plan.fiscal_year_end).until
 
 
 def decide(record: Record, plan: Plan, *, jurisdiction: str, now: datetime | date) -> Decision:
@@ -147,7 +186,8 @@ def planned(record: Record, plan: Plan, *, jurisdiction: str, now: datetime | da
     """What the plan alone says of the record (its stored schedule ignored): golden-tested arithmetic."""
     today = now.date() if isinstance(now, datetime) else now
     cls = plan.resolve(record.record_class)
-    period = cls.period(jurisdiction)
+    governing = schedule(record, cls, jurisdiction, plan.fiscal_year_end)
+    period = governing.period
 
     def decision(status: Status, reason: str, *, trigger: date | None = None,
                  until: date | None = None) -> Decision:
@@ -163,11 +203,10 @@ def planned(record: Record, plan: Plan, *, jurisdiction: str, now: datetime | da
     if period.permanent:
         return decision(Status.PERMANENT, f"Class {cls.code} is kept permanently "
                         f"({period.basis}).")
-    start = retention_trigger(record, cls, plan.fiscal_year_end)
-    if start is None:
+    if governing.start is None or governing.until is None:
         return decision(Status.MISSING_TRIGGER, f"The retention clock has not started: "
-                        f"the date of {cls.trigger.of.replace('_', ' ')} is not recorded.")
-    until = add_years(start, period.years or 0)
+                        f"the date of {governing.waiting_for.replace('_', ' ')} is not recorded.")
+    start, until = governing.start, governing.until
     return _dated(decision(Status.NOT_YET, "", trigger=start, until=until), record, today,
                   f"{period.describe()}", f"action: {cls.action}")
 
@@ -225,10 +264,9 @@ def missing_trigger(decisions: Iterable[Decision]) -> list[Decision]:
 
 def apply_schedule(record: Record, plan: Plan, jurisdiction: str) -> Record:
     """The record with its retention trigger, retention-until and basis computed from its class."""
-    cls = plan.resolve(record.record_class)
-    return replace(record, retention_trigger=retention_trigger(record, cls, plan.fiscal_year_end),
-                   retention_until=retention_until(record, plan, jurisdiction),
-                   retention_basis=cls.period(jurisdiction).describe())
+    governing = schedule(record, plan.resolve(record.record_class), jurisdiction, plan.fiscal_year_end)
+    return replace(record, retention_trigger=governing.start, retention_until=governing.until,
+                   retention_basis=governing.period.describe())
 
 
 def shortening(old: Record, new: Record, plan: Plan, *, today: date) -> str:

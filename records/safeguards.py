@@ -1,8 +1,9 @@
 """Safeguards: the security-relevant settings, kept sealed in the catalogue and changed only by an audited use case.
 
 `strongroom.toml` is plaintext that anyone with the disk can edit without the passphrase, so it
-must not decide whether destruction needs a second person, how long an idle web session lives or
-how many sign-in attempts a minute allows. These live in the catalogue's settings table
+must not decide whether destruction needs a second person, how long an idle web session lives,
+how many sign-in attempts a minute allows, or on which day the financial year ends (an invoice's
+retention counts from it: moving it can bring a due date months forward). These live in the catalogue's settings table
 (`safeguard.<name>`); `change` alters one with an audit entry holding the old and new value in
 the same transaction. A home that has no stored value takes the one its settings give, once, and
 says so in a `settings.seed` audit entry (`seed`; the composition root calls it on every open).
@@ -18,8 +19,9 @@ from datetime import datetime
 from records import checkpoints
 from records.access import AccessScope, Permission
 from records.audit import AuditEvent
-from records.errors import AccessDenied, SettingRefused
+from records.errors import AccessDenied, PlanError, SettingRefused
 from records.events import event
+from records.plan import parse_month_day
 from records.ports import Catalog, Ports, Signer
 
 KEY_PREFIX = "safeguard."
@@ -32,7 +34,7 @@ class Safeguard:
     """One sealed setting: its name (as in strongroom.toml), default and bounds."""
 
     name: str
-    default: bool | int
+    default: bool | int | str  # a str default is a month-day such as "12-31"
     meaning: str
     low: int = 1
     high: int = 1_000_000
@@ -42,8 +44,14 @@ class Safeguard:
         """The command-line spelling, e.g. require-second-approver."""
         return self.name.replace("_", "-")
 
-    def parse(self, value: object) -> bool | int:
+    def parse(self, value: object) -> bool | int | str:
         """The value as this setting's type, or SettingRefused with one sentence."""
+        if isinstance(self.default, str):
+            try:
+                month, day = parse_month_day(value, self.option)
+            except PlanError as exc:
+                raise SettingRefused(str(exc)) from None
+            return f"{month:02d}-{day:02d}"
         if isinstance(self.default, bool):
             if isinstance(value, bool):
                 return value
@@ -59,7 +67,7 @@ class Safeguard:
             raise SettingRefused(f"{self.option} must lie between {self.low} and {self.high}, not {number}.")
         return number
 
-    def text(self, value: bool | int) -> str:
+    def text(self, value: bool | int | str) -> str:
         if isinstance(self.default, bool):
             return "on" if value else "off"
         return str(value)
@@ -73,6 +81,8 @@ SAFEGUARDS: tuple[Safeguard, ...] = (
     Safeguard("backup_keep_days", 30, "every backup is brought up to date (or wiped) within this many days, so a "
               "destroyed record is gone from backups this long after its destruction (stated on certificates)",
               high=3650),
+    Safeguard("financial_year_end", "12-31", "the day (MM-DD) the financial year ends; periods counted from the "
+              "financial year start there"),
 )
 BY_NAME = {s.name: s for s in SAFEGUARDS}
 
@@ -85,6 +95,12 @@ class Safeguards:
     idle_lock_minutes: int = 15
     login_attempts_per_minute: int = 5
     backup_keep_days: int = 30
+    financial_year_end: str = "12-31"
+
+    @property
+    def fiscal_year_end(self) -> tuple[int, int]:
+        """The financial year end as (month, day), as records.plan.Plan takes it."""
+        return parse_month_day(self.financial_year_end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,20 +123,21 @@ def lookup(name: str) -> Safeguard:
     return found
 
 
-def stored(catalog: Catalog, safeguard: Safeguard) -> bool | int | None:
+def stored(catalog: Catalog, safeguard: Safeguard) -> bool | int | str | None:
     raw = catalog.get_setting(KEY_PREFIX + safeguard.name)
     return None if raw is None else safeguard.parse(raw)
 
 
 def current(catalog: Catalog) -> Safeguards:
     """The sealed values, each safeguard's default where none is stored."""
-    def value(name: str) -> bool | int:
+    def value(name: str) -> bool | int | str:
         found = stored(catalog, BY_NAME[name])
         return BY_NAME[name].default if found is None else found
     return Safeguards(require_second_approver=bool(value("require_second_approver")),
                       idle_lock_minutes=int(value("idle_lock_minutes")),
                       login_attempts_per_minute=int(value("login_attempts_per_minute")),
-                      backup_keep_days=int(value("backup_keep_days")))
+                      backup_keep_days=int(value("backup_keep_days")),
+                      financial_year_end=str(value("financial_year_end")))
 
 
 def seed(catalog: Catalog, signer: Signer, offered: Mapping[str, object], *, actor: str, now: datetime,

@@ -21,6 +21,7 @@ class VerifyReport:
 
     problems: tuple[str, ...] = ()
     damaged: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()  # worth knowing, no damage: e.g. a plan.toml that differs from the plan in force
 
     @property
     def sound(self) -> bool:
@@ -38,7 +39,7 @@ def inspect(catalog: Catalog, public_key: bytes, *, storage: StorageCheck,
     checkpoints.ChainVerifier(signature_valid)  # refuses at once, not after an hour of reading objects
     found = storage()
     chain = checkpoints.verify_chain(catalog, public_key, signature_valid)
-    return VerifyReport(problems=(*found.problems, *chain), damaged=found.damaged)
+    return VerifyReport(problems=(*found.problems, *chain), damaged=found.damaged, notes=found.notes)
 
 
 def verify(ports: Ports, scope: AccessScope, *, storage: StorageCheck, signature_valid: SignatureCheck | None,

@@ -22,14 +22,15 @@ from indexer.extract.trust import FOLDER as TRUSTED_FOLDER
 from indexer.extract.trust import trusted_certificates
 from indexer.pool import PooledIndex, SearchPool
 from indexer.search import WhooshIndex, create_index, rebuild, shared_index
-from records import capture, disposition, filing, safeguards, verification
+from records import capture, disposition, filing, planstore, safeguards, verification
 from records import search as searching
 from records.access import AccessScope
 from records.filing import FilingOutcome, FilingRequest, Source
 from records.model import RecordId
-from records.plan import Plan, default_plan_text, load_default, load_plan
+from records.plan import Plan, default_plan_text, load_default, parse_plan
 from records.ports import Capturer, Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
 from records.checkpoints import SignatureCheck
+from records.errors import PlanError
 from records.safeguards import Safeguards
 from records.verification import VerifyReport
 from vault import Home, KdfParams, VaultError, init_home, open_home
@@ -55,7 +56,8 @@ class Office:
                  extractor: Extractor | None = None, capturer: Capturer | None = None, clock: Clock = utcnow) -> None:
         self.home = home
         self.settings = settings
-        self.plan = plan if plan is not None else plan_of(settings)
+        self._plan_override = plan  # tests and benchmarks only; otherwise the stored plan in force
+        self._plan_cache: tuple[tuple[int, str], Plan] | None = None
         self.extractor = extractor if extractor is not None else shared_extractor(settings)
         self.capturer = capturer if capturer is not None else shared_capturer(settings)
         self.clock = clock
@@ -65,9 +67,16 @@ class Office:
         self._pool: SearchPool | None = None
         self._pooled: Ports | None = None
         self._pool_lock = threading.Lock()
+        # A home without a stored plan (new, or older than the sealed plan) takes its plan.toml once.
+        migrate_plan(home, settings, now=clock())
         # A home without sealed safeguards (new, or older than them) takes its settings' values once.
-        safeguards.seed(home.catalog, home.signer, {s.name: getattr(settings, s.name) for s in safeguards.SAFEGUARDS},
-                        actor="system:settings", now=clock(), source=f"{settings.settings_file.name} or STRONGROOM_*")
+        offered: dict[str, object] = {s.name: getattr(settings, s.name) for s in safeguards.SAFEGUARDS}
+        if safeguards.stored(home.catalog, safeguards.BY_NAME["financial_year_end"]) is None:
+            legacy = legacy_year_end(settings)  # an old plan.toml's fiscal_year_end, unless the settings set one
+            if legacy and "financial_year_end" not in settings.file_values():
+                offered["financial_year_end"] = legacy
+        safeguards.seed(home.catalog, home.signer, offered, actor="system:settings", now=clock(),
+                        source=f"{settings.settings_file.name} or STRONGROOM_*")
 
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
@@ -109,6 +118,29 @@ class Office:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def plan(self) -> Plan:
+        """The plan in force: the catalogue's newest stored version with the sealed financial year end
+        (read on each use, so a change made by another process applies at once)."""
+        if self._plan_override is not None:
+            return self._plan_override
+        catalog = self.home.catalog
+        key = (planstore.version_in_force(catalog), safeguards.current(catalog).financial_year_end)
+        if self._plan_cache is None or self._plan_cache[0] != key:
+            version = planstore.current(catalog)
+            if version is None:
+                raise PlanError("The home has no stored classification plan: open it again to migrate it.")
+            self._plan_cache = (key, version.plan(safeguards.current(catalog).fiscal_year_end))
+        return self._plan_cache[1]
+
+    def plan_changed(self) -> None:
+        """After a plan import: new drop folders for new classes and, where the home keeps its plan.toml,
+        that copy refreshed so it shows the plan in force."""
+        create_drop_folders(self.path, self.plan)
+        version = planstore.current(self.home.catalog)
+        if version is not None and self.settings.plan_path is None:
+            write_plan_copy(self.settings.plan_file, version.text)
 
     @property
     def safeguards(self) -> Safeguards:
@@ -195,17 +227,30 @@ class Office:
     def verify(self, *, signature_valid: SignatureCheck | None, scope: AccessScope | None = None,
                channel: str = "cli") -> VerifyReport:
         """The verify use case with this home's checks: sealed objects and the catalogue (the vault's),
-        the audit chain and its signatures, and the plaintext files an attacker could edit without the
-        passphrase (a sealed safeguard strongroom.toml contradicts; a plan that would end records'
-        retention before their stored schedule)."""
+        the audit chain and its signatures, the stored plan versions against their audit entries, and the
+        plaintext files an attacker could edit without the passphrase (a sealed safeguard strongroom.toml
+        contradicts). Notes, not damage: a plan.toml unlike the plan in force, and records the plan would
+        keep for less than their stored schedule (which applies)."""
         def storage() -> VerifyReport:
             found = self.home.storage_report()
             files = (*safeguards.disagreements(self.home.catalog, self.settings.file_values()),
-                     *disposition.plan_conflicts(self.ports, self.plan, jurisdiction=self.settings.jurisdiction,
-                                                 as_of=self.now().date()))
-            return VerifyReport(problems=(*found.problems, *files), damaged=found.damaged)
+                     *planstore.check(self.home.catalog))
+            return VerifyReport(problems=(*found.problems, *files), damaged=found.damaged, notes=self._plan_notes())
         return verification.verify(self.ports, scope or AccessScope.system("system:cli"), storage=storage,
                                    signature_valid=signature_valid, now=self.now(), channel=channel)
+
+    def _plan_notes(self) -> tuple[str, ...]:
+        """What verify says of the plan without calling it damage: records a (justified, audited) plan change
+        would have shortened, which keep their stored keep-until, and a plan.toml unlike the plan in force."""
+        try:
+            kept = disposition.plan_conflicts(self.ports, self.plan, jurisdiction=self.settings.jurisdiction,
+                                              as_of=self.now().date())
+        except PlanError:
+            kept = []  # a stored plan that does not parse: planstore.check reports it against the audit trail
+        version = planstore.current(self.home.catalog)
+        note = "" if version is None else planstore.file_note(version, _read_text(self.settings.plan_file),
+                                                              self.settings.plan_file.name)
+        return (*kept, *([note] if note else []))
 
     # ---- search --------------------------------------------------------------------------------
 
@@ -236,8 +281,45 @@ class Office:
 
 
 def plan_of(settings: Settings) -> Plan:
-    """The home's classification plan (its plan.toml; the default plan when there is none)."""
-    return load_plan(settings.plan_file) if settings.plan_file.exists() else load_default()
+    """The plan a home without a stored plan starts from: its plan.toml (STRONGROOM_PLAN), else the
+    default plan. Once a home is open its plan in force is `Office.plan`, the catalogue's."""
+    text = _read_text(settings.plan_file)
+    if text is None:
+        return load_default()
+    return parse_plan(planstore.split_fiscal_year_end(text)[0], source=str(settings.plan_file))
+
+
+def migrate_plan(home: Home, settings: Settings, *, now: datetime) -> bool:
+    """Store the home's plan.toml (or the default plan) as plan version 1 when the catalogue holds none
+    (its fiscal_year_end line left out: that is the sealed setting now); True when it did."""
+    if planstore.version_in_force(home.catalog):
+        return False
+    text = _read_text(settings.plan_file)
+    source = settings.plan_file.name if text is not None else "the default plan"
+    text = planstore.split_fiscal_year_end(default_plan_text() if text is None else text)[0]
+    return planstore.migrate(home.catalog, home.signer, text, source=source, actor="system:plan", now=now) is not None
+
+
+def legacy_year_end(settings: Settings) -> str | None:
+    """The financial year end an old plan.toml set (`fiscal_year_end`), if it set one."""
+    text = _read_text(settings.plan_file)
+    return None if text is None else planstore.split_fiscal_year_end(text)[1]
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"The classification plan {path} cannot be read ({exc}).") from None
+
+
+def write_plan_copy(path: Path, text: str) -> None:
+    """Write the plan text to `path` by temp file and rename (a reader never sees half a plan)."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(text, encoding="utf-8")
+    part.replace(path)
 
 
 _extractor_lock = threading.Lock()
@@ -276,14 +358,16 @@ def shared_capturer(settings: Settings | None = None) -> SandboxedCapturer:
 
 
 def furnish(home: Home, settings: Settings) -> list[str]:
-    """What a working home has besides keys and catalogue: the editable plan, one drop folder per
-    class, an empty search index and the web's secret key. Each step does nothing when its work is
+    """What a working home has besides keys and catalogue: the plan (stored as version 1, with a
+    plain plan.toml copy), one drop folder per class, an empty search index and the web's secret key. Each step does nothing when its work is
     there, so `init` and `restore` (a backup leaves these out) both run it. Returns what was made."""
     made: list[str] = []
     if not settings.plan_file.exists():
         settings.plan_file.write_text(default_plan_text(), encoding="utf-8")
         made.append("plan")
-    if create_drop_folders(home.path, plan_of(settings)):
+    migrate_plan(home, settings, now=utcnow())  # the plan in force, stored as version 1 (a no-op once stored)
+    stored = planstore.current(home.catalog)
+    if create_drop_folders(home.path, stored.plan() if stored else plan_of(settings)):
         made.append("drop folders")
     if not (home.path / "index" / "current").is_symlink():
         create_index(home.path / "index", home.index_key)
@@ -309,4 +393,5 @@ def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = 
         raise
 
 
-__all__ = ["Office", "INBOX_ACTOR", "plan_of", "shared_extractor", "shared_capturer", "furnish", "create_home", "utcnow"]
+__all__ = ["Office", "INBOX_ACTOR", "plan_of", "migrate_plan", "write_plan_copy", "shared_extractor",
+           "shared_capturer", "furnish", "create_home", "utcnow"]

@@ -17,6 +17,7 @@ from typing import Any
 from vault.errors import VaultError
 
 SETTINGS_FILE = "strongroom.toml"
+_MONTH_DAY = re.compile(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 ENV_PREFIX = "STRONGROOM_"
 JURISDICTIONS = ("SI", "EE", "SI+EE")
 LANGUAGES = ("sl", "et", "en")
@@ -53,6 +54,7 @@ class Settings:
     idle_lock_minutes: int = 15  # web sessions end after this much inactivity
     login_attempts_per_minute: int = 5
     backup_keep_days: int = 30  # every backup is refreshed or wiped within this many days (sealed)
+    financial_year_end: str = "12-31"  # MM-DD the financial year ends on (sealed on the first open)
     extract_timeout_seconds: float = 60.0  # per document, in the sandboxed worker
     extract_memory_mb: int = 512  # address-space limit of the extraction worker
     max_upload_mb: int = 200  # largest document accepted by upload or drop folder
@@ -125,6 +127,9 @@ class Settings:
             raise SettingsError(f"The jurisdiction {self.jurisdiction!r} is unknown: use SI, EE or SI+EE.")
         if self.language not in LANGUAGES:
             raise SettingsError(f"The language {self.language!r} is unknown: use sl, et or en.")
+        if not _MONTH_DAY.fullmatch(self.financial_year_end):
+            raise SettingsError(f"The financial year end {self.financial_year_end!r} is not a month-day such as "
+                                "\"12-31\" or \"03-31\".")
         if not 0 < self.port < 65536:
             raise SettingsError(f"The port {self.port} is out of range: use 1 to 65535.")
         if self.backup_at is not None and not _CLOCK.match(self.backup_at):

@@ -119,14 +119,17 @@ def verify(ctx: click.Context, as_json: bool, accept_rollback: bool) -> None:
     """Authenticate every object and check the catalogue and audit trail (exit 3 on damage)."""
     with open_office(ctx.obj, accept_rollback=accept_rollback) as office:
         accepted = office.home.accepted_rollback
-        problems = verify_audited(office)
+        report = office.verify(signature_valid=SIGNATURE_CHECK)
+    problems, notes = list(report.problems), list(report.notes)
     if as_json:
-        click.echo(json.dumps({"ok": not problems, "problems": problems, "accepted_rollback": accepted},
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ok": not problems, "problems": problems, "notes": notes,
+                               "accepted_rollback": accepted}, ensure_ascii=False, indent=2))
     else:
         if accepted:
             click.echo(f"Accepted the rollback (audited as vault.rollback.accept): {accepted}.")
         print_verdict(problems)
+        for note in notes:
+            click.echo(f"Note: {note}")
     if problems:
         ctx.exit(EXIT_INTEGRITY)
 
