@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from records.errors import AccessDenied, RecordsError
 from records.model import Confidentiality, Record, Role, User
 
 
@@ -63,3 +64,14 @@ class AccessScope:
         if not self.clearance.allows(record.confidentiality):
             return False
         return self.principals is None or record.principal in self.principals
+
+
+def require_second_person(scope: AccessScope, proposed_by: str, *, approving: str, proposal: str,
+                          refused: type[RecordsError]) -> None:
+    """The two-person rule: whoever approves `approving` has approval rights and is not the person who
+    made the `proposal` (raises AccessDenied, or `refused` with one sentence)."""
+    if not scope.may(Permission.APPROVE):
+        raise AccessDenied(f"Your role ({scope.role}) may not approve {approving}.")
+    if scope.actor == proposed_by:
+        raise refused(f"The person who proposed {proposal} cannot approve it: ask a second person with "
+                      "approval rights.")

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from records import checkpoints
-from records.access import AccessScope, Permission
+from records.access import AccessScope, Permission, require_second_person
 from records.dates import parse_amount, parse_day, parse_flag
 from records.errors import AccessDenied, AmendmentRefused, RecordsError
 from records.events import event, masked
@@ -132,11 +132,8 @@ def approve_edit(ports: Ports, plan: Plan, scope: AccessScope, edit_id: str, *, 
                  channel: str = "cli") -> EditResult:
     """A second person approves a pending edit: it is applied to the record as it stands now."""
     pending = load_pending(ports, edit_id)
-    if not scope.may(Permission.APPROVE):
-        raise AccessDenied(f"Your role ({scope.role}) may not approve edits that move retention earlier.")
-    if scope.actor == pending.proposed_by:
-        raise AmendmentRefused("The person who proposed an edit cannot approve it: ask a second person with "
-                               "approval rights.")
+    require_second_person(scope, pending.proposed_by, approving="edits that move retention earlier",
+                          proposal="an edit", refused=AmendmentRefused)
     record = visible_record(ports, scope, pending.record_id)
     changes = dict(pending.changes)
     updated = _edited(record, plan, changes, jurisdiction)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from records import certificates, checkpoints, matters, safeguards
-from records.access import AccessScope, Permission
+from records.access import AccessScope, Permission, require_second_person
 from records.certificates import Certificate
 from records.errors import AccessDenied, DispositionRefused, RecordNotFound, RecordsError
 from records.events import event, masked
@@ -194,11 +194,8 @@ def approve(ports: Ports, plan: Plan, scope: AccessScope, proposal_id: str, *, j
     """A second person approves a proposal; the records are re-checked (holds placed meanwhile, matter
     holds included, stop it), then destroyed."""
     proposal = load_proposal(ports, proposal_id)
-    if not scope.may(Permission.APPROVE):
-        raise AccessDenied(f"Your role ({scope.role}) may not approve destruction.")
-    if scope.actor == proposal.proposed_by:
-        raise DispositionRefused("The person who proposed a destruction cannot approve it: ask a second "
-                                 "person with approval rights.")
+    require_second_person(scope, proposal.proposed_by, approving="destruction", proposal="a destruction",
+                          refused=DispositionRefused)
     records = checked(ports, plan, scope, [RecordId(i) for i in proposal.record_ids],
                       jurisdiction=jurisdiction, as_of=proposal.as_of, allowed=(Action.DESTROY,))
     cert = shred(ports, plan, records, jurisdiction=jurisdiction, as_of=proposal.as_of, now=now,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -12,7 +10,7 @@ from records.errors import CaptureFailed
 from records.ports import Capture, CaptureProgress, PageCapture
 
 from .frames import FrameError, dumps, loads
-from .sandbox import _START_TIMEOUT_S, _Worker
+from .sandbox import _Worker, start_worker
 from .worker import EXIT_MEMORY
 
 MAX_PREVIEW_BYTES = 8 * 1024 * 1024  # one page's JPEG; more is a subverted worker
@@ -44,20 +42,11 @@ class SandboxedCapturer:
                 worker.kill()
 
     def _spawn(self) -> _Worker:
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "OMP_THREAD_LIMIT": "1"}
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "indexer.extract.capture_worker", str(self.memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd="/",
-            start_new_session=True, close_fds=True)
-        worker = _Worker(process)
         try:
-            if loads(worker.read_frame(1024, time.monotonic() + _START_TIMEOUT_S)) != {"ready": True}:
-                raise FrameError("unexpected greeting")
+            return start_worker("indexer.extract.capture_worker", self.memory_mb, OMP_THREAD_LIMIT="1")
         except (TimeoutError, FrameError):
-            worker.kill()
             raise CaptureFailed("the capture worker could not start; check the installation (pypdfium2, "
                                 "Pillow) and restart the program.") from None
-        return worker
 
     def _run(self, worker: _Worker, data: bytes, media_type: str, languages: str,
              progress: CaptureProgress | None) -> Capture:

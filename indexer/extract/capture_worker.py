@@ -11,7 +11,7 @@ import os
 import resource
 import sys
 
-from .worker import EXIT_MEMORY
+from .worker import EXIT_MEMORY, protocol_pipes
 
 
 def _limit(memory_mb: int) -> None:
@@ -30,13 +30,7 @@ def main() -> None:
 
 def _serve() -> None:
     _limit(int(sys.argv[1]) if len(sys.argv) > 1 else 1024)
-    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
-    proto_out = os.fdopen(os.dup(1), "wb")
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(null, 1)
-    os.close(null)
-    sys.stdin = sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as we do
+    proto_in, proto_out = protocol_pipes()
 
     import io
 

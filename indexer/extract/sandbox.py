@@ -100,6 +100,24 @@ def _kill_all(workers: set[_Worker]) -> None:
     workers.clear()
 
 
+def start_worker(module: str, memory_mb: int, **env: str) -> _Worker:
+    """A worker process (`python -I -m MODULE MEMORY_MB`) in its own session, with a bare environment,
+    once it has greeted; raises TimeoutError or FrameError (after killing it) when it does not."""
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-m", module, str(memory_mb)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", **env}, cwd="/",
+        start_new_session=True, close_fds=True)
+    worker = _Worker(process)
+    try:
+        if loads(worker.read_frame(1024, time.monotonic() + _START_TIMEOUT_S)) != {"ready": True}:
+            raise FrameError("unexpected greeting")
+    except (TimeoutError, FrameError):
+        worker.kill()
+        raise
+    return worker
+
+
 class SandboxedExtractor:
     """records.ports.Extractor. Thread-safe; close() or `with` ends every worker."""
 
@@ -125,21 +143,11 @@ class SandboxedExtractor:
     # ---- pool ------------------------------------------------------------------------------
 
     def _spawn(self) -> _Worker:
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "indexer.extract.worker", str(self.memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd="/",
-            start_new_session=True, close_fds=True)
-        worker = _Worker(process)
         try:
-            ready = loads(worker.read_frame(1024, time.monotonic() + _START_TIMEOUT_S))
-            if ready != {"ready": True}:
-                raise FrameError("unexpected greeting")
+            return start_worker("indexer.extract.worker", self.memory_mb)
         except (TimeoutError, FrameError):
-            worker.kill()
             raise ExtractorClosed("the text extraction worker could not start; check the installation "
                                   "and restart the program.") from None
-        return worker
 
     def _acquire(self) -> _Worker:
         with self._lock:

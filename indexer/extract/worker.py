@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+from typing import BinaryIO
 
 
 def _limit(memory_mb: int) -> None:
@@ -32,6 +33,20 @@ def _cpu_budget(seconds: int) -> None:
 EXIT_MEMORY = 3  # the parent reads this status as "needed more memory than allowed"
 
 
+def protocol_pipes() -> tuple[BinaryIO, BinaryIO]:
+    """The frames' channel to the parent: the original stdin and stdout. Fd 0 and 1 become /dev/null
+    so that a stray print() in a parser (or in tesseract's wrapper) can neither corrupt a frame nor
+    reach the parent. Shared by the extraction and the capture worker."""
+    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    proto_out = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    sys.stdin = sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as we do
+    return proto_in, proto_out
+
+
 def main() -> None:
     try:
         _serve()
@@ -42,15 +57,7 @@ def main() -> None:
 def _serve() -> None:
     memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 1024
     _limit(memory_mb)
-    # The protocol owns the original stdin/stdout; fd 0/1 become /dev/null so that a stray print()
-    # in a parser can neither corrupt a frame nor reach the parent.
-    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
-    proto_out = os.fdopen(os.dup(1), "wb")
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(null, 1)
-    os.close(null)
-    sys.stdin = sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as we do
+    proto_in, proto_out = protocol_pipes()
 
     # Import every parser (and the lazily imported pieces they use) before the file limit drops.
     import email.policy  # noqa: F401

@@ -135,7 +135,7 @@ def test_plan_commands_export_edit_import_history(cli_home: Path, tmp_path: Path
     versions = json.loads(out)
     assert [(v["version"], v["source"]) for v in versions] == [(1, "plan.toml"), (2, "plan.toml")]
     code, out, _ = run(["plan", "history"], capsys)
-    assert out.startswith("v1") and "system:cli" in out
+    assert out.startswith("v1") and "os:" in out  # the person at the terminal, named by the OS account
     entry = _audit(capsys, "plan.change")[-1]["details"]
     assert (entry["04.1.retention.SI.years.old"], entry["04.1.retention.SI.years.new"]) == ("5", "7")
     assert entry["added"] == "05.7" and entry["records.changed"] == "1" and entry["records.shortened"] == "0"
