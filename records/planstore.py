@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from records import checkpoints
-from records.access import AccessScope, Permission
+from records import checkpoints, safeguards
+from records.access import AccessScope, Permission, require_second_person
 from records.errors import AccessDenied, PlanChangeRefused, PlanError
 from records.events import event, masked
 from records.plan import Plan, parse_plan
@@ -177,10 +177,11 @@ def preview(ports: Ports, text: str, *, source: str, jurisdiction: str, today: d
 
 
 def import_plan(ports: Ports, scope: AccessScope, change: PlanChange, *, reason: str = "", now: datetime,
-                channel: str = "cli") -> PlanVersion | None:
+                channel: str = "cli", approver: AccessScope | None = None) -> PlanVersion | None:
     """Make a previewed change the plan in force (admins only): the new version and its `plan.change`
     entry commit together. Returns None when the text is the one in force already. A change that cuts a
-    period or would end a record's retention sooner is refused without `reason`."""
+    period or would end a record's retention sooner is refused without `reason` and, while the sealed
+    two-person rule is on, without an `approver` (approval rights, not the importer) who co-signs it."""
     if not scope.may(Permission.ADMIN):
         raise AccessDenied(f"Your role ({scope.role}) may not change the classification plan.")
     if change.same_text:
@@ -191,6 +192,12 @@ def import_plan(ports: Ports, scope: AccessScope, change: PlanChange, *, reason:
             f"{len(change.shortened)} record(s) would be kept for less time, e.g. {change.shortened[0].registry_number}"
         raise PlanChangeRefused(f"This plan shortens retention ({what}), which needs a written justification: "
                                 "give it with --reason.")
+    if change.needs_reason and safeguards.current(ports.catalog).require_second_approver:
+        if approver is None:
+            raise PlanChangeRefused("This plan shortens retention, so a second person with approval rights must "
+                                    "approve it: give --approved-by USER (their password is asked).")
+        require_second_person(approver, scope.actor, approving="a plan that shortens retention",
+                              proposal="this plan change", refused=PlanChangeRefused)
     new = PlanVersion(version=change.base.version + 1, sha256=sha256_of(change.text), text=change.text, at=now,
                       by=scope.actor, source=change.plan.source, reason=reason)
     with ports.catalog.transaction() as tx:
@@ -198,7 +205,8 @@ def import_plan(ports: Ports, scope: AccessScope, change: PlanChange, *, reason:
             raise PlanChangeRefused("The plan changed while this import was prepared: run the import again.")
         _put(tx, new)
         checkpoints.append(tx, ports.signer, event(CHANGE, actor=scope.actor, now=now, channel=channel,
-                                                   details=_details(ports, change, new, reason)))
+                                                   details=(*_details(ports, change, new, reason),
+                                                            ("approver", approver.actor if approver else ""))))
     return new
 
 

@@ -51,7 +51,8 @@ def _audit(capsys: pytest.CaptureFixture[str], action: str) -> list[dict]:  # ty
 
 
 def test_a_hand_edited_plan_changes_nothing_and_an_import_cannot_shorten_silently(
-        cli_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+        cli_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 19: cutting plan.toml by hand made board minutes destroyable and left no trace. The plan in
     force is now the catalogue's: the edit changes nothing (verify notes it); the same cut imported is
     shown, refused without a reason, audited with old and new values, and records keep their floor."""
@@ -76,12 +77,18 @@ def test_a_hand_edited_plan_changes_nothing_and_an_import_cannot_shorten_silentl
     assert "[00.1]: permanent -> permanent (shorter; the stored keep-until applies)" in out
     assert json.loads(run(["plan", "show", "--json"], capsys)[1])["version"] == 1
     code, out, err = run(["plan", "import", str(plan), "--yes", "--reason", "Board decision 2026/4"], capsys)
+    assert code == 1 and "second person" in err and "--approved-by" in err, err  # the two-person rule is on
+    assert json.loads(run(["plan", "show", "--json"], capsys)[1])["version"] == 1
+    monkeypatch.setenv("STRONGROOM_USER_PASSWORD", "a second person's password")
+    assert run(["user", "add", "marko", "--role", "manager"], capsys)[0] == 0
+    code, out, err = run(["plan", "import", str(plan), "--yes", "--reason", "Board decision 2026/4",
+                          "--approved-by", "marko"], capsys)
     assert code == 0 and "The plan is now version 2 (was 1)." in out, err
     change = _audit(capsys, "plan.change")[-1]["details"]
     assert (change["01.1.retention.SI.years.old"], change["01.1.retention.SI.years.new"]) == ("10", "1")
     assert change["00.1.retention.SI.trigger.new"] == "document_date" and change["version"] == "2"
     assert change["sha256.old"] != change["sha256.new"] and change["reason"].startswith("hmac:")
-    assert change["records.shortened"] == "2"
+    assert change["records.shortened"] == "2" and change["approver"] == "marko"
 
     code, out, err = run(["retention", "due", "--json"], capsys)
     assert code == 0 and [d for d in json.loads(out) if d["status"] == "due"] == []  # the stored schedule: not yet

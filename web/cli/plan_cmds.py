@@ -85,8 +85,11 @@ def plan_export(obj: dict[str, object], output: Path, number: int | None, shippe
               "(required then).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--as", "as_user", metavar="USER", help="Act as this user (an admin; password asked).")
+@click.option("--approved-by", "approved_by", metavar="USER", help="The second person (approval rights; password "
+              "asked) a plan that shortens retention needs while the two-person rule is on.")
 @click.pass_obj
-def plan_import(obj: dict[str, object], file: Path, reason: str, yes: bool, as_user: str | None) -> None:
+def plan_import(obj: dict[str, object], file: Path, reason: str, yes: bool, as_user: str | None,
+                approved_by: str | None) -> None:
     """Show what FILE changes (classes, fields, records) and, once confirmed, make it the plan's next version."""
     text = file.read_text(encoding="utf-8")
     with open_office(obj) as office:
@@ -99,7 +102,8 @@ def plan_import(obj: dict[str, object], file: Path, reason: str, yes: bool, as_u
         _print_change(change)
         if not yes and not (change.needs_reason and not reason.strip()):
             click.confirm(f"Make this plan version {change.base.version + 1}?", abort=True)
-        version = planstore.import_plan(office.ports, scope, change, reason=reason, now=now())
+        approver = scope_of(office, approved_by) if approved_by else None
+        version = planstore.import_plan(office.ports, scope, change, reason=reason, now=now(), approver=approver)
         office.plan_changed()
     if version is not None:
         click.echo(f"The plan is now version {version.version} (was {change.base.version}).")
