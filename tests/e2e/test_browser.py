@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,14 @@ def browser() -> Iterator[object]:
             yield b
         finally:
             b.close()
+
+
+def _until(page: object, predicate: str, timeout: float = 30.0) -> None:
+    """Poll a JavaScript predicate from the test (page.evaluate runs outside the page's CSP)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
+        time.sleep(0.05)
 
 
 def _watch(page: object, problems: list[str]) -> None:
@@ -185,14 +194,16 @@ def test_the_page_previews_of_a_scan_display_in_the_browser(served: tuple[str, O
     page.wait_for_selector("img.page >> nth=1")
     for number in range(2):  # the pages load lazily: bring each into view
         page.locator("img.page").nth(number).scroll_into_view_if_needed()
-    page.wait_for_function("[...document.querySelectorAll('img.page')].every(i => i.complete)")
+    # Polled from here: page.wait_for_function evaluates its string with eval inside the page, which the
+    # strict CSP (no 'unsafe-eval') refuses once the first check is not yet true.
+    _until(page, "() => [...document.querySelectorAll('img.page')].every(i => i.complete)")
     widths = page.eval_on_selector_all("img.page", "imgs => imgs.map(i => i.naturalWidth)")
     assert len(widths) == 2 and all(w > 0 for w in widths)
     assert page.locator("iframe").count() == 0
     assert "OCR" in page.inner_text("section.preview")
     page.screenshot(path=str(SHOTS / "record-preview.png"), full_page=False)
     page.goto(f"{base}/search?q=Tööleping")
-    page.wait_for_function("document.querySelector('li.hit img.thumbnail')?.complete")
+    _until(page, "() => !!document.querySelector('li.hit img.thumbnail')?.complete")
     assert page.eval_on_selector("li.hit img.thumbnail", "i => i.naturalWidth") > 0
     assert failed == []  # no page or thumbnail refused; the console's one 404 is Chromium's own /favicon.ico
     assert [p for p in problems if "status of 404" not in p] == []

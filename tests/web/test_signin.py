@@ -3,6 +3,7 @@ account, known devices, open redirects after sign-in, guessing the current passw
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -53,9 +54,12 @@ def test_audit_page_shows_one_page_and_a_next_link_and_reads_one_page(app: Flask
     parsed = 0
     real_entry = vault.catalog._entry
 
+    request_thread = threading.get_ident()  # the test client serves requests in this thread
+
     def counting(doc):  # type: ignore[no-untyped-def]
         nonlocal parsed
-        parsed += 1
+        if threading.get_ident() == request_thread:  # not the anchor keeper's timer reading the head
+            parsed += 1
         return real_entry(doc)
 
     monkeypatch.setattr(vault.catalog, "_entry", counting)
