@@ -22,13 +22,13 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from indexer.errors import IndexerError
-from indexer.search import WhooshIndex
+from indexer.search import WhooshIndex, texts_of
 from records.access import AccessScope
 from records.model import RecordId
 from records.ports import IndexDoc, SearchRequest, SearchResult, TextSource
@@ -103,7 +103,7 @@ class _Worker:
         while True:
             kind, body = self.conn.recv()
             if kind == "texts":
-                self.conn.send(_texts(text_of, body))
+                self.conn.send(texts_of(text_of, list(body)))  # the shell's texts, as in-process
             elif kind == "result":
                 result: SearchResult = body
                 return result
@@ -120,16 +120,6 @@ class _Worker:
             self.process.kill()
             self.process.join(2)
         self.conn.close()
-
-
-def _texts(text_of: TextSource, ids: Iterable[RecordId]) -> dict[RecordId, str]:
-    out: dict[RecordId, str] = {}
-    for record_id in ids:
-        try:
-            out[record_id] = text_of(record_id)
-        except Exception:  # noqa: BLE001 - a missing rendition must not fail the whole page
-            out[record_id] = ""
-    return out
 
 
 def _stop_all(workers: set[_Worker]) -> None:

@@ -232,7 +232,7 @@ class WhooshIndex:
         start = (page - 1) * page_len
         page_hits = [results[i] for i in range(start, min(start + page_len, len(results.top_n)))]
         results.highlighter = _highlighter()
-        texts = _texts_of(text_of, [RecordId(h["id"]) for h in page_hits])
+        texts = texts_of(text_of, [RecordId(h["id"]) for h in page_hits])
         hits = tuple(self._hit(h, texts.get(RecordId(h["id"]), "")) for h in page_hits)
         facets: dict[str, dict[str, int]] = {}
         if request.with_facets and total:
@@ -322,7 +322,7 @@ def _walk(s: Searcher, q: Query) -> Iterator[int]:
             m.next()
 
 
-def _texts_of(text_of: TextSource, ids: Sequence[RecordId]) -> dict[RecordId, str]:
+def texts_of(text_of: TextSource, ids: Sequence[RecordId]) -> dict[RecordId, str]:
     """The shown page's texts for snippets; a source with `many` (a search worker's pipe to the
     shell, indexer.pool) fetches them in one round trip. A missing rendition gives no snippet."""
     many = getattr(text_of, "many", None)

@@ -13,6 +13,7 @@ from vault import hash_password
 from vault.passwords import MIN_PASSWORD_LENGTH
 from web.cli.common import ACTOR, now, open_office, print_json, settings_of
 from web.office import Office
+from web.settings import Settings
 from web.unlock import ask_secret
 
 
@@ -32,10 +33,7 @@ def user_add(obj: dict[str, object], name: str, role: str, clearance: str | None
              principals: tuple[str, ...]) -> None:
     """Add a user; the password comes from a prompt or STRONGROOM_USER_PASSWORD."""
     settings = settings_of(obj)
-    password = settings.user_password or ask_secret(f"Password for {name}", "STRONGROOM_USER_PASSWORD",
-                                                    confirm=True)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.UsageError(f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+    password = _user_password(settings, f"Password for {name}")
     with Office.open(settings, actor=ACTOR) as office:
         made = accounts.add_user(office.ports, AccessScope.system(ACTOR), name=name, role=Role(role),
                                  password_hash=hash_password(password),
@@ -85,10 +83,7 @@ def user_reset_password(obj: dict[str, object], name: str) -> None:
     it at the next sign-in. The passphrase unlocks the home, so its holder may do this; the password comes
     from a prompt or STRONGROOM_USER_PASSWORD."""
     settings = settings_of(obj)
-    password = settings.user_password or ask_secret(f"Temporary password for {name}", "STRONGROOM_USER_PASSWORD",
-                                                    confirm=True)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.UsageError(f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+    password = _user_password(settings, f"Temporary password for {name}")
     with Office.open(settings, actor=ACTOR) as office:
         accounts.reset_password(office.ports, AccessScope.system(ACTOR), name, hash_password(password),
                                 now=office.now())
@@ -136,4 +131,13 @@ def audit_log(obj: dict[str, object], limit: int, as_json: bool) -> None:
                        f"{e.event.outcome:<9} {e.event.record_id or '-'} {details}".rstrip())
 
 
+def _user_password(settings: Settings, label: str) -> str:
+    """A user's password from STRONGROOM_USER_PASSWORD or a prompt (typed twice), long enough."""
+    password = settings.user_password or ask_secret(label, "STRONGROOM_USER_PASSWORD", confirm=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.UsageError(f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+    return password
+
+
 COMMANDS = (user, audit)
+
