@@ -213,6 +213,17 @@ def records_of(ports: Ports, scope: AccessScope, casefile: CaseFile) -> list[Rec
     return out
 
 
+def record_by_number(ports: Ports, scope: AccessScope, text: str) -> Record:
+    """A record the scope may see, named by its registry number (03.1-17/2026) or its id."""
+    text = text.strip()
+    if "/" not in text:
+        return visible_record(ports, scope, RecordId(text))
+    for record in ports.catalog.find():
+        if record.registry_number == text and scope.can_see(record):
+            return record
+    raise RecordNotFound(f"There is no record {text} that you may see: check the registry number.")
+
+
 def casefile_of(ports: Ports, scope: AccessScope, record: Record) -> CaseFile | None:
     """The case file the record belongs to, when there is one the scope may see."""
     cid = dict(record.extra).get(CASEFILE_KEY)
