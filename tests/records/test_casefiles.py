@@ -211,3 +211,13 @@ def test_the_plan_says_which_classes_a_closing_starts() -> None:
                                          'retention.EE = { years = 10, trigger = "event:case_closed", '
                                          'basis = "TsÜS § 157(1), (2)')
     assert casefile_closing.closed_by_casefile(parse_plan(marked).by_code()["03.3"])  # one country's own trigger
+
+
+def test_a_filed_record_cannot_claim_a_case_file_through_its_metadata(ports: Ports, plan: Plan, tina: AccessScope,
+                                                                      tmp_path: Path) -> None:
+    hiring = _hiring(ports, plan, tina)
+    claimed = _file(ports, plan, tmp_path, "sidecar.txt", record_class="applicants",
+                    extra=((matters.CASEFILE_KEY, hiring.casefile_id), ("source", "scanner")))
+    record = ports.catalog.get(claimed)
+    assert dict(record.extra) == {"source": "scanner"}
+    assert casefiles.casefile_of(ports, tina, record) is None
