@@ -221,3 +221,22 @@ def test_a_filed_record_cannot_claim_a_case_file_through_its_metadata(ports: Por
     record = ports.catalog.get(claimed)
     assert dict(record.extra) == {"source": "scanner"}
     assert casefiles.casefile_of(ports, tina, record) is None
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 0], ids=["crash-at-casefile-entry", "crash-at-record-entry", "no-crash"])
+def test_a_closing_commits_with_its_entries_or_not_at_all(home: Any, ports: Ports, plan: Plan, tina: AccessScope,
+                                                          tmp_path: Path, fail_at: int) -> None:
+    from tests.records.test_audit_atomicity import _run, both_or_neither, entries, reopened
+    hiring = _hiring(ports, plan, tina)
+    cv = _file(ports, plan, tmp_path, "cv.txt", record_class="applicants")
+    casefiles.add_record(ports, tina, hiring.casefile_id, cv, now=NOW)
+    _run(lambda p: casefile_closing.close(p, plan, tina, hiring.casefile_id, NOW.date(), jurisdiction="SI", now=NOW),
+         ports, fail_at)
+    with reopened(home) as again:
+        again_ports = Ports(blobs=again.blobs, catalog=again.catalog, signer=again.signer, extractor=ports.extractor)
+        closed = casefiles.get(again_ports, tina, hiring.casefile_id).closed
+        started = again.catalog.get(cv).retention_until is not None
+        assert closed == started
+        audited = [bool(entries(again, "casefile.close")), bool(entries(again, "casefile.close.record", record_id=cv))]
+        assert audited in ([True, True], [False, False])
+        both_or_neither(closed, audited[0], bool(fail_at))
