@@ -124,6 +124,24 @@ def test_a_board_meeting_from_agenda_to_pack_and_resolutions(
     assert code == 0 and json.loads(out)["total"] == 0  # the watermark is indexed nowhere
 
 
+def test_bodies_are_configurable_by_an_administrator(cli_home: Path, users: None, tmp_path: Path,  # noqa: F811
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    codes = [b["code"] for b in _json(["meeting", "bodies"], capsys)]  # type: ignore[union-attr]
+    assert codes == ["uprava", "nadzorni-svet", "skupscina", "kolegij"]  # the SI default
+    source = tmp_path / "bodies.json"
+    source.write_text(json.dumps([{"code": "odbor", "names": {"sl": "Revizijska komisija", "et": "Auditikomitee",
+                                                              "en": "Audit committee"}, "record_class": "00.3"}]))
+    code, _, err = run(["meeting", "bodies", "--set", str(source), "--as", "ana"], capsys)
+    assert code == 1 and "may not change the list of bodies" in err
+    shown = _json(["meeting", "bodies", "--set", str(source)], capsys)
+    assert shown == [{"code": "odbor", "names": {"sl": "Revizijska komisija", "et": "Auditikomitee",
+                                                 "en": "Audit committee"}, "record_class": "00.3"}]
+    made = _json(["meeting", "new", "--body", "odbor", "--date", "1.2.2026"], capsys)
+    assert isinstance(made, dict) and made["record_class"] == "00.3" and made["body_name"] == "Audit committee"
+    code, _, err = run(["meeting", "new", "--body", "uprava", "--date", "1.2.2026"], capsys)
+    assert code == 1 and "odbor" in err
+
+
 def _docx(text: str) -> bytes:
     from docx import Document
     doc = Document()

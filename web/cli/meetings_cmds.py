@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -85,11 +86,24 @@ def meeting_group() -> None:
 
 
 @meeting_group.command("bodies")
+@click.option("--set", "source", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Replace the list (administrators): a JSON list of {code, names: {sl, et, en}, record_class}.")
 @_JSON
+@_AS
 @click.pass_obj
-def meeting_bodies_cmd(obj: dict[str, object], as_json: bool) -> None:
+def meeting_bodies_cmd(obj: dict[str, object], source: Path | None, as_json: bool, as_user: str | None) -> None:
     """The bodies that hold meetings, with the class their minutes are filed in."""
     with open_office(obj) as office:
+        if source is not None:
+            try:
+                given = json.loads(source.read_text(encoding="utf-8"))
+                items = [meeting_bodies.Body(code=str(b["code"]), names=tuple((str(k), str(v)) for k, v in
+                                                                              b["names"].items()),
+                                             record_class=str(b["record_class"])) for b in given]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise click.UsageError("The file must be a JSON list of {\"code\", \"names\": {\"sl\", \"et\", "
+                                       "\"en\"}, \"record_class\"}.") from None
+            meeting_bodies.set_bodies(office.ports, office.plan, scope_of(office, as_user), items, now=now())
         found = meeting_bodies.bodies(office.ports, office.settings.jurisdiction)
     if as_json:
         print_json([{"code": b.code, "names": dict(b.names), "record_class": b.record_class} for b in found])
