@@ -9,6 +9,7 @@ themselves live in `records/` and receive what they need from it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -33,7 +34,8 @@ from records.checkpoints import SignatureCheck
 from records.errors import PlanError
 from records.safeguards import Safeguards
 from records.verification import VerifyReport
-from vault import BucketObjects, Home, KdfParams, ObjectsAt, S3ObjectStore, TargetOptions, VaultError, init_home, open_home
+from vault import (BucketObjects, Home, KdfParams, ObjectsAt, S3ObjectStore, TargetOptions, TargetStatus, VaultError,
+                   backup_status, init_home, open_home)
 from vault.inbox import Intake, Watcher, WatchOptions, create_drop_folders
 from web.capturing import CaptureThread
 from web.settings import Settings
@@ -61,6 +63,7 @@ class Office:
         self.extractor = extractor if extractor is not None else shared_extractor(settings)
         self.capturer = capturer if capturer is not None else shared_capturer(settings)
         self.clock = clock
+        self._last_activity = time.monotonic()  # filing or a web request: the nightly backup waits for quiet
         self._capture: CaptureThread | None = None
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
@@ -184,12 +187,21 @@ class Office:
 
     def file(self, source: Source, request: FilingRequest, *, ports: Ports | None = None) -> FilingOutcome:
         """The filing use case with this home's plan, jurisdiction and size limit."""
+        self.touch()
         outcome = filing.file_document(ports or self.ports, self.plan, source, request,
                                        jurisdiction=self.settings.jurisdiction, now=self.now(),
                                        max_bytes=self.settings.max_upload_mb * 1024 * 1024)
         if self._capture is not None:
             self._capture.wake()  # a scan may have been queued
         return outcome
+
+    def touch(self) -> None:
+        """Someone is working (a filing, a web request): the nightly backup waits for a quiet spell."""
+        self._last_activity = time.monotonic()
+
+    def idle_seconds(self) -> float:
+        """Seconds since the last filing or web request in this process."""
+        return time.monotonic() - self._last_activity
 
     def already_filed(self, source: Source) -> RecordId | None:
         return filing.already_filed(self.ports, source, self.settings.max_upload_mb * 1024 * 1024)
@@ -224,6 +236,10 @@ class Office:
     def run_capture(self, progress: capture.Progress | None = None) -> int:
         """Work through the capture queue once, in this thread (`strongroom ocr run`)."""
         return capture.run_all(self.ports, languages=self.ocr_languages, now=self.now, progress=progress)
+
+    def backup_status(self) -> list[TargetStatus]:
+        """Each backup target's last success and failure: the configured ones, then any other that ran."""
+        return backup_status(self.home, self.settings.backup_targets)
 
     def adopt_objects(self) -> int:
         """After a restore that takes the objects bucket over: move the objects the restore wrote into
