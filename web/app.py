@@ -17,8 +17,8 @@ from werkzeug.wrappers import Response
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from web import i18n, security, signin
-from web.blueprints import (admin, audit, auth, calendar, casefiles, guard, plan, record_edit, records, registers,
-                            retention, search, start, upload)
+from web.blueprints import (admin, audit, auth, calendar, casefiles, guard, meetings, plan, record_edit, records,
+                            registers, retention, search, start, upload)
 from web.blueprints.exports import exports_blueprint
 from web.office import Office
 from web.unlock import read_secret_key
@@ -75,13 +75,15 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
 
 def _register(app: Flask) -> None:
     for module in (auth, start, calendar, search, records, record_edit, upload, retention, plan, registers, audit,
-                   admin, casefiles):
+                   admin, meetings, casefiles):
         app.register_blueprint(module.bp)
     app.register_blueprint(exports_blueprint(ports_of=guard.ports, user_of=guard.current_user,
                                              plan_of=guard.plan))
 
     @app.before_request
     def signed_in_only() -> Response | None:
+        if request.endpoint != "static":
+            guard.state().office.touch()  # activity: the nightly backup waits for a quiet spell
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
         user = guard.current_user()
