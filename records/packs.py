@@ -36,6 +36,11 @@ class LeftOut:
     OFFICE = "office"  # .docx/.odt/.doc: converting needs an office suite, which works on plaintext files
     FORMAT = "format"  # another kind of file (a spreadsheet, an image, a message)
     UNREADABLE = "unreadable"  # a PDF that cannot be read (damaged or password-protected)
+    # Found by the sandboxed pack worker (the shell's renderer): the material may be hostile.
+    LIMITS = "limits"  # past pypdf's safety limits (a decompression bomb, structures nested too deep)
+    TIMEOUT = "timeout"  # the worker took longer than its time limit on it
+    MEMORY = "memory"  # the worker needed more memory than allowed on it
+    CRASHED = "crashed"  # the worker died on it
 
 
 @dataclass(frozen=True, slots=True)

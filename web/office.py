@@ -18,6 +18,7 @@ from types import TracebackType
 
 from indexer.errors import IndexCorrupt, IndexerError
 from indexer.extract.capture import SandboxedCapturer
+from indexer.extract.pack_sandbox import SandboxedPackMaker
 from indexer.extract.sandbox import SandboxedExtractor
 from indexer.extract.trust import FOLDER as TRUSTED_FOLDER
 from indexer.extract.trust import trusted_certificates
@@ -55,13 +56,15 @@ class Office:
     """An open home with its plan, ports, extractor and index, and the use cases bound to them."""
 
     def __init__(self, home: Home, settings: Settings, *, plan: Plan | None = None,
-                 extractor: Extractor | None = None, capturer: Capturer | None = None, clock: Clock = utcnow) -> None:
+                 extractor: Extractor | None = None, capturer: Capturer | None = None,
+                 pack_maker: SandboxedPackMaker | None = None, clock: Clock = utcnow) -> None:
         self.home = home
         self.settings = settings
         self._plan_override = plan  # tests and benchmarks only; otherwise the stored plan in force
         self._plan_cache: tuple[tuple[int, str], Plan] | None = None
         self.extractor = extractor if extractor is not None else shared_extractor(settings)
         self.capturer = capturer if capturer is not None else shared_capturer(settings)
+        self.pack_maker = pack_maker if pack_maker is not None else shared_pack_maker(settings)
         self.clock = clock
         self._last_activity = time.monotonic()  # filing or a web request: the nightly backup waits for quiet
         self._capture: CaptureThread | None = None
@@ -399,6 +402,22 @@ def shared_capturer(settings: Settings | None = None) -> SandboxedCapturer:
         return _capturer
 
 
+_pack_maker_lock = threading.Lock()
+_pack_maker: SandboxedPackMaker | None = None
+
+
+def shared_pack_maker(settings: Settings | None = None) -> SandboxedPackMaker:
+    """The process's meeting-pack sandbox: one worker per pack, two packs at once, with the extraction
+    worker's time and memory limits (the first call's settings fix them)."""
+    global _pack_maker
+    with _pack_maker_lock:
+        if _pack_maker is None:
+            chosen = settings or Settings()
+            _pack_maker = SandboxedPackMaker(timeout_s=chosen.extract_timeout_seconds,
+                                             memory_mb=chosen.extract_memory_mb)
+        return _pack_maker
+
+
 def furnish(home: Home, settings: Settings) -> list[str]:
     """What a working home has besides keys and catalogue: the plan (stored as version 1, with a
     plain plan.toml copy), one drop folder per class, an empty search index and the web's secret key. Each step does nothing when its work is
@@ -436,4 +455,4 @@ def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = 
 
 
 __all__ = ["Office", "INBOX_ACTOR", "target_options", "objects_at", "plan_of", "migrate_plan", "write_plan_copy", "shared_extractor",
-           "shared_capturer", "furnish", "create_home", "utcnow"]
+           "shared_capturer", "shared_pack_maker", "furnish", "create_home", "utcnow"]

@@ -15,6 +15,7 @@ from records.meeting_bodies import DEFAULTS
 from records.meetings import AgendaItem, Meeting, Participant
 from records.model import Confidentiality, Record, RecordId
 from records.packs import PackContent, PackItem, PackMaterial
+from indexer.extract.pack_sandbox import SandboxedPackMaker
 from web.meeting_pack import PackWords, render_pack
 
 
@@ -54,7 +55,7 @@ def test_pages_bookmarks_and_a_watermark_on_every_page() -> None:
                                                                                     for i in range(3)))
     content = PackContent(meeting=meeting, body=DEFAULTS["EE"][0], recipient=meeting.participants[0],
                           day=date(2026, 3, 10), items=items)
-    made = render_pack(content, PackWords.of("et"))
+    made = render_pack(content, PackWords.of("et"), SandboxedPackMaker())
     reader = PdfReader(io.BytesIO(made.data))
     assert made.pages == len(reader.pages) == 2 + 12 + 2 + 1
     assert made.left_out == ((RecordId("r3"), "unreadable"),)

@@ -199,8 +199,8 @@ def pack(meeting_id: str, user: str) -> Response:
     p = guard.ports()
     m = meetings.meeting_of(p, s, meeting_id)
     words = PackWords.of(i18n.language())
-    made = packs.hand_out(p, s, meeting_id, _body(m.body), user, render=lambda c: render_pack(c, words),
-                          now=guard.now(), channel="web")
+    made = packs.hand_out(p, s, meeting_id, _body(m.body), user, now=guard.now(), channel="web",
+                          render=lambda c: render_pack(c, words, guard.state().office.pack_maker))
     response = Response(made.data, mimetype="application/pdf")
     name = f"{m.body}-{m.seq}-{m.year}-{user}.pdf".replace("/", "-")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

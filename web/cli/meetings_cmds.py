@@ -288,7 +288,7 @@ def meeting_pack(obj: dict[str, object], meeting: str, recipient: str, out: Path
         body = meeting_bodies.body_of(office.ports, office.settings.jurisdiction, m.body)
         words = PackWords.of(office.settings.language)
         pack = packs.hand_out(office.ports, scope, m.meeting_id, body, recipient,
-                              render=lambda c: render_pack(c, words), now=now())
+                              render=lambda c: render_pack(c, words, office.pack_maker), now=now())
     part = out.with_name(out.name + ".part")
     part.write_bytes(pack.data)
     part.replace(out)
