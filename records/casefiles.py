@@ -233,6 +233,12 @@ def casefile_of(ports: Ports, scope: AccessScope, record: Record) -> CaseFile | 
     return casefile if casefile is not None and can_see(scope, casefile) else None
 
 
+def numbers(ports: Ports, scope: AccessScope | None = None) -> dict[str, str]:
+    """Case file id -> its number (Z-...), for naming a case file's hold: only the case files `scope` may
+    see, or every one without a scope (the operator's `strongroom hold list`)."""
+    return {c.casefile_id: c.number for c in all_casefiles(ports) if scope is None or can_see(scope, c)}
+
+
 def all_casefiles(ports: Ports) -> list[CaseFile]:
     """Every case file, oldest first (no access filter: for the use cases, never for display)."""
     found = (load(ports, cid) for cid in _ids(ports))

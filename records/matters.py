@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 
@@ -52,12 +52,14 @@ class MatterQuery:
         return not (self.record_class or self.principal or self.party or self.date_from or self.date_to
                     or self.words or self.casefile)
 
-    def describe(self) -> str:
+    def describe(self, casefiles: Mapping[str, str] | None = None) -> str:
+        """The query in words; a case file by its number when `casefiles` (id -> number) names it."""
+        casefile = (casefiles or {}).get(self.casefile, self.casefile)
         parts = [f"{k.replace('_', ' ')} {v}" for k, v in (("class", self.record_class),
                                                              ("principal", self.principal),
                                                              ("party", self.party), ("from", self.date_from),
                                                              ("to", self.date_to), ("words", self.words),
-                                                             ("case file", self.casefile)) if v]
+                                                             ("case file", casefile)) if v]
         return ", ".join(parts)
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from records import checkpoints
+from records import checkpoints, meetings
 from records.access import AccessScope, Permission
 from records.errors import AccessDenied, RecordsError
 from records.events import event
@@ -68,8 +68,10 @@ def body_of(ports: Ports, jurisdiction: str, code: str) -> Body:
 
 
 def set_bodies(ports: Ports, plan: Plan, scope: AccessScope, items: list[Body], *, now: datetime,
-               channel: str = "cli") -> tuple[Body, ...]:
-    """Replace the list of bodies (administrators only); every body's class must be in the plan."""
+               jurisdiction: str, channel: str = "cli") -> tuple[Body, ...]:
+    """Replace the list of bodies (administrators only); every body's class must be in the plan, and a body
+    that has meetings stays on the list (its meetings name it by its code). The audit entry names the codes
+    before (the list in force: the stored one, else the jurisdiction's) and after."""
     if not scope.may(Permission.ADMIN):
         raise AccessDenied(f"Your role ({scope.role}) may not change the list of bodies.")
     if not items:
@@ -81,12 +83,19 @@ def set_bodies(ports: Ports, plan: Plan, scope: AccessScope, items: list[Body], 
                                "digits and hyphens, once each.")
         seen.add(body.code)
         plan.resolve(body.record_class)
-        if not body.name("en").strip():
+        if not any(name.strip() for _language, name in body.names):
             raise RecordsError(f"The body {body.code} needs a name.")
-    doc = [{"code": b.code, "names": dict(b.names), "record_class": plan.resolve(b.record_class).code}
-           for b in items]
+    doc = [{"code": b.code, "names": {k: v.strip() for k, v in b.names if v.strip()},
+            "record_class": plan.resolve(b.record_class).code} for b in items]
     with ports.catalog.transaction() as tx:
+        # Read under the catalogue's lock: no meeting of a body being removed is made meanwhile.
+        kept = sorted(meetings.bodies_in_use(ports) - seen)
+        if kept:
+            raise RecordsError(f"The body {', '.join(kept)} has meetings, so it stays on the list: keep its code "
+                               "and change only its names or class.")
+        before = ",".join(sorted(b.code for b in bodies(ports, jurisdiction)))
         tx.put_setting(SETTING, json.dumps(doc, ensure_ascii=False, sort_keys=True))
         checkpoints.append(tx, ports.signer, event("meeting.bodies", actor=scope.actor, now=now, channel=channel,
-                                                   details=(("bodies", ",".join(sorted(seen))),)))
-    return tuple(items)
+                                                   details=(("before", before),
+                                                            ("bodies", ",".join(sorted(seen))))))
+    return bodies(ports, jurisdiction)

@@ -17,16 +17,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from records import checkpoints
 from records.access import AccessScope, Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.events import event, masked
-from records.meeting_bodies import Body
 from records.model import Confidentiality, Record, RecordId, State
 from records.plan import Plan
 from records.ports import CatalogTx, Ports
+
+if TYPE_CHECKING:  # meeting_bodies asks which bodies have meetings, so it imports this module
+    from records.meeting_bodies import Body
 
 KEY = "meeting."
 SLOT = "meeting.slot."
@@ -104,6 +106,10 @@ class Meeting:
         return [(item, r) for item in self.items for r in item.resolutions]
 
 
+# An audit entry's details made from the meeting before and after the change (inside its transaction).
+Described = Callable[[Meeting, Meeting], tuple[tuple[str, str], ...]]
+
+
 def can_see(scope: AccessScope, meeting: Meeting) -> bool:
     """The record rule applied to the meeting's own principal and level."""
     if not scope.may(Permission.READ) or not scope.clearance.allows(meeting.confidentiality):
@@ -146,6 +152,13 @@ def meetings(ports: Ports, scope: AccessScope) -> list[Meeting]:
             if meeting is not None and can_see(scope, meeting):
                 found.append(meeting)
     return sorted(found, key=lambda m: (m.day, m.body, m.seq), reverse=True)
+
+
+def bodies_in_use(ports: Ports) -> set[str]:
+    """The codes of the bodies that have meetings (no access filter: for the use cases, never for display)."""
+    last = int(ports.catalog.get_setting(LAST) or "0")
+    found = (_read(ports, ports.catalog.get_setting(SLOT + str(slot)) or "") for slot in range(1, last + 1))
+    return {m.body for m in found if m is not None}
 
 
 def meeting_of(ports: Ports, scope: AccessScope, meeting_id: str) -> Meeting:
@@ -265,6 +278,36 @@ def add_minutes(ports: Ports, scope: AccessScope, meeting_id: str, record_id: Re
     return _change(ports, scope, meeting_id, link, "meeting.minutes", now=now, channel=channel, record_id=record.id)
 
 
+def reschedule(ports: Ports, scope: AccessScope, meeting_id: str, *, day: date | None = None,
+               place: str | None = None, now: datetime, channel: str = "cli") -> Meeting:
+    """Change the meeting's date and/or place (None: unchanged). The audit entry names the old and new values
+    (the place as a keyed HMAC, like titles). The number stays, so the date stays in the number's year, and
+    once the minutes are filed (they carry the date) the date stays too."""
+    def edit(m: Meeting) -> Meeting:
+        changed = m
+        if day is not None and day != m.day:
+            if day.year != m.year:
+                raise RecordsError(f"Meeting {m.number} is numbered in {m.year}, so its date stays in {m.year}; "
+                                   "for another year prepare a new meeting.")
+            if m.held:
+                raise RecordsError(f"The minutes of meeting {m.number} are filed with its date, so the date "
+                                   "stays; a wrong date is corrected in the minutes' record.")
+            changed = replace(changed, day=day)
+        if place is not None and place.strip()[:200] != m.place:
+            changed = replace(changed, place=place.strip()[:200])
+        if changed == m:
+            raise RecordsError("The date and place are as they were: nothing to change.")
+        return changed
+
+    def details(old: Meeting, new: Meeting) -> tuple[tuple[str, str], ...]:
+        pairs = {"day": (old.day.isoformat(), new.day.isoformat()),
+                 "place": (masked(ports, old.place) or "-", masked(ports, new.place) or "-")}
+        fields = [name for name in pairs if getattr(old, name) != getattr(new, name)]
+        return (("fields", ",".join(fields)),
+                *((f"{name}.{which}", value) for name in fields for which, value in zip(("old", "new"), pairs[name])))
+    return _change(ports, scope, meeting_id, edit, "meeting.edit", now=now, channel=channel, details=details)
+
+
 def change(ports: Ports, scope: AccessScope, meeting_id: str, edit: Callable[[Meeting], Meeting], action: str, *,
            now: datetime, channel: str, details: tuple[tuple[str, str], ...] = (),
            record_id: str | None = None) -> Meeting:
@@ -277,18 +320,19 @@ def change(ports: Ports, scope: AccessScope, meeting_id: str, edit: Callable[[Me
 
 
 def _change(ports: Ports, scope: AccessScope, meeting_id: str, edit: Callable[[Meeting], Meeting], action: str, *,
-            now: datetime, channel: str, details: tuple[tuple[str, str], ...] = (),
+            now: datetime, channel: str, details: tuple[tuple[str, str], ...] | Described = (),
             record_id: str | None = None) -> Meeting:
     require_preparer(scope, "change meetings")
     with ports.catalog.transaction() as tx:
         # Read inside the transaction (the catalogue's lock is held): no concurrent edit is lost.
         meeting = meeting_of(ports, scope, meeting_id)
         changed = replace(edit(meeting), version=meeting.version + 1)
+        said = details(meeting, changed) if callable(details) else details
         _write(tx, changed)
         checkpoints.append(tx, ports.signer, event(action, actor=scope.actor, now=now, channel=channel,
                                                    record_id=record_id,
                                                    details=(("meeting", meeting.meeting_id),
-                                                            ("version", str(changed.version)), *details)))
+                                                            ("version", str(changed.version)), *said)))
     return changed
 
 

@@ -76,6 +76,33 @@ def index() -> str:
                            bodies={b.code: b for b in _bodies()}, today=guard.now().date())
 
 
+@bp.route("/meetings/bodies", methods=["GET", "POST"])
+def bodies_page() -> str | Response:
+    s = guard.require(Permission.READ)
+    if request.method == "POST":
+        guard.require(Permission.ADMIN)
+        meeting_bodies.set_bodies(guard.ports(), guard.plan(), s, _bodies_form(), now=guard.now(), channel="web",
+                                  jurisdiction=guard.state().settings.jurisdiction)
+        flash(_("The list of bodies is saved."))
+        return redirect(url_for("meetings.bodies_page"))  # type: ignore[return-value]
+    blank = meeting_bodies.Body(code="", names=(), record_class="")
+    return render_template("meetings/bodies.html", rows=[*_bodies(), blank, blank], classes=guard.plan().classes,
+                           in_use=meetings.bodies_in_use(guard.ports()), may_admin=s.may(Permission.ADMIN))
+
+
+def _bodies_form() -> list[meeting_bodies.Body]:
+    """The rows of the bodies form; a row without a code is left out (that removes a body)."""
+    out = []
+    rows = request.form.get("rows", "")
+    for n in range(min(int(rows), 100) if rows.isdigit() else 0):
+        code = request.form.get(f"code-{n}", "").strip()
+        if code:
+            names = tuple((lang, request.form.get(f"{lang}-{n}", "").strip()[:100]) for lang in ("sl", "et", "en"))
+            out.append(meeting_bodies.Body(code=code[:32], names=names,
+                                           record_class=request.form.get(f"class-{n}", "").strip()))
+    return out
+
+
 @bp.route("/meetings/new", methods=["GET", "POST"])
 def new() -> str | Response:
     s = guard.require(Permission.FILE)
@@ -104,6 +131,16 @@ def view(meeting_id: str) -> str:
                            minutes=meetings.visible_materials(p, s, m.minutes), reason=packs.leave_out_reason,
                            words=PackWords.of(i18n.language()), classes=guard.plan().classes,
                            today=guard.now().date(), may_file=s.may(Permission.FILE))
+
+
+@bp.post("/meetings/<meeting_id>/when")
+def reschedule(meeting_id: str) -> Response:
+    s = guard.require(Permission.FILE)
+    made = meetings.reschedule(guard.ports(), s, meeting_id, day=_day(request.form.get("date", ""),
+                                                                      _("The meeting date")),
+                               place=request.form.get("place"), now=guard.now(), channel="web")
+    flash(_("The meeting is now on %(day)s.", day=i18n.day(made.day)))
+    return _back(meeting_id)
 
 
 @bp.post("/meetings/<meeting_id>/items")

@@ -7,7 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from records import disposition, review
+from records import casefiles, disposition, review
 from records.access import Permission
 from records.errors import RecordNotFound, RecordsError
 from records.model import RecordId
@@ -29,11 +29,13 @@ def _page(message: str = "", error: str = "", status: int = 200) -> tuple[str, i
     permanent = [d for d in decisions if d.status is Status.PERMANENT]
     missing = [d for d in decisions if d.status is Status.MISSING_TRIGGER]
     held = disposition.held(state.ports, state.plan, jurisdiction=jurisdiction, as_of=today, scope=s)
+    casefile_numbers = casefiles.numbers(state.ports, s) if held else {}
     open_proposals = []
     if s.may(Permission.APPROVE) or s.may(Permission.DISPOSE):
         open_proposals = [(p, disposition.proposal_rows(state.ports, state.plan, s, p, jurisdiction=jurisdiction))
                           for p in disposition.proposals(state.ports)]
     return render_template("retention.html", due=due, queue=queue, to_transfer=to_transfer, held=held,
+                           casefile_numbers=casefile_numbers,
                            permanent=permanent, missing=missing, proposals=open_proposals, message=message,
                            error=error, second_approver=state.office.safeguards.require_second_approver,
                            actor=s.actor, may_dispose=s.may(Permission.DISPOSE),

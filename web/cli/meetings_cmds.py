@@ -1,4 +1,4 @@
-"""`strongroom meeting new|list|show|bodies|agenda-add|material-add|minutes|resolve|pack` and
+"""`strongroom meeting new|list|show|edit|bodies|agenda-add|material-add|minutes|resolve|pack` and
 `strongroom resolutions [done]`: meetings, the resolutions register and meeting packs from the terminal."""
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def meeting_bodies_cmd(obj: dict[str, object], source: Path | None, as_json: boo
             except (ValueError, KeyError, TypeError, AttributeError):
                 raise click.UsageError("The file must be a JSON list of {\"code\", \"names\": {\"sl\", \"et\", "
                                        "\"en\"}, \"record_class\"}.") from None
-            meeting_bodies.set_bodies(office.ports, office.plan, scope_of(office, as_user), items, now=now())
+            meeting_bodies.set_bodies(office.ports, office.plan, scope_of(office, as_user), items, now=now(),
+                                      jurisdiction=office.settings.jurisdiction)
         found = meeting_bodies.bodies(office.ports, office.settings.jurisdiction)
     if as_json:
         print_json([{"code": b.code, "names": dict(b.names), "record_class": b.record_class} for b in found])
@@ -170,6 +171,30 @@ def meeting_show(obj: dict[str, object], meeting: str, as_json: bool, as_user: s
     with open_office(obj) as office:
         scope = scope_of(office, as_user)
         _show(office, scope, meetings.find(office.ports, scope, meeting).meeting_id, as_json)
+
+
+@meeting_group.command("edit")
+@click.argument("meeting")
+@click.option("--date", "when", type=DAY, help="The new date (31.12.2031 or 2031-12-31), in the same year.")
+@click.option("--place", default=None, help="The new place (\"\" clears it).")
+@_JSON
+@_AS
+@click.pass_obj
+def meeting_edit(obj: dict[str, object], meeting: str, when: datetime | None, place: str | None, as_json: bool,
+                 as_user: str | None) -> None:
+    """Change a meeting's date or place; the audit entry keeps the old and new values."""
+    if when is None and place is None:
+        raise click.UsageError("Give --date, --place or both.")
+    with open_office(obj) as office:
+        scope = scope_of(office, as_user)
+        m = meetings.find(office.ports, scope, meeting)
+        changed = meetings.reschedule(office.ports, scope, m.meeting_id, day=when.date() if when else None,
+                                      place=place, now=now())
+        if as_json:
+            print_json(meeting_json(office, scope, changed))
+        else:
+            click.echo(f"Meeting {changed.number} is now on {changed.day.isoformat()}"
+                       f"{' in ' + changed.place if changed.place else ''} (version {changed.version}).")
 
 
 @meeting_group.command("agenda-add")
