@@ -87,19 +87,22 @@ def render_pack(content: PackContent, words: PackWords, maker: SandboxedPackMake
 
 def _front(content: PackContent, words: PackWords, counts: dict[RecordId, int],
            left_out: dict[RecordId, str]) -> Front:
-    """Cover and agenda with each material's first page, drawn twice: the page numbers wait for the
-    length of the front itself."""
-    draft = _front_pages(content, words, {}, left_out)
-    front_pages = draft.pages_count
-    draft.output()  # fpdf2 closes the font file it keeps open only when it writes
-    starts: dict[RecordId, int] = {}
-    at = front_pages + 1
-    for item in content.items:
-        for m in item.materials:
-            if m.record.id in counts:
-                starts[m.record.id] = at
-                at += counts[m.record.id]
-    doc = _front_pages(content, words, starts, left_out)
+    """Cover and agenda with each material's first page. The page numbers depend on the length of the front
+    itself: drawn for the usual two pages (cover, agenda), and again only when it came out longer."""
+    length = 2
+    for _draft in range(4):  # a page number one digit longer could push a line over: a few rounds settle it
+        starts: dict[RecordId, int] = {}
+        at = length + 1
+        for item in content.items:
+            for m in item.materials:
+                if m.record.id in counts:
+                    starts[m.record.id] = at
+                    at += counts[m.record.id]
+        doc = _front_pages(content, words, starts, left_out)
+        if doc.pages_count == length:
+            break
+        length = doc.pages_count
+        doc.output()  # fpdf2 closes the font file it keeps open only when it writes
     agenda_page = 1 if doc.pages_count > 1 else 0
     marks = [Bookmark(words.gettext("Cover"), 0), Bookmark(words.gettext("Agenda"), agenda_page)]
     for item in content.items:

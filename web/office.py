@@ -414,7 +414,7 @@ def shared_pack_maker(settings: Settings | None = None) -> SandboxedPackMaker:
         if _pack_maker is None:
             chosen = settings or Settings()
             _pack_maker = SandboxedPackMaker(timeout_s=chosen.extract_timeout_seconds,
-                                             memory_mb=chosen.extract_memory_mb)
+                                             memory_mb=chosen.extract_memory_mb, max_input_mb=chosen.max_upload_mb)
         return _pack_maker
 
 

@@ -5,19 +5,22 @@ is made again without it."""
 from __future__ import annotations
 
 import math
+import resource
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from records.errors import PackFailed
 from records.packs import LeftOut
 
 from .frames import FrameError, dumps, loads
 from .pack_pages import Bookmark, Stamp
-from .sandbox import _Worker, start_worker
+from .sandbox import _kill_all, _Worker, start_worker
 from .worker import EXIT_MEMORY
 
 MAX_PAGES = 1_000_000  # a page count past this is a subverted worker
@@ -62,23 +65,96 @@ class _Blame(Exception):
 class SandboxedPackMaker:
     """One worker process per pack (at most `jobs` at once), with the extraction worker's limits: its
     memory (plus room for holding the pack's materials), a processor budget and a wall-clock allowance
-    per material, no file written, no core dump, no process started."""
+    per material, no file written, no core dump, no process started.
 
-    def __init__(self, *, timeout_s: float = 60, memory_mb: int = 512, jobs: int = 2) -> None:
+    After a pack, a spare worker is started in the background for the next one (Python and the PDF
+    libraries take a second or more to start); it waits with a generous memory limit, which is lowered
+    to the pack's own (prlimit) before it sees a material, and it is never used twice."""
+
+    def __init__(self, *, timeout_s: float = 60, memory_mb: int = 512, max_input_mb: int = 200,
+                 jobs: int = 2) -> None:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
+        self.spare_memory_mb = memory_mb + 3 * max_input_mb
         self._slots = threading.BoundedSemaphore(max(1, jobs))
+        self._lock = threading.Lock()
+        self._spare: set[_Worker] = set()  # at most one
+        self._starter: threading.Thread | None = None
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _kill_all, self._spare)
+
+    def pids(self) -> list[int]:
+        """The spare worker's process, when one waits (for tests and the health page)."""
+        with self._lock:
+            return [w.pid for w in self._spare]
+
+    def close(self) -> None:
+        """End the spare worker (a pack being made ends its own)."""
+        with self._lock:
+            self._closed = True
+            starter = self._starter
+        if starter is not None:
+            starter.join()
+        with self._lock:
+            _kill_all(self._spare)
+
+    def __enter__(self) -> SandboxedPackMaker:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
 
     def make(self, parts: Sequence[PackPart], stamp: Stamp, font: Path, compose: Compose) -> Joined:
         left_out: dict[int, str] = {}
-        with self._slots:
-            for _attempt in range(len(parts) + 1):
-                try:
-                    return self._attempt(parts, stamp, font, compose, left_out)
-                except _Blame as blame:
-                    left_out[blame.part] = blame.reason  # and again, without it
+        try:
+            with self._slots:
+                for _attempt in range(len(parts) + 1):
+                    try:
+                        return self._attempt(parts, stamp, font, compose, left_out)
+                    except _Blame as blame:
+                        left_out[blame.part] = blame.reason  # and again, without it
+        finally:
+            self._refill()
         raise PackFailed("The meeting pack could not be made: its materials stopped the pack maker each time; "
                          "open them from their records.")
+
+    def _refill(self) -> None:
+        with self._lock:
+            if self._closed or self._spare or (self._starter is not None and self._starter.is_alive()):
+                return
+            self._starter = threading.Thread(target=self._start_spare, name="pack-spare", daemon=True)
+            self._starter.start()
+
+    def _start_spare(self) -> None:
+        try:
+            worker = start_worker("indexer.extract.pack_worker", self.spare_memory_mb)
+        except (TimeoutError, FrameError, OSError):
+            return  # the next pack starts its own
+        with self._lock:
+            if self._closed or self._spare:
+                worker.kill()
+            else:
+                self._spare.add(worker)
+
+    def _worker(self, memory_mb: int) -> _Worker:
+        """The spare worker, its memory limit lowered to this pack's, or a new one."""
+        with self._lock:
+            spare = self._spare.pop() if self._spare else None
+        if spare is not None:
+            if memory_mb <= self.spare_memory_mb and spare.process.poll() is None:
+                limit = memory_mb * 2**20
+                try:
+                    resource.prlimit(spare.pid, resource.RLIMIT_AS, (limit, limit))
+                    return spare
+                except OSError:
+                    pass
+            spare.kill()
+        try:
+            return start_worker("indexer.extract.pack_worker", memory_mb)
+        except (TimeoutError, FrameError):
+            raise PackFailed("The meeting pack maker could not start; check the installation and try again.") \
+                from None
 
     def _memory(self, parts: Sequence[PackPart]) -> int:
         # Each material is held twice (its bytes and its pages) and the pack once more.
@@ -88,11 +164,7 @@ class SandboxedPackMaker:
                  left_out: dict[int, str]) -> Joined:
         included = [i for i in range(len(parts)) if i not in left_out]
         memory = self._memory(parts)
-        try:
-            worker = start_worker("indexer.extract.pack_worker", memory)
-        except (TimeoutError, FrameError):
-            raise PackFailed("The meeting pack maker could not start; check the installation and try again.") \
-                from None
+        worker = self._worker(memory)
         try:
             worker.send(dumps({"font": str(font), "watermark": stamp.watermark, "page_label": stamp.page_label,
                                "parts": len(included), "timeout": math.ceil(self.timeout_s) + 2,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,11 @@ from make_corpus import hostile_corpus, simple_pdf  # noqa: E402
 
 
 @pytest.fixture
-def app(home: Home) -> Flask:
+def app(home: Home) -> Iterator[Flask]:
     add_users(home)
     settings = Settings.load({"home": home.path}, environ={})
-    office = Office(home, settings, pack_maker=SandboxedPackMaker(timeout_s=3))
-    return create_app(office, secret_key=b"test-only-secret-key-0123456789")
+    with SandboxedPackMaker(timeout_s=3) as maker:
+        yield create_app(Office(home, settings, pack_maker=maker), secret_key=b"test-only-secret-key-0123456789")
 
 
 def _file(app: Flask, name: str, data: bytes) -> str:

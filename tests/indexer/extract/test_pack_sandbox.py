@@ -1,10 +1,11 @@
 """The meeting-pack sandbox (indexer.extract.pack_sandbox): hostile materials are refused, or stop their own
-worker and are left out with the reason, and the pack still comes out; no worker outlives its pack."""
+worker and are left out with the reason, and the pack still comes out; no worker outlives its pack (but the one spare, ended by close())."""
 
 from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,8 +35,8 @@ class Cover:
         return Front(pdf=bytes(doc.output()), bookmarks=(Bookmark("Naslovnica", 0),), title="Uprava 1/2026")
 
 
-def _pack_workers() -> list[int]:
-    """Our own children running the pack worker."""
+def _pack_workers(besides: frozenset[int] = frozenset()) -> list[int]:
+    """Our own children running the pack worker, but those in `besides` (another maker's, started before)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -45,19 +46,34 @@ def _pack_workers() -> list[int]:
             command = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat[1]) == os.getpid() and b"pack_worker" in command and stat[0] != "Z":
+        if int(stat[1]) == os.getpid() and b"pack_worker" in command and stat[0] != "Z" \
+                and int(entry) not in besides:
             found.append(int(entry))
     return found
 
 
+def _spare(maker: SandboxedPackMaker) -> int:
+    """The spare worker the maker starts after a pack, once it has greeted."""
+    deadline = time.monotonic() + 120
+    while not maker.pids():
+        assert time.monotonic() < deadline, "no spare worker"
+        time.sleep(0.05)
+    return maker.pids()[0]
+
+
 def test_refused_materials_are_named_and_the_rest_is_stamped() -> None:
+    before = frozenset(_pack_workers())
     corpus = hostile_corpus()
     parts = [PackPart("pdf", simple_pdf(["Letno porocilo"], pages=2)),
              PackPart("pdf", corpus["encrypted.pdf"]()),
              PackPart("pdf", corpus["flate-bomb.pdf"]()),  # 120 MB of content: past pypdf's limits
              PackPart("text", "Opomba: čšž õäöü\n".encode(), heading="00.4-4/2026  Opomba")]
     cover = Cover()
-    joined = SandboxedPackMaker(timeout_s=30).make(parts, STAMP, FONT, cover)
+    with SandboxedPackMaker(timeout_s=30) as maker:
+        joined = maker.make(parts, STAMP, FONT, cover)
+        _spare(maker)
+        again = maker.make(parts[:1], STAMP, FONT, Cover())  # on the spare worker
+    assert again.pages == 3 and not again.left_out
     assert dict(joined.left_out) == {1: LeftOut.UNREADABLE, 2: LeftOut.LIMITS}
     assert dict(cover.pages) == {0: 2, 3: 1} and dict(cover.left_out) == dict(joined.left_out)
     reader = PdfReader(io.BytesIO(joined.data))
@@ -66,24 +82,33 @@ def test_refused_materials_are_named_and_the_rest_is_stamped() -> None:
         assert "Zaupno — za: Ana Žužek" in page.extract_text() and f"Stran {n} od 4" in page.extract_text()
     assert "Opomba: čšž õäöü" in reader.pages[3].extract_text()
     assert reader.outline[0].title == "Naslovnica"
-    assert not _pack_workers()
+    assert not _pack_workers(before)
 
 
 def test_a_material_that_overruns_its_time_is_left_out() -> None:
+    before = frozenset(_pack_workers())
     parts = [PackPart("pdf", hostile_corpus()["many-pages.pdf"]()),  # 3000 pages: about 20 s of stamping
              PackPart("pdf", simple_pdf(["Zapisnik"]))]
     cover = Cover()
-    joined = SandboxedPackMaker(timeout_s=3).make(parts, STAMP, FONT, cover)
+    with SandboxedPackMaker(timeout_s=3) as maker:
+        joined = maker.make(parts, STAMP, FONT, cover)
     assert dict(joined.left_out) == {0: LeftOut.TIMEOUT}
     assert dict(cover.pages) == {1: 1}
     assert joined.pages == len(PdfReader(io.BytesIO(joined.data)).pages) == 2
-    assert not _pack_workers()
+    assert not _pack_workers(before)
 
 
 def test_a_material_that_exhausts_the_workers_memory_is_left_out() -> None:
+    before = frozenset(_pack_workers())
     # 70 MB of content stays under pypdf's own caps (75 MB), so only the worker's memory limit stops it.
     parts = [PackPart("pdf", simple_pdf(["Gradivo"])), PackPart("pdf", flate_bomb_pdf(70))]
-    joined = SandboxedPackMaker(timeout_s=30, memory_mb=150).make(parts, STAMP, FONT, Cover())
-    assert dict(joined.left_out) == {1: LeftOut.MEMORY}
+    with SandboxedPackMaker(timeout_s=30, memory_mb=150) as maker:
+        joined = maker.make(parts, STAMP, FONT, Cover())
+        spare = _spare(maker)
+        assert _pack_workers(before) == [spare]  # the pack's own workers are gone
+        # The spare waits with room for the largest upload; lowered to the pack's limit, the bomb fails again.
+        again = maker.make(parts, STAMP, FONT, Cover())
+        assert spare not in _pack_workers()  # it made this pack and ended with it
+    assert dict(joined.left_out) == dict(again.left_out) == {1: LeftOut.MEMORY}
     assert joined.pages == 2
-    assert not _pack_workers()
+    assert not _pack_workers(before)
