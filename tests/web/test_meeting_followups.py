@@ -97,7 +97,8 @@ def test_an_administrator_edits_the_bodies_on_the_web(app: Flask, client: FlaskC
     assert len(_entries(app, "meeting.bodies")) == 1
 
 
-def test_meeting_edit_on_the_command_line(cli_home: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_meeting_edit_on_the_command_line(cli_home: Path, tmp_path: Path,  # noqa: F811
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["meeting", "new", "--body", "uprava", "--date", "12.3.2026", "--place", "Sejna soba",
                           "--json"], capsys)
     assert code == 0, err
@@ -112,9 +113,15 @@ def test_meeting_edit_on_the_command_line(cli_home: Path, capsys: pytest.Capture
     assert run(["meeting", "edit", mid], capsys)[0] == 2  # nothing to change is a usage error
     code, out, err = run(["meeting", "edit", mid, "--date", "1.1.2027"], capsys)
     assert code == 1 and "numbered in 2026" in err and "Traceback" not in err
+    minutes = tmp_path / "zapisnik.txt"
+    minutes.write_text("Zapisnik seje uprave\n", encoding="utf-8")
+    assert run(["meeting", "minutes", mid, "--file", str(minutes)], capsys)[0] == 0
+    code, out, err = run(["meeting", "edit", mid, "--date", "21.3.2026"], capsys)
+    assert code == 1 and "minutes of meeting 1/2026 are filed with its date" in err
+    assert run(["meeting", "edit", mid, "--place", "Brdo"], capsys)[0] == 0  # the place still may change
     edits = _audit(capsys, "meeting.edit")
     details = [e["details"] for e in edits]
-    assert [d["fields"] for d in details] == ["day,place", "place"]
+    assert [d["fields"] for d in details] == ["day,place", "place", "place"]
     assert details[0]["day.old"] == "2026-03-12" and details[1]["place.new"] == "-"
 
 
