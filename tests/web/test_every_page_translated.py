@@ -7,7 +7,8 @@ with a real value) and the pages a form answers with. Every visible string (text
 placeholder, aria-label and alt attributes; the value of submit buttons) is cut into words, and a word
 is English when it occurs in the English UI vocabulary (the msgids of the catalogue and the sentences
 the core writes) and in no translation of the page's language. What is data is taken out first: text
-inside <bdi> (the `bidi` filter marks names, titles and file names), <pre> (document text), <code>,
+inside <bdi> (the `bidi` filter marks names, titles and file names), <pre> and search snippets (document
+text), <code>,
 and every data string of the home (titles, names, parties, file names, the plan's legal citations).
 """
 
@@ -30,7 +31,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 
-from records import safeguards
+from records import certificates, safeguards
 from records.plan import load_default
 from records.access import AccessScope
 from records.filing import FilingRequest
@@ -44,7 +45,6 @@ LANGS = ("sl", "et")
 WORD = re.compile(r"[^\W\d_]+")
 SKIPPED_TAGS = {"script", "style", "pre", "code", "bdi", "textarea"}
 VISIBLE_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
-HEX_ID = re.compile(r"\b[0-9a-f]{12,}\b")
 
 
 class VisibleText(HTMLParser):
@@ -57,7 +57,8 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag in SKIPPED_TAGS or "lang" in values and tag != "html":
+        document_text = "snippet" in str(values.get("class", "")).split()  # a search hit's own words
+        if tag in SKIPPED_TAGS or document_text or "lang" in values and tag != "html":
             self._skipping.append(tag)  # data, or words of another language on purpose (the language links)
         for name in VISIBLE_ATTRIBUTES:
             if values.get(name):
@@ -135,7 +136,7 @@ class Office:
 
     records: dict[str, str] = field(default_factory=dict)  # what -> record id
     data: list[str] = field(default_factory=list)
-    feed_token: str = ""
+    certificates: list[str] = field(default_factory=list)
 
 
 def _file(app: Flask, name: str, body: bytes, **request: object) -> str:
@@ -179,7 +180,12 @@ def office_day(app: Flask, home_path: Path) -> Office:
                    "Sodni spis Kovač", "Star račun", "Drugi star račun", "Prazna datoteka", "Strongroom",
                    "Slovenščina", "Eesti", "English", "Spor s Kovačem", "Kovač se je umaknil", "zavrnjeno.pdf",
                    "neurejeno.txt", "Računi se hranijo 10 let", "SHA-256", "EUR", "KEY.txt", "FILE.zip",
-                   "<abc.123@upravna.example>"]
+                   "<abc.123@upravna.example>", "pogodba", "nova-sl", "nova-et"]
+    for record in state.ports.catalog.find():  # the documents' own words (search snippets show them)
+        found.data += [record.title, record.original_name]
+    found.data += ["Najemna pogodba za poslovni prostor Tivoli.", "Racun 2026-17 za najemnino.",
+                   "Spostovani, prosimo za odgovor.", "Sodni spis v zadevi Kovac.", "Star racun iz leta 2001.",
+                   "Se en star racun iz leta 2002."]
     for cls in state.plan.classes:  # the plan's legal citations are the office's own text
         for _j, period in cls.retention:
             found.data.append(period.basis)
@@ -212,13 +218,15 @@ def office_day(app: Flask, home_path: Path) -> Office:
                                                        "confirm": "yes", "reason": "Računi se hranijo 10 let"})
     assert destroyed.status_code == 200, destroyed.get_data(as_text=True)
     safeguards.change(state.ports, AccessScope.system(), "require-second-approver", "on", now=state.clock())
+    found.certificates = [c.certificate_id for c in certificates.all_certificates(state.ports.catalog)]
+    assert found.certificates
     outsider = app.test_client()
     assert login(outsider, "anna", "not the password") == 401  # a refused login in the audit log
 
     rejected = home_path / "rejected"
     rejected.mkdir(exist_ok=True)
     (rejected / "zavrnjeno.pdf").write_bytes(b"%PDF-broken")
-    (rejected / "zavrnjeno.pdf.reason.txt").write_text("The PDF is damaged or not a PDF: it cannot be read.\n")
+    (rejected / "zavrnjeno.pdf.reason.txt").write_text("the PDF is damaged and cannot be read.\n")
     waiting = home_path / "inbox" / "_unsorted" / "neurejeno.txt"
     waiting.parent.mkdir(parents=True, exist_ok=True)
     waiting.write_text("Dokument brez razreda.")
@@ -233,6 +241,8 @@ def _value(name: str, office: Office) -> list[str]:
         return list(office.records.values())
     if name == "number":
         return ["1"]
+    if name == "certificate_id":
+        return office.certificates
     if name == "token":
         return ["no-such-token"]  # the feed itself is an .ics; a wrong token gets the error page
     raise AssertionError(f"the test has no value for the route parameter <{name}>: add one")
@@ -251,7 +261,8 @@ def get_pages(app: Flask, office: Office) -> Iterator[str]:
                 "/registers/invoices?show=unpaid", "/registers/invoices?show=overdue",
                 "/registers/correspondence?direction=in", "/audit/?action=record.view",
                 f"/records/{office.records['contract']}?done=saved", f"/records/{office.records['invoice']}?done=paid",
-                "/records/nosuchrecord", "/nosuchpage")
+                "/records/nosuchrecord", "/nosuchpage",
+                "/retention/?by=31.12.2040", "/retention/?by=31.%202.%202013", "/retention/?by=someday")
 
 
 def english_on(html: str, vocabulary: set[str], data: list[str]) -> set[str]:
@@ -259,7 +270,7 @@ def english_on(html: str, vocabulary: set[str], data: list[str]) -> set[str]:
     found = set()
     for text in visible_strings(html):
         rest = text
-        for value in data:
+        for value in sorted(data, key=len, reverse=True):  # a longer data string before any part of it
             rest = rest.replace(value, " ")
         english = sorted(words(rest) & vocabulary)
         if english:
@@ -335,10 +346,16 @@ def test_pages_after_forms_are_translated(app: Flask, office_day: Office, home_p
     assert problems == [], "English left after forms:\n" + "\n".join(problems)
 
 
-def test_no_internal_ids_in_the_audit_log(app: Flask, office_day: Office) -> None:
+def test_the_audit_log_names_records_not_internal_ids(app: Flask, office_day: Office) -> None:
+    """A record is shown by registry number (and title), a destroyed one as such; never by its id."""
     admin = app.test_client()
     assert login(admin, "anna") == 302
-    for lang in ("sl", "et", "en"):
+    catalog = app.extensions["strongroom"].ports.catalog
+    destroyed = catalog.get(RecordId(office_day.records["old"])).registry_number
+    for lang, words_of_destroyed in (("sl", "uničen"), ("et", "hävitatud"), ("en", "destroyed record")):
         html = admin.get("/audit/", headers={"Accept-Language": lang}).get_data(as_text=True)
-        shown = [HEX_ID.findall(s) for s in visible_strings(html)]
-        assert [ids for ids in shown if ids] == [], lang
+        text = " ".join(visible_strings(html))
+        for record_id in office_day.records.values():
+            assert record_id[:8] not in text, lang
+        assert catalog.get(RecordId(office_day.records["contract"])).registry_number in text
+        assert re.search(rf"{words_of_destroyed}\w* \w*\s*{re.escape(destroyed)}", text, re.I), lang
