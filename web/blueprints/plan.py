@@ -53,7 +53,7 @@ def trigger_text(trigger: Trigger) -> str:
         TriggerKind.FISCAL_YEAR_END: _("from the end of the financial year of %(field)s", field=event_name(trigger.of)),
         TriggerKind.LATER_YEAR_END: _("from the later of the calendar and the financial year end of %(field)s",
                                       field=event_name(trigger.of)),
-        TriggerKind.EVENT: _("from the event %(event)s", event=event_name(trigger.of)),
+        TriggerKind.EVENT: _("from the event: %(event)s", event=event_name(trigger.of)),
         TriggerKind.PERMANENT: _("no end"),
     }
     return words[trigger.kind]
