@@ -84,6 +84,14 @@ def amount(value: Decimal | None) -> str:
     return str(format_decimal(value, format="#,##0.00"))
 
 
+def amount_text(text: str) -> str:
+    """A stored amount ("1234.56") in the user's locale; text that is no number as it is."""
+    try:
+        return amount(Decimal(text))
+    except ArithmeticError:
+        return text
+
+
 def size(value: int) -> str:
     """A file size people read: '834 B', '12,3 kB', '4,5 MB' (decimal comma in sl and et)."""
     for unit, factor in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
@@ -132,6 +140,6 @@ def install(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Ljubljana"
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters.update(day=day, moment=moment, day_field=day_field, number=number, amount=amount,
-                                 size=size, label=label, day_iso=day_iso,
+                                 size=size, amount_text=amount_text, label=label, day_iso=day_iso,
                                  moment_iso=moment_iso)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, ui_language=language, language_url=language_url)

@@ -237,7 +237,7 @@ def record_tools() -> dict[str, object]:
         s = guard.scope()
         plan = guard.plan()
         values = current_values(record)
-        labelled = [(f.label, values.get(f.name, "")) for f in form_fields(record)]
+        labelled = [(f.label, values.get(f.name, ""), f.kind) for f in form_fields(record)]
         extra = dict(record.extra)
         events = [(n, EVENT_LABELS.get(n) or event_name(n), extra.get(f"event.{n}", ""))
                   for n in lifecycle.event_names(plan)]
