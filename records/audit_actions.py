@@ -17,6 +17,8 @@ KINDS: frozenset[str] = frozenset({
     "audit.export",
     "user.add", "user.disable", "user.role", "user.password", "user.password.reset",
     "login", "logout",
+    "meeting.new", "meeting.bodies", "meeting.pack", "meeting.item.add", "meeting.item.move", "meeting.item.remove",
+    "meeting.material.add", "meeting.material.remove", "meeting.minutes", "resolution.adopt", "resolution.done",
     # the vault
     "vault.init", "vault.unlock", "vault.recover", "vault.verify", "vault.backup", "vault.rollback.accept",
     "key.passphrase.add", "key.passphrase.remove", "key.passphrase.change", "key.recovery.replace",

@@ -17,8 +17,8 @@ from werkzeug.wrappers import Response
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from web import audit_names, i18n, security, signin, wording
-from web.blueprints import (admin, audit, auth, calendar, guard, plan, record_edit, records, registers,
-                            retention, search, start, upload)
+from web.blueprints import (admin, audit, auth, calendar, guard, meetings, plan, record_edit, records,
+                            registers, retention, search, start, upload)
 from web.blueprints.exports import exports_blueprint
 from web.office import Office
 from web.unlock import read_secret_key
@@ -77,7 +77,7 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
 
 def _register(app: Flask) -> None:
     for module in (auth, start, calendar, search, records, record_edit, upload, retention, plan, registers, audit,
-                   admin):
+                   admin, meetings):
         app.register_blueprint(module.bp)
     app.register_blueprint(exports_blueprint(ports_of=guard.ports, user_of=guard.current_user,
                                              plan_of=guard.plan))

@@ -13,9 +13,10 @@ from flask_babel import lazy_gettext as _
 
 from records.audit import AuditEvent
 from records.errors import RecordNotFound
+from records.meeting_bodies import DEFAULTS as DEFAULT_BODIES
 from records.model import Record, RecordId
 from records.ports import Catalog
-from web.i18n import day, label
+from web.i18n import day, label, language
 from web.wording import action_name, field_name
 
 ACTIONS = {
@@ -38,6 +39,12 @@ ACTIONS = {
     "user.add": _("User added"), "user.disable": _("User disabled"), "user.role": _("User's role changed"),
     "user.password": _("Own password changed"), "user.password.reset": _("Password reset"),
     "login": _("Sign-in"), "logout": _("Sign-out"),
+    "meeting.new": _("Meeting prepared"), "meeting.bodies": _("Meeting bodies changed"),
+    "meeting.pack": _("Meeting pack made"), "meeting.item.add": _("Agenda item added"),
+    "meeting.item.move": _("Agenda item moved"), "meeting.item.remove": _("Agenda item removed"),
+    "meeting.material.add": _("Meeting material added"), "meeting.material.remove": _("Meeting material removed"),
+    "meeting.minutes": _("Minutes linked to the meeting"), "resolution.adopt": _("Resolution adopted"),
+    "resolution.done": _("Resolution carried out"),
     "vault.init": _("Home created"), "vault.unlock": _("Home unlocked"),
     "vault.recover": _("Left-overs of a crash cleaned up"), "vault.verify": _("Home checked"),
     "vault.backup": _("Backup"), "vault.rollback.accept": _("Older catalogue accepted"),
@@ -45,7 +52,7 @@ ACTIONS = {
     "key.passphrase.change": _("Passphrase changed"), "key.recovery.replace": _("Recovery key replaced"),
     "key.slots.unrecorded": _("Key file changed without a record"), "key.slots.recorded": _("Key file recorded"),
 }
-OUTCOMES = {"ok": _("done"), "denied": _("refused: no right"), "failed": _("failed"),
+OUTCOMES = {"ok": _("succeeded"), "denied": _("refused: no right"), "failed": _("failed"),
             "duplicate": _("already filed"), "rejected": _("rejected"), "refused": _("refused"),
             "recovered": _("recovered"), "throttled": _("too many attempts")}
 CHANNELS = {"web": _("browser"), "cli": _("command line"), "watcher": _("drop folder"), "import": _("import"),
@@ -68,8 +75,11 @@ DETAILS = {
     "folder": _("Drop folder"), "name": _("Name"), "problem": _("Problem"), "problems": _("Problems"),
     "pages": _("Pages"), "recognised": _("Pages recognised"), "replaced": _("Replaced"), "slots": _("Slots"),
     "duplicate_of": _("Already filed as"), "from": _("From"), "to": _("To"), "count": _("Count"),
-    "reference": _("Reference"), "event": _("Event"),
+    "reference": _("Reference"), "event": _("Event"), "body": _("Meeting body"), "number": _("Number"),
+    "day": _("Day"), "due": _("Due date"), "recipient": _("Recipient"), "materials": _("Materials"),
+    "left_out": _("Left out"), "step": _("Step"), "resolution": _("Resolution"), "on": _("Carried out on"),
 }
+HIDDEN = frozenset({"fields", "meeting", "item"})  # the changed fields (paired below) and internal ids
 VALUES = {"on": _("on"), "off": _("off"), "True": _("yes"), "False": _("no"), "yes": _("yes"), "no": _("no"),
           "destruction": _("destruction"), "transfer": _("transfer"), "thumbnail": _("small picture"),
           "the default plan": _("the default plan"), "strongroom.toml or STRONGROOM_*": _("the settings file"),
@@ -106,6 +116,9 @@ def _value(key: str, value: str) -> str:
         return label(value)
     if key == "decision":
         return str(VALUES.get(value, value))
+    if key == "body":  # a meeting body by its code: its name in the default lists
+        names = {b.code: b.name(language()) for bodies in DEFAULT_BODIES.values() for b in bodies}
+        return names.get(value, value)
     page = _PAGE.match(value)
     if page:
         return str(_("page %(number)s", number=page.group(1)))
@@ -125,7 +138,7 @@ def details(event: AuditEvent) -> list[str]:
         change = f"{_value('', pairs.pop('old', '-'))} → {_value('', pairs.pop('new', '-'))}"
         shown.append(f"{_value('setting', setting)}: {change}" if setting else change)
     for key, value in pairs.items():
-        if key == "fields" or key.endswith(".new"):
+        if key in HIDDEN or key.endswith(".new"):
             continue
         if key.endswith(".old"):
             base = key[:-4]

@@ -19,11 +19,12 @@ from web import audit_names
 
 ROOT = Path(__file__).resolve().parents[2]
 # The functions that take the action as their first argument (or `action=`), and where it is the n-th.
-AUDIT_CALLS = {"event": 0, "_event": 0, "_audited": 3, "_put": 3, "_save_audited": 1, "audit": 0}
+AUDIT_CALLS = {"event": 0, "_event": 0, "_audited": 3, "_put": 3, "_save_audited": 1, "audit": 0, "change": 4,
+               "_change": 4}
 # Call sites that pass the action on from their own parameter (checked where their callers name it).
 PASS_THROUGH = {("records/events.py", "action"), ("records/accounts.py", "action"), ("vault/home.py", "action"),
                 ("records/retrieval.py", "action"), ("records/filing.py", "action"), ("web/blueprints/guard.py", "action"),
-                ("vault/slotstate.py", "recorded")}  # the last: another function named _event (its kinds are constants)
+                ("vault/slotstate.py", "recorded"), ("records/meetings.py", "action")}  # the last: another function named _event (its kinds are constants)
 
 
 def _constants(tree: ast.Module) -> dict[str, str]:

@@ -32,6 +32,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from records import certificates, safeguards
+from records.meeting_bodies import DEFAULTS
 from records.plan import load_default
 from records.access import AccessScope
 from records.filing import FilingRequest
@@ -127,6 +128,8 @@ def english_words(lang: str) -> set[str]:
             native |= words(re.sub(r"%\(\w+\)[sd]", " ", t))
     for cls in load_default().classes:
         native |= words(cls.name(lang))
+    for body in (b for bodies in DEFAULTS.values() for b in bodies):  # the meeting bodies' own names
+        native |= words(body.name(lang))
     return english - native
 
 
@@ -137,6 +140,7 @@ class Office:
     records: dict[str, str] = field(default_factory=dict)  # what -> record id
     data: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
+    meetings: list[str] = field(default_factory=list)
 
 
 def _file(app: Flask, name: str, body: bytes, **request: object) -> str:
@@ -220,6 +224,20 @@ def office_day(app: Flask, home_path: Path) -> Office:
     safeguards.change(state.ports, AccessScope.system(), "require-second-approver", "on", now=state.clock())
     found.certificates = [c.certificate_id for c in certificates.all_certificates(state.ports.catalog)]
     assert found.certificates
+    meeting = admin.post("/meetings/new", data={
+        "csrf_token": token, "body": "uprava", "date": "12.3.2026", "place": "Sejna soba", "confidentiality": "internal",
+        "participants": "Ana Žužek = juht\nZunanji Gost"}, follow_redirects=True).get_data(as_text=True)
+    found.meetings = re.findall(r'action="/meetings/([0-9a-f]+)/items"', meeting)[:1]
+    assert found.meetings, meeting
+    base = f"/meetings/{found.meetings[0]}"
+    page = admin.post(f"{base}/items", data={"csrf_token": token, "title": "Letno poročilo"},
+                      follow_redirects=True).get_data(as_text=True)
+    item = re.findall(r'id="item-([0-9a-f]+)"', page)[0]
+    contract_number = state.ports.catalog.get(RecordId(found.records["contract"])).registry_number
+    admin.post(f"{base}/items/{item}/materials", data={"csrf_token": token, "registry_number": contract_number})
+    admin.post(f"{base}/items/{item}/resolutions", data={"csrf_token": token, "text": "Sprejme poročilo",
+                                                         "owner": "Ana", "due": "2026-12-31"})
+    found.data += ["Letno poročilo", "Sejna soba", "Ana Žužek", "Zunanji Gost", "Sprejme poročilo", "Ana", "(SI)", "(EE)"]
     outsider = app.test_client()
     assert login(outsider, "anna", "not the password") == 401  # a refused login in the audit log
 
@@ -243,6 +261,10 @@ def _value(name: str, office: Office) -> list[str]:
         return ["1"]
     if name == "certificate_id":
         return office.certificates
+    if name == "meeting_id":
+        return office.meetings
+    if name == "user":
+        return ["juht"]
     if name == "token":
         return ["no-such-token"]  # the feed itself is an .ics; a wrong token gets the error page
     raise AssertionError(f"the test has no value for the route parameter <{name}>: add one")

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from records import agenda, rejections
+from records import agenda, rejections, resolutions
 from records.access import Permission
 from records.errors import RecordsError
 from vault.errors import VaultError
@@ -33,7 +33,8 @@ def index() -> str:
     found = agenda.agenda(state.ports.catalog, state.plan, s, jurisdiction=state.settings.jurisdiction,
                           today=guard.now().date(), unsorted=unsorted,
                           rejected=rejections.rejected_files(rejected_folder(), s))
-    return render_template("start.html", agenda=found, classes=[c for c in state.plan.classes if not c.unsorted],
+    due, late = resolutions.agenda_split(state.ports, s, today=found.today, window_days=found.window_days)
+    return render_template("start.html", agenda=found, resolutions_due=due, resolutions_late=late, classes=[c for c in state.plan.classes if not c.unsorted],
                            labels=state.plan.by_code())
 
 
