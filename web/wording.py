@@ -207,6 +207,39 @@ SENTENCES = (
     _shape(r"That hold is not on this case file\.", _("That hold is not on this case file.")),
     _shape(r".+ must be a date such as 31\.12\.2031 or 2031-12-31, not (?P<value>.+)\.",
            _("%(value)s is not a date: write it as 31.12.2031 or 2031-12-31.")),
+    # meetings: date and place, bodies, packs (records/meetings.py, records/meeting_bodies.py, the pack sandbox)
+    _shape(r"Meeting (?P<number>\S+) is numbered in (?P<year>\d{4}), so its date stays in \d{4}; for another year "
+           r"prepare a new meeting\.",
+           _("Meeting %(number)s is numbered in %(year)s, so its date stays in that year; for another year prepare a "
+             "new meeting.")),
+    _shape(r"The minutes of meeting (?P<number>\S+) are filed with its date, so the date stays; a wrong date is "
+           r"corrected in the minutes' record\.",
+           _("The minutes of meeting %(number)s are filed with its date, so the date stays; a wrong date is "
+             "corrected in the minutes' record.")),
+    _shape(r"The date and place are as they were: nothing to change\.",
+           _("The date and place are as they were: nothing to change.")),
+    _shape(r"The body (?P<codes>.+) has meetings, so it stays on the list: keep its code and change only its names "
+           r"or class\.",
+           _("The body %(codes)s has meetings, so it stays on the list: keep its code and change only its names or "
+             "class.")),
+    _shape(r"The body code '(?P<code>[^']*)' is not valid or not unique: use lower-case letters, digits and "
+           r"hyphens, once each\.",
+           _("The body code '%(code)s' is not valid or not unique: use lower-case letters, digits and hyphens, once "
+             "each.")),
+    _shape(r"The body (?P<code>\S+) needs a name\.", _("The body %(code)s needs a name.")),
+    _shape(r"The list of bodies is empty: name at least one body\.",
+           _("The list of bodies is empty: name at least one body.")),
+    _shape(r"The meeting pack could not be made: its materials stopped the pack maker each time; open them from "
+           r"their records\.",
+           _("The meeting pack could not be made: its materials stopped the pack maker each time; open them from "
+             "their records.")),
+    _shape(r"The meeting pack maker could not start; check the installation and try again\.",
+           _("The meeting pack maker could not start; check the installation and try again.")),
+    _shape(r"Joining the meeting pack took longer than (?P<seconds>\S+) s; try again, or make it with fewer "
+           r"materials\.",
+           _("Joining the meeting pack took longer than %(seconds)s s; try again, or make it with fewer materials.")),
+    _shape(r"The meeting pack maker stopped while joining the pack; try again, or make it with fewer materials\.",
+           _("The meeting pack maker stopped while joining the pack; try again, or make it with fewer materials.")),
     # filing (records/filing.py) and the drop folders
     _shape(r"Filed as (?P<number>\S+) in class (?P<code>\S+)\.", _("Filed as %(number)s in class %(code)s.")),
     _shape(r"This document is already filed as (?P<number>\S+); it was not stored again\.",

@@ -56,6 +56,9 @@ def test_a_meetings_date_and_place_change_on_its_page(app: Flask, client: FlaskC
     assert code == 200 and _entries(app, "meeting.edit")[-1]["fields"] == "place"
     code, page = _post(client, f"{base}/when", base, {"date": "5.1.2027", "place": ""})
     assert code == 400 and "numbered in 2026" in page  # the number 1/2026 keeps the date in its year
+    refused = client.post(f"{base}/when", data={"csrf_token": csrf_of(client, base), "date": "5.1.2027"},
+                          headers={"Accept-Language": "sl"})
+    assert refused.status_code == 400 and "oštevilčena v letu 2026" in refused.get_data(as_text=True)
     code, page = _post(client, f"{base}/when", base, {"date": "19.3.2026", "place": "Mala dvorana"})
     assert code == 400 and "nothing to change" in page
     assert len(_entries(app, "meeting.edit")) == 2
