@@ -7,7 +7,8 @@ committed, or not yet deleted after a disposal committed) and `.tmp-*` files. Th
 its flock, so when a later open gets the lock exclusively nobody else is writing: every object
 the catalogue does not reference is such debris and is deleted, then the markers. While another
 process has the home open (e.g. `serve`), nothing is swept; `verify` reports the debris until
-the next open that is alone.
+the next open that is alone. A session that closes knowing it left debris it could not clear
+(an upload the bucket of objects could not abort) keeps its marker, and is swept like a dead one.
 
 Only ciphertext is ever deleted here, and only when the catalogue was read in full: a catalogue
 that cannot be read sweeps nothing. The one plaintext a dead session can leave, a browser upload
@@ -91,9 +92,12 @@ class Session:
         except OSError:
             pass
 
-    def end(self) -> None:
+    def end(self, *, keep_marker: bool = False) -> None:
+        """Release the home; `keep_marker` leaves this session's marker, as a dead one would, when it
+        leaves debris it could not clear (the next open alone sweeps it)."""
         if self._marker is not None:
-            self._marker.unlink(missing_ok=True)
+            if not keep_marker:
+                self._marker.unlink(missing_ok=True)
             self._marker = None
         if self._fd is not None:
             with contextlib.suppress(OSError):
