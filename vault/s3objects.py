@@ -30,7 +30,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
@@ -155,6 +155,15 @@ class S3ObjectStore(ObjectStore):
             return
         with self._get(object_id) as stream:
             yield stream
+
+    def read_stored(self, object_id: str) -> AbstractContextManager[BinaryIO]:
+        """The bucket's own sealed bytes, never the cache's (FileNotFoundError when absent)."""
+        return self._get(_checked(object_id))
+
+    def put_sealed(self, object_id: str, source: BinaryIO) -> None:
+        """Store sealed bytes under an object id (a move or a restore bringing objects in)."""
+        object_id = _checked(object_id)
+        self._call(lambda bucket: bucket.put(_name(object_id), source))
 
     def leftovers(self) -> list[Path]:
         """Temp files in the cache from an interrupted seal or fetch (ciphertext; safe to delete)."""
@@ -292,7 +301,7 @@ class S3ObjectStore(ObjectStore):
             path = ObjectStore.location(folder, object_id)
             if present.get(object_id) != path.stat().st_size:
                 with open(path, "rb") as fh:
-                    self._call(lambda bucket: bucket.put(_name(object_id), fh))
+                    self.put_sealed(object_id, fh)
                 uploaded += 1
             path.unlink()
         return uploaded

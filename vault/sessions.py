@@ -23,7 +23,7 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from vault.errors import VaultError
@@ -91,6 +91,23 @@ class Session:
             self._marker = marker
         except OSError:
             pass
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        """Hold the home exclusively for the block (a move of its objects): VaultError while another
+        process has it open; one that opens it meanwhile waits until the block ends."""
+        if self._fd is None:
+            raise VaultError(f"{self.home} cannot be locked (a read-only folder?): nothing was changed.")
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)  # a refused conversion may have dropped the shared lock
+            raise VaultError("Another Strongroom process has this home open (serve, watch or another command): "
+                             "stop it, then run this again.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
 
     def end(self, *, keep_marker: bool = False) -> None:
         """Release the home; `keep_marker` leaves this session's marker, as a dead one would, when it

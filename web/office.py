@@ -34,11 +34,11 @@ from records.checkpoints import SignatureCheck
 from records.errors import PlanError
 from records.safeguards import Safeguards
 from records.verification import VerifyReport
-from vault import (BucketObjects, Home, KdfParams, ObjectsAt, S3ObjectStore, TargetOptions, TargetStatus, VaultError,
-                   backup_status, init_home, open_home)
+from vault import (BucketObjects, Home, KdfParams, MoveResult, ObjectsAt, S3ObjectStore, TargetOptions, TargetStatus,
+                   VaultError, backup_status, init_home, move_objects, open_home)
 from vault.inbox import Intake, Watcher, WatchOptions, create_drop_folders
 from web.capturing import CaptureThread
-from web.settings import Settings
+from web.settings import Settings, write_setting
 from web.unlock import passphrase_from, write_secret_key
 
 INBOX_ACTOR = "system:inbox"
@@ -246,6 +246,18 @@ class Office:
         objects/ into the bucket (those it lacks are uploaded). Returns how many were uploaded."""
         blobs = self.home.blobs
         return blobs.adopt(self.path / "objects") if isinstance(blobs, S3ObjectStore) else 0
+
+    def move_objects(self, target: str, *, actor: str, progress: Progress | None = None) -> MoveResult:
+        """Move the sealed objects from objects/ into the bucket `target` (s3:http://HOST:PORT/BUCKET/PREFIX):
+        resumable; every object verified in the bucket before strongroom.toml's `objects` names it
+        (audited, `vault.objects.move`); then the local copies go."""
+        replace(self.settings, objects=target).check()
+        if target in ("", "local"):
+            raise VaultError("Name the bucket to move the objects into: s3:http://HOST:PORT/BUCKET/PREFIX.")
+        where = BucketObjects(target, target_options(self.settings), cache_folder=self.settings.object_cache,
+                              cache_bytes=self.settings.object_cache_mb * 1024 * 1024)
+        return move_objects(self.home, where, actor=actor, now=self.now(), progress=progress,
+                            switch=lambda: write_setting(self.settings.settings_file, "objects", target))
 
     # ---- verification ------------------------------------------------------------------------
 
