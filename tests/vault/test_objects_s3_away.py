@@ -4,9 +4,12 @@ loopback, stopped and started again at the same address)."""
 
 from __future__ import annotations
 
+import io
 import logging
+import secrets
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,12 @@ from tests.records.conftest import PlainExtractor
 from tests.records.test_cli import cli_home  # noqa: F401  (the fixture: a home with the default plan)
 from tests.vault.inbox.conftest import FAST, wait_for
 from tests.vault.servers import S3_KEY_ID, S3_SECRET, SeaweedProcess
+from vault import BucketObjects, StorageUnavailable, TargetOptions, open_home
+from vault.backuptarget.s3 import PART
 from vault.inbox import Watcher, WatchOptions
+from vault.s3objects import MARKER
+from vault.sealed import OBJECT_ID_SIZE
+from vault.sessions import SESSIONS_DIR
 from web.office import Office
 from web.settings import Settings
 
@@ -76,3 +84,74 @@ def test_the_watcher_waits_for_an_unreachable_bucket_and_files_when_it_is_back(
     assert said.count(reason) == 1, said  # said once, however many times it tried again
     assert "filing resumed: the sealed objects can be reached again" in said
     assert [o.status for o in outcomes].count(FilingStatus.RETURNED) == 1
+
+
+class _GoesAway(io.RawIOBase):
+    """Sealed bytes in parts; the bucket goes away once the first part has been read (mid-upload)."""
+
+    def __init__(self, size: int, weed: SeaweedProcess) -> None:
+        self._left = size
+        self._weed = weed
+        self._reads = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        self._reads += 1
+        if self._reads == 3:  # after the first part went up: S3Target.put reads two parts ahead of it
+            self._weed.stop()
+        n = self._left if size < 0 else min(size, self._left)
+        self._left -= n
+        return b"\0" * n
+
+
+def _unfinished(weed: SeaweedProcess, prefix: str) -> list[str]:
+    found = weed.server.client().list_multipart_uploads(Bucket="office-objects", Prefix=prefix)  # type: ignore[attr-defined]
+    return [str(u["Key"]) for u in found.get("Uploads", ())]
+
+
+def _back(weed: SeaweedProcess, prefix: str) -> None:
+    """Start the bucket again and wait until it serves objects (its S3 gateway answers before its
+    volume server does)."""
+    weed.start()
+    client: Any = weed.server.client()
+
+    def serves() -> bool:
+        try:
+            client.get_object(Bucket="office-objects", Key=f"{prefix}/{MARKER}")["Body"].read()
+            return True
+        except Exception:  # noqa: BLE001 - not yet
+            return False
+    wait_for(serves, 60, "the restarted bucket to serve objects")
+
+
+def test_a_failed_upload_is_aborted_when_the_bucket_is_back_or_swept_at_the_next_open(
+        weed: SeaweedProcess, home_path: Path) -> None:
+    prefix = f"homes/{uuid.uuid4().hex[:8]}"
+    where = BucketObjects(f"s3:{weed.server.endpoint}/office-objects/{prefix}",
+                          TargetOptions(s3_access_key_id=S3_KEY_ID, s3_secret_access_key=S3_SECRET, timeout_seconds=5))
+    sessions = home_path / SESSIONS_DIR
+
+    # The bucket goes away mid-upload and is back before the home closes: the next call aborts it.
+    with open_home(home_path, PASSPHRASE, objects=where) as home:
+        assert home.blobs.sizes() == {}  # reached: this home holds the prefix
+        with pytest.raises(StorageUnavailable):
+            home.blobs.put_sealed(secrets.token_hex(OBJECT_ID_SIZE), _GoesAway(3 * PART, weed))  # type: ignore[attr-defined]
+        _back(weed, prefix)
+        assert _unfinished(weed, prefix), "the abort cannot have reached a stopped bucket"
+        home.blobs.put_sealed(secrets.token_hex(OBJECT_ID_SIZE), io.BytesIO(b"small"))  # type: ignore[attr-defined]
+        assert _unfinished(weed, prefix) == []
+    assert not any(sessions.iterdir())  # nothing left to sweep
+
+    # Away until the home closes: the session is left to be swept, and the next open alone aborts it.
+    with open_home(home_path, PASSPHRASE, objects=where) as home:
+        with pytest.raises(StorageUnavailable):
+            home.blobs.put_sealed(secrets.token_hex(OBJECT_ID_SIZE), _GoesAway(3 * PART, weed))  # type: ignore[attr-defined]
+    assert any(sessions.iterdir())
+    _back(weed, prefix)
+    assert _unfinished(weed, prefix)
+    with open_home(home_path, PASSPHRASE, objects=where) as home:
+        assert home.session.interrupted
+    assert _unfinished(weed, prefix) == []
+    assert not any(sessions.iterdir())
