@@ -42,6 +42,7 @@ from web.settings import Settings, write_setting
 from web.unlock import passphrase_from, write_secret_key
 
 INBOX_ACTOR = "system:inbox"
+STORAGE_RETRY_SECONDS = 30.0  # while the bucket of objects is away, the watcher tries again this often
 CAPTURE_STOP_SECONDS = 180.0  # the longest one page may take (tesseract's own limit, plus drawing)
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
@@ -65,6 +66,7 @@ class Office:
         self.clock = clock
         self._last_activity = time.monotonic()  # filing or a web request: the nightly backup waits for quiet
         self._capture: CaptureThread | None = None
+        self._watcher: Watcher | None = None
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
         self._pool: SearchPool | None = None
@@ -217,8 +219,15 @@ class Office:
         another watcher holds the home's inbox lock."""
         options = WatchOptions(stability_seconds=self.settings.stability_seconds,
                                network_stability_seconds=self.settings.network_stability_seconds,
-                               rescan_seconds=self.settings.rescan_seconds, polling=polling)
-        return Watcher(self.intake(), options, on_result).start()
+                               rescan_seconds=self.settings.rescan_seconds, polling=polling,
+                               storage_retry_seconds=min(STORAGE_RETRY_SECONDS, self.settings.rescan_seconds))
+        self._watcher = Watcher(self.intake(), options, on_result).start()
+        return self._watcher
+
+    def filing_paused(self) -> str | None:
+        """Why this process's drop-folder watcher waits (the bucket of objects is away), else None."""
+        watcher = self._watcher
+        return watcher.paused if watcher is not None and watcher.running else None
 
     # ---- capture: previews and OCR after filing ----------------------------------------------
 

@@ -18,14 +18,15 @@ from records.filing import FilingOutcome, FilingStatus
 from tests.conftest import PASSPHRASE
 from tests.records.conftest import PlainExtractor
 from tests.records.test_cli import cli_home  # noqa: F401  (the fixture: a home with the default plan)
-from tests.vault.inbox.conftest import FAST, wait_for
+from tests.vault.inbox.conftest import wait_for
+from tests.web.conftest import add_users, login
 from tests.vault.servers import S3_KEY_ID, S3_SECRET, SeaweedProcess
 from vault import BucketObjects, StorageUnavailable, TargetOptions, open_home
 from vault.backuptarget.s3 import PART
-from vault.inbox import Watcher, WatchOptions
 from vault.s3objects import MARKER
 from vault.sealed import OBJECT_ID_SIZE
 from vault.sessions import SESSIONS_DIR
+from web.app import create_app
 from web.office import Office
 from web.settings import Settings
 
@@ -48,13 +49,20 @@ def test_the_watcher_waits_for_an_unreachable_bucket_and_files_when_it_is_back(
     monkeypatch.setenv("STRONGROOM_OBJECTS", f"s3:{weed.server.endpoint}/office-objects/{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", S3_KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", S3_SECRET)
+    monkeypatch.setenv("STRONGROOM_STABILITY_SECONDS", "0.3")
+    monkeypatch.setenv("STRONGROOM_RESCAN_SECONDS", "1")  # the watcher tries the bucket again as often
     caplog.set_level(logging.INFO, logger="strongroom.intake")
     outcomes: list[FilingOutcome] = []
     with Office.open(Settings.load(), passphrase=PASSPHRASE, extractor=PlainExtractor()) as office:
         folder = cli_home / "inbox" / office.plan.resolve("correspondence").slug  # type: ignore[union-attr]
-        options = WatchOptions(**{**{n: getattr(FAST, n) for n in WatchOptions.__dataclass_fields__},
-                                  "storage_retry_seconds": 0.5})
-        watcher = Watcher(office.intake(), options, outcomes.append).start()
+        add_users(office.home)
+        browser = create_app(office, secret_key=b"test-only-secret-key-0123456789").test_client()
+        assert login(browser, "anna") == 302
+
+        def start_page() -> str:
+            return browser.get("/").get_data(as_text=True)
+
+        watcher = office.start_watcher(on_result=outcomes.append)  # as `serve` and `watch` start it
         try:
             (folder / "first.txt").write_text(LETTER, encoding="utf-8")
             wait_for(lambda: any(o.status is FilingStatus.FILED for o in outcomes), 60, "the first filing")
@@ -71,10 +79,12 @@ def test_the_watcher_waits_for_an_unreachable_bucket_and_files_when_it_is_back(
             assert reason.count(". ") == 0 and reason.endswith("."), reason  # one sentence
             assert dropped.read_text(encoding="utf-8").startswith("Dopis, ki pride")  # nothing lost
             assert watcher.running and watcher.error is None  # the watcher waits; it does not stop
+            assert office.filing_paused() == reason and 'id="filing-paused"' in start_page()
 
             weed.start()  # the bucket is back at the same address
             wait_for(lambda: not dropped.exists() and watcher.paused is None, 120, "the late file to be filed")
             wait_for(lambda: sum(o.status is FilingStatus.FILED for o in outcomes) == 2, 30, "its outcome")
+            assert office.filing_paused() is None and 'id="filing-paused"' not in start_page()
         finally:
             watcher.stop()
         assert watcher.error is None, watcher.error
