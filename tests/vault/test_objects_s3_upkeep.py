@@ -102,7 +102,7 @@ def test_a_filing_killed_mid_upload_leaves_no_multipart_upload_after_the_next_op
 # ---- verify reads around the cache ---------------------------------------------------------------
 
 
-def test_verify_reads_around_the_read_cache(bucket: Bucket, cli_home: Path, tmp_path: Path,  # noqa: F811
+def test_verify_and_backups_read_around_the_read_cache(bucket: Bucket, cli_home: Path, tmp_path: Path,  # noqa: F811
                                             capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRONGROOM_OBJECT_CACHE_MB", "1")  # room for about three of the eight objects
@@ -123,6 +123,9 @@ def test_verify_reads_around_the_read_cache(bucket: Bucket, cli_home: Path, tmp_
     code, out, err = run(["verify"], capsys)
     assert code == 0, out + err
     assert cached() == before  # what people were reading is still there
+    code, out, err = run(["backup", str(tmp_path / "usb")], capsys)  # a backup reads the whole vault too
+    assert code == 0, out + err
+    assert cached() == before
     # A damaged object in the bucket is found even when a sound copy sits in the cache.
     victim = sorted(before)[0]
     name = f"{bucket.prefix}{victim[:2]}/{victim}"
