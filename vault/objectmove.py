@@ -103,7 +103,7 @@ def _move(home: Home, bucket: S3ObjectStore, *, switch: Callable[[], None] | Non
                          "home still keeps its objects in objects/; run the move again.")
     event = AuditEvent(ts=now, actor=actor, action="vault.objects.move", channel=channel,
                        details=(("to", bucket.spec), ("objects", str(len(checked))), ("uploaded", str(uploaded)),
-                                ("setting", "switched" if switch is not None else "already switched")))
+                                ("switched", "yes" if switch is not None else "no")))
     with home.catalog.transaction() as tx:
         checkpoints.append(tx, home.signer, event)
         if switch is not None:

@@ -14,6 +14,7 @@ from babel.dates import format_date
 
 from records.retention import add_years
 from tests.e2e.test_browser import SHOTS, _login, _watch, browser, served, server  # noqa: F401 - fixtures used by name
+from web.i18n import DAY_PATTERNS
 
 pytestmark = pytest.mark.browser
 
@@ -69,7 +70,8 @@ def test_a_secretary_runs_a_case_file_from_open_to_closed_and_sees_retention_sta
 
     page.locator("form.close-form button").click()
     today = datetime.now(timezone.utc).date()
-    kept_until = format_date(add_years(today, 1), "medium", locale="sl")  # 02.6: one year after the selection
+    # 02.6: one year after the selection; in the form Slovene pages write a day (1. 3. 2027)
+    kept_until = format_date(add_years(today, 1), DAY_PATTERNS["sl"], locale="sl")
     consequence = page.locator("table.consequences tbody tr", has_text=cv_number)
     assert kept_until in consequence.inner_text() and "hramba se začne" in consequence.inner_text()
     assert "nespremenjeno" in page.locator("table.consequences tbody tr", has_text="04.1").inner_text()

@@ -98,7 +98,7 @@ def test_moving_objects_into_a_bucket_resumes_verifies_and_switches(
     with open_home(cli_home, PASSPHRASE) as home:
         moves = [dict(e.event.details) for e in home.catalog.audit_entries() if e.event.action == "vault.objects.move"]
     assert moves == [{"to": spec, "objects": str(len(remaining)), "uploaded": moves[0]["uploaded"],
-                      "setting": "switched"}]
+                      "switched": "yes"}]
     assert 0 < int(moves[0]["uploaded"]) < len(remaining)  # the rerun sent only what the killed run had not
 
     # Run once more: nothing left to move is no error, and nothing changes.
