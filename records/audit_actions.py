@@ -23,6 +23,7 @@ KINDS: frozenset[str] = frozenset({
     "casefile.reopen.record", "decision.issue",
     # the vault
     "vault.init", "vault.unlock", "vault.recover", "vault.verify", "vault.backup", "vault.rollback.accept",
+    "vault.objects.move",
     "key.passphrase.add", "key.passphrase.remove", "key.passphrase.change", "key.recovery.replace",
     "key.slots.unrecorded", "key.slots.recorded",
 })

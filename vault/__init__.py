@@ -12,6 +12,7 @@ from vault.errors import (BackupDamaged, BackupError, CatalogError, DataKeyDamag
 from vault.home import Home, InitResult, ObjectsAt, SlotInfo, init_home, open_home
 from vault.kdf import KdfParams
 from vault.maintenance import MaintenanceBusy, maintenance_lock
+from vault.objectmove import MoveResult, move_objects
 from vault.passwords import check_password, hash_password
 from vault.s3objects import BucketObjects, S3ObjectStore
 
@@ -25,4 +26,5 @@ __all__ = [
     "run_backup", "backup_status", "TargetStatus", "BackupScheduler", "parse_clock",
     "BackupTarget", "TargetOptions", "TargetError", "TargetUnreachable", "open_target",
     "MaintenanceBusy", "maintenance_lock", "BucketObjects", "S3ObjectStore", "ObjectsAt", "StorageUnavailable",
+    "move_objects", "MoveResult",
 ]

@@ -153,11 +153,12 @@ class Home:
         return {ref.object_id for record in self.catalog.find() for ref in record.blobs}
 
     def _sweep(self, referenced: set[str]) -> None:
-        """Delete what a dead session left: unreferenced objects (ciphertext), temp files and staged
-        uploads (plaintext); one audit entry says how many, and the index is marked for a check
-        against the catalogue."""
+        """Delete what a dead session left: unreferenced objects (ciphertext), temp files, unfinished
+        uploads to a bucket and staged uploads (plaintext); one audit entry says how many, and the
+        index is marked for a check against the catalogue."""
         uploads = clear_upload_staging(self.path)
         orphans = sorted(self.blobs.object_ids() - referenced)
+        unfinished = self.blobs.abort_unfinished()
         for object_id in orphans:
             self.blobs.discard(object_id)
         leftovers = self.blobs.leftovers() + sorted(self.path.glob(TEMP_PREFIX + "*"))  # e.g. keys.json's
@@ -168,6 +169,7 @@ class Home:
             checkpoints.append(tx, self.signer, _event("vault.recover", "system:vault", "cli",
                                                        ("objects", str(len(orphans))),
                                                        ("temp_files", str(len(leftovers))),
+                                                       ("unfinished_uploads", str(unfinished)),
                                                        ("upload_leftovers", str(uploads))))
 
     def index_check_pending(self) -> bool:
@@ -190,7 +192,9 @@ class Home:
 
     def close(self) -> None:
         self._anchor_keeper.close()  # the anchor covers every commit of a session that closes
-        self.session.end()
+        # A failed upload the bucket could not abort: close as a dead session would, so the next
+        # open alone sweeps it.
+        self.session.end(keep_marker=self.blobs.debris_left())
         self.catalog.close()
         self.blobs.close()
         for i in range(len(self._master)):

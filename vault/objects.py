@@ -95,6 +95,10 @@ class ObjectStore:
             raise
         return _ObjectReader(chunks, fh)
 
+    def open_stored(self, record_id: RecordId, key: WrappedKey, ref: BlobRef) -> Iterator[bytes]:
+        """`open` of the copy the store itself holds, around any cache (verify); here the same."""
+        return self.open(record_id, key, ref)
+
     def delete(self, ref: BlobRef) -> None:
         remove_durably(self.path_of(ref.object_id))
 
@@ -168,6 +172,14 @@ class ObjectStore:
     def discard(self, object_id: str) -> None:
         """Remove an object no record references (the sweep after a crashed session)."""
         remove_durably(self.path_of(object_id))
+
+    def abort_unfinished(self) -> int:
+        """Abort unfinished uploads (the sweep); a folder has none: a temp file is a leftover."""
+        return 0
+
+    def debris_left(self) -> bool:
+        """True when this session leaves debris it could not clear (a folder never does)."""
+        return False
 
     def close(self) -> None:
         """Nothing to release for a folder."""

@@ -14,6 +14,13 @@ PUT (or the completed multipart upload), so an object is durable in the bucket b
 transaction that makes it live; a disposal deletes from the bucket (and the cache) after its
 commit. A crash in between leaves an unreferenced object in the bucket, which the next exclusive
 open deletes and `verify` reports meanwhile, exactly as for objects/.
+
+An object above the multipart threshold that is killed mid-upload leaves an unfinished multipart
+upload under the prefix: invisible to listings, yet stored and paid for. The same sweep aborts every
+one under the prefix (only this home writes there, and nobody else has the home open then). A
+failed upload is aborted at once; when the abort fails too (the bucket went away), it is retried on
+the next call that reaches the bucket, and a session that closes with one still pending leaves its
+session marker, so the next open alone sweeps as after a crash.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
@@ -133,19 +140,15 @@ class S3ObjectStore(ObjectStore):
 
     def sizes(self) -> dict[str, int]:
         listed: dict[str, int] = self._call(lambda bucket: bucket.list())
-        found: dict[str, int] = {}
-        for name, size in listed.items():
-            folder, _, object_id = name.partition("/")
-            if _is_id(object_id) and folder == object_id[:2]:
-                found[object_id] = size
-        return found
+        return {name.partition("/")[2]: size for name, size in listed.items() if _is_name(name)}
 
     @contextmanager
     def read_sealed(self, object_id: str) -> Iterator[BinaryIO]:
-        """The sealed bytes: the cached copy, else straight from the bucket (not cached: a backup of
-        the whole vault would otherwise push out everything people are reading)."""
+        """The sealed bytes: the cached copy (left in its place in the order of use), else straight
+        from the bucket, not cached: a backup of the whole vault would otherwise push out everything
+        people are reading."""
         object_id = _checked(object_id)
-        cached = self.cache.open(object_id)
+        cached = self.cache.open(object_id, touch=False)
         if cached is not None:
             with cached:
                 yield cached
@@ -153,15 +156,54 @@ class S3ObjectStore(ObjectStore):
         with self._get(object_id) as stream:
             yield stream
 
+    def read_stored(self, object_id: str) -> AbstractContextManager[BinaryIO]:
+        """The bucket's own sealed bytes, never the cache's (FileNotFoundError when absent)."""
+        return self._get(_checked(object_id))
+
+    def put_sealed(self, object_id: str, source: BinaryIO) -> None:
+        """Store sealed bytes under an object id (a move or a restore bringing objects in)."""
+        object_id = _checked(object_id)
+        self._call(lambda bucket: bucket.put(_name(object_id), source))
+
     def leftovers(self) -> list[Path]:
         """Temp files in the cache from an interrupted seal or fetch (ciphertext; safe to delete)."""
         return self.cache.leftovers()
+
+    def abort_unfinished(self) -> int:
+        """Abort every unfinished multipart upload of an object under the prefix (the sweep, when no
+        other process has the home open: each is debris of a killed upload); how many."""
+        return self._call(lambda bucket: bucket.clean_leftovers(only=_is_name))
+
+    def debris_left(self) -> bool:
+        """True while a failed upload could not be aborted (the bucket is still away)."""
+        with self._bucket_lock:
+            bucket = self._bucket
+        return bucket is not None and not bucket.abort_unfinished()
+
+    def open_stored(self, record_id: RecordId, key: WrappedKey, ref: BlobRef) -> Iterator[bytes]:
+        """The plaintext of the bucket's own copy, authenticated chunk by chunk, around the cache: a
+        whole-vault read (verify) neither fills nor reorders it, and checks what the bucket holds."""
+        dek = self._unwrap(record_id, key)
+        object_id = _checked(ref.object_id)
+        stack = ExitStack()
+        try:
+            stream = stack.enter_context(self._get(object_id))
+            chunks = sealed.open_stream(dek, sealed.ObjectContext(bytes.fromhex(object_id), record_id,
+                                                                  str(ref.role)), stream)
+        except FileNotFoundError:
+            stack.close()
+            raise ObjectDamaged(object_id, f"it is missing from the bucket {self.spec}") from None
+        except BaseException:
+            stack.close()
+            raise
+        return _reading(chunks, cast(BinaryIO, _Streamed(stream, stack)))
 
     def close(self) -> None:
         with self._bucket_lock:
             if self._bucket is not None:
                 self._bucket.close()
                 self._bucket = None
+        self.cache.close()
 
     # ---- the bucket --------------------------------------------------------------------
 
@@ -185,11 +227,16 @@ class S3ObjectStore(ObjectStore):
         return cast(BinaryIO, _Streamed(stack.enter_context(self._get(object_id)), stack))
 
     def _call(self, action: Callable[[S3Target], T]) -> T:
-        """Run `action(bucket)`; the target's errors become one sentence about the object store."""
+        """Run `action(bucket)`; the target's errors become one sentence about the object store. Once
+        the bucket answers again, failed uploads whose abort failed are aborted."""
         try:
-            return action(self._connected())
+            bucket = self._connected()
+            done = action(bucket)
         except TargetError as exc:
             raise _unavailable(exc) from None
+        if bucket.unfinished:
+            bucket.abort_unfinished()
+        return done
 
     @contextmanager
     def _get(self, object_id: str) -> Iterator[BinaryIO]:
@@ -254,7 +301,7 @@ class S3ObjectStore(ObjectStore):
             path = ObjectStore.location(folder, object_id)
             if present.get(object_id) != path.stat().st_size:
                 with open(path, "rb") as fh:
-                    self._call(lambda bucket: bucket.put(_name(object_id), fh))
+                    self.put_sealed(object_id, fh)
                 uploaded += 1
             path.unlink()
         return uploaded
@@ -289,6 +336,12 @@ def _reading(chunks: Iterator[bytes], fh: BinaryIO) -> Iterator[bytes]:
 
 def _name(object_id: str) -> str:
     return f"{object_id[:2]}/{object_id}"
+
+
+def _is_name(name: str) -> bool:
+    """An object's name under the prefix (ab/<id>): the marker and anything else are left alone."""
+    folder, _, object_id = name.partition("/")
+    return _is_id(object_id) and folder == object_id[:2]
 
 
 def _is_id(text: str) -> bool:

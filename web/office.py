@@ -35,14 +35,15 @@ from records.checkpoints import SignatureCheck
 from records.errors import PlanError
 from records.safeguards import Safeguards
 from records.verification import VerifyReport
-from vault import (BucketObjects, Home, KdfParams, ObjectsAt, S3ObjectStore, TargetOptions, TargetStatus, VaultError,
-                   backup_status, init_home, open_home)
+from vault import (BucketObjects, Home, KdfParams, MoveResult, ObjectsAt, S3ObjectStore, TargetOptions, TargetStatus,
+                   VaultError, backup_status, init_home, move_objects, open_home)
 from vault.inbox import Intake, Watcher, WatchOptions, create_drop_folders
 from web.capturing import CaptureThread
-from web.settings import Settings
+from web.settings import Settings, write_setting
 from web.unlock import passphrase_from, write_secret_key
 
 INBOX_ACTOR = "system:inbox"
+STORAGE_RETRY_SECONDS = 30.0  # while the bucket of objects is away, the watcher tries again this often
 CAPTURE_STOP_SECONDS = 180.0  # the longest one page may take (tesseract's own limit, plus drawing)
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
@@ -68,6 +69,7 @@ class Office:
         self.clock = clock
         self._last_activity = time.monotonic()  # filing or a web request: the nightly backup waits for quiet
         self._capture: CaptureThread | None = None
+        self._watcher: Watcher | None = None
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
         self._pool: SearchPool | None = None
@@ -220,8 +222,15 @@ class Office:
         another watcher holds the home's inbox lock."""
         options = WatchOptions(stability_seconds=self.settings.stability_seconds,
                                network_stability_seconds=self.settings.network_stability_seconds,
-                               rescan_seconds=self.settings.rescan_seconds, polling=polling)
-        return Watcher(self.intake(), options, on_result).start()
+                               rescan_seconds=self.settings.rescan_seconds, polling=polling,
+                               storage_retry_seconds=min(STORAGE_RETRY_SECONDS, self.settings.rescan_seconds))
+        self._watcher = Watcher(self.intake(), options, on_result).start()
+        return self._watcher
+
+    def filing_paused(self) -> str | None:
+        """Why this process's drop-folder watcher waits (the bucket of objects is away), else None."""
+        watcher = self._watcher
+        return watcher.paused if watcher is not None and watcher.running else None
 
     # ---- capture: previews and OCR after filing ----------------------------------------------
 
@@ -249,6 +258,18 @@ class Office:
         objects/ into the bucket (those it lacks are uploaded). Returns how many were uploaded."""
         blobs = self.home.blobs
         return blobs.adopt(self.path / "objects") if isinstance(blobs, S3ObjectStore) else 0
+
+    def move_objects(self, target: str, *, actor: str, progress: Progress | None = None) -> MoveResult:
+        """Move the sealed objects from objects/ into the bucket `target` (s3:http://HOST:PORT/BUCKET/PREFIX):
+        resumable; every object verified in the bucket before strongroom.toml's `objects` names it
+        (audited, `vault.objects.move`); then the local copies go."""
+        replace(self.settings, objects=target).check()
+        if target in ("", "local"):
+            raise VaultError("Name the bucket to move the objects into: s3:http://HOST:PORT/BUCKET/PREFIX.")
+        where = BucketObjects(target, target_options(self.settings), cache_folder=self.settings.object_cache,
+                              cache_bytes=self.settings.object_cache_mb * 1024 * 1024)
+        return move_objects(self.home, where, actor=actor, now=self.now(), progress=progress,
+                            switch=lambda: write_setting(self.settings.settings_file, "objects", target))
 
     # ---- verification ------------------------------------------------------------------------
 

@@ -168,6 +168,32 @@ class Settings:
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
+def write_setting(path: Path, name: str, value: str) -> None:
+    """Set one non-secret setting in a strongroom.toml (a string value), keeping every other line; the
+    file is replaced whole (temp file, fsync, rename), so a crash leaves the old file or the new one."""
+    if name not in _FIELDS or name in _SECRET_FIELDS or name == "home":
+        raise SettingsError(f"{name!r} cannot be written to {path.name}.")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except FileNotFoundError:
+        lines = []
+    line = f"{name} = {_toml_value(value)}\n"
+    kept = "".join(old for old in lines if old.split("=")[0].strip() != name)
+    if kept and not kept.endswith("\n"):
+        kept += "\n"
+    temp = path.with_name(f".tmp-{path.name}")
+    with open(temp, "w", encoding="utf-8") as sink:
+        sink.write(kept + line)
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(temp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
 def _env_name(name: str) -> str:
     return ENV_PREFIX + _ENV_NAMES.get(name, name.upper())
 

@@ -41,7 +41,8 @@ def index() -> str:
     backups = [_backup_row(b) for b in state.office.backup_status()] if s.may(Permission.ADMIN) else []
     return render_template("start.html", agenda=found, resolutions_due=due, resolutions_late=late,
                            classes=[c for c in state.plan.classes if not c.unsorted],
-                           labels=state.plan.by_code(), backups=backups)
+                           labels=state.plan.by_code(), backups=backups,
+                           filing_paused=files and state.office.filing_paused() is not None)
 
 
 @dataclass(frozen=True, slots=True)
