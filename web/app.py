@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
-from web import i18n, security, signin
+from web import i18n, outcome_words, security, signin
 from web.blueprints import (admin, audit, auth, calendar, guard, plan, record_edit, records, registers,
                             retention, search, start, upload)
 from web.blueprints.exports import exports_blueprint
@@ -66,6 +66,7 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
     app.session_interface = security.ServerSessionInterface(sessions)
     CSRFProtect(app)
     i18n.install(app)
+    outcome_words.install(app)
     security.install(app, allowed_hosts=allowed_hosts or security.LOOPBACK_HOSTS, hsts=tls)
     _register(app)
     _errors(app)
