@@ -44,6 +44,12 @@ def day(value: date | datetime | None) -> str:
     return text
 
 
+def typed_day(value: date | None) -> str:
+    """A date the way a person types it into a form (31.12.2031), which parse_day reads back in every
+    language; the medium format ('6. dec. 2026') is for reading only."""
+    return "" if value is None else f"{value.day}.{value.month}.{value.year}"
+
+
 def language_url(code: str) -> str:
     """The current page in another language (its query kept, e.g. the search words)."""
     from flask import url_for
@@ -69,4 +75,5 @@ def install(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["typed_day"] = typed_day
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, ui_language=language, language_url=language_url)
