@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfWriter
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -100,3 +102,16 @@ def test_the_upload_page_offers_progress_to_the_script(admin: FlaskClient) -> No
     page = admin.get("/upload?lang=et").get_data(as_text=True)
     assert 'id="upload-progress"' in page and 'data-max-bytes="' in page
     assert 'data-progress="%(done)s' not in page and "{done}" in page and "{total}" in page
+
+
+def test_files_rejected_from_the_drop_folder_are_pointed_to_from_the_upload_page(app: Flask, admin: FlaskClient
+                                                                                  ) -> None:
+    rejected = Path(str(app.extensions["strongroom"].office.home.path)) / "rejected"
+    rejected.mkdir(exist_ok=True)
+    (rejected / "skeniran.pdf").write_bytes(b"%PDF-broken")
+    (rejected / "skeniran.pdf.reason.txt").write_text("The PDF could not be read.\n")
+    page = admin.get("/upload?lang=sl").get_data(as_text=True)
+    notice = re.search(r'<p class="notice" id="drop-rejects">(.*?)</p>', page, re.S)
+    assert notice is not None and "Datoteke, zavrnjene iz vhodne mape: 1." in notice.group(1)
+    assert 'href="/#rejected"' in notice.group(1)
+    assert "The PDF could not be read." in admin.get("/").get_data(as_text=True)  # the reason, on the start page

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
+from records import rejections
 from records.access import AccessScope, Permission
 from records.dates import parse_day
 from records.errors import RecordsError
@@ -19,6 +20,7 @@ from records.plan import RecordClass
 from vault.errors import VaultError
 from vault.inbox.pending import classify_pending, list_pending
 from web.blueprints import guard
+from web.blueprints.start import rejected_folder  # the start page lists them, with retry and discard
 
 bp = Blueprint("upload", __name__)
 MAX_FILES = 50
@@ -63,7 +65,8 @@ def _page(classes: list[RecordClass], form: Mapping[str, str], results: list[Fil
         rows = render_template("upload_rows.html", results=results, error=error)
         return rows, status, {ROWS_HEADER: "1"}
     kept = {k: form.get(k, "") for k in KEPT_FIELDS}
-    return render_template("upload.html", classes=classes, results=results, error=error, form=kept,
+    dropped = len(rejections.rejected_files(rejected_folder(), guard.scope()))
+    return render_template("upload.html", classes=classes, results=results, error=error, form=kept, dropped=dropped,
                            max_files=MAX_FILES, max_bytes=guard.state().settings.max_upload_mb * 1024 * 1024), status
 
 
