@@ -28,6 +28,8 @@ function setupDropzone(zone, input, chosen) {
   return show;
 }
 
+var PARALLEL = 2;
+
 function setupUpload(form, input, showChosen) {
   var words = form.dataset;
   var list = document.getElementById("upload-progress");
@@ -51,10 +53,13 @@ function setupUpload(form, input, showChosen) {
     state.textContent = words.waiting;
     li.append(name, " ", bar, " ", state);
     list.appendChild(li);
-    return { li: li, bar: bar, state: state };
+    var slot = document.createElement("tr");  // the file's rows go before it: results stay in the chosen order
+    slot.hidden = true;
+    rows.appendChild(slot);
+    return { li: li, bar: bar, state: state, slot: slot };
   }
 
-  function localRow(file, status, reason) {
+  function localRow(file, slot, status, reason) {
     var tr = document.createElement("tr");
     tr.className = "rejected";
     [file.name, status, "", reason].forEach(function (text) {
@@ -62,7 +67,7 @@ function setupUpload(form, input, showChosen) {
       td.textContent = text;
       tr.appendChild(td);
     });
-    rows.appendChild(tr);
+    rows.insertBefore(tr, slot);
   }
 
   function sendOne(file, shown, done) {
@@ -70,7 +75,7 @@ function setupUpload(form, input, showChosen) {
       shown.bar.value = 100;
       shown.state.textContent = words.tooLarge;
       shown.li.className = "rejected";
-      localRow(file, words.rejected, words.tooLarge);
+      localRow(file, shown.slot, words.rejected, words.tooLarge);
       done(true);
       return;
     }
@@ -90,7 +95,7 @@ function setupUpload(form, input, showChosen) {
     function failed() {
       shown.state.textContent = words.failed;
       shown.li.className = "rejected";
-      localRow(file, words.rejected, words.failed);
+      localRow(file, shown.slot, words.rejected, words.failed);
       done(false);
     }
     xhr.addEventListener("error", failed);
@@ -110,7 +115,7 @@ function setupUpload(form, input, showChosen) {
       shown.bar.value = 100;
       shown.state.textContent = status ? status.textContent : "";
       shown.li.className = first ? first.className : "";
-      rows.appendChild(content);
+      rows.insertBefore(content, shown.slot);
       done(true);
     });
     xhr.send(data);
@@ -128,25 +133,35 @@ function setupUpload(form, input, showChosen) {
     results.hidden = false;
     button.disabled = true;
     var shown = files.map(item);
-    var index = 0;
+    var started = 0, finished = 0, active = 0, stopped = false;
     function report() {
-      summary.textContent = words.progress.replace("{done}", index).replace("{total}", files.length);
+      summary.textContent = words.progress.replace("{done}", finished).replace("{total}", files.length);
     }
-    function next(goOn) {
-      report();
-      if (!goOn || index >= files.length) {
-        button.disabled = false;
-        input.value = "";  // the class, principal and level stay chosen for the next batch
-        list.hidden = goOn;  // all answered: the results table says it all; a stop keeps the lines in view
-        showChosen();
-        form.classList.add("done");
-        return;
+    function finish() {
+      button.disabled = false;
+      input.value = "";  // the class, principal and level stay chosen for the next batch
+      list.hidden = !stopped;  // all answered: the results table says it all; a stop keeps the lines in view
+      showChosen();
+      form.classList.add("done");
+    }
+    function pump() {
+      // Two files in flight: one is sealed and indexed while the next one is still being sent.
+      while (!stopped && active < PARALLEL && started < files.length) {
+        var i = started++;
+        active++;
+        sendOne(files[i], shown[i], function (ok) {
+          active--;
+          finished++;
+          stopped = stopped || !ok;
+          report();
+          pump();
+        });
       }
-      var i = index;
-      sendOne(files[i], shown[i], function (ok) { index = i + 1; next(ok); });
+      if (active === 0) { finish(); }
     }
     form.classList.remove("done");
-    next(true);
+    report();
+    pump();
   });
 }
 
