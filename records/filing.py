@@ -29,6 +29,7 @@ from records.audit import AuditEvent
 from records.errors import DuplicateRecord, ExtractionFailed, RecordsError
 from records.events import event, masked
 from records.mail import merge_headers
+from records.matters import CASEFILE_KEY
 from records.model import (BlobRole, Confidentiality, Details, Record, RecordId, WrappedKey,
                            new_record_id)
 from records.plan import Plan, RecordClass
@@ -266,7 +267,10 @@ class _File:
             filed_by=request.actor, original_name=request.original_name, media_type=extraction.media_type,
             size=original.ref.size, sha256=original.sha256, parties=parties, tags=request.tags,
             details=details, blobs=tuple(s.ref for s in sealed), parent_id=request.parent_id,
-            text_note=extraction.note, extra=request.extra, signatures=extraction.signatures)
+            text_note=extraction.note, signatures=extraction.signatures,
+            # Case file membership is set only by records.casefiles (with the case file's own list), never
+            # by a sidecar or a form, so a filed record cannot claim a case file that does not list it.
+            extra=tuple((k, v) for k, v in request.extra if k != CASEFILE_KEY))
         return apply_schedule(record, self.plan, self.jurisdiction)
 
     def _document_date(self, extraction: Extraction) -> date | None:

@@ -154,6 +154,29 @@ class ObjectStore:
                 found.extend(p for p in sub.iterdir() if p.name.startswith(TEMP_PREFIX))
         return sorted(found)
 
+    # ---- sealed bytes as stored: what backups copy and the sweep removes -----------------
+    # (vault.s3objects.S3ObjectStore answers the same for a bucket.)
+
+    def sizes(self) -> dict[str, int]:
+        """Every stored object's sealed size; FileNotFoundError if one vanishes meanwhile."""
+        return {object_id: self.path_of(object_id).stat().st_size for object_id in self.object_ids()}
+
+    def read_sealed(self, object_id: str) -> AbstractContextManager[BinaryIO]:
+        """The object's sealed bytes as stored; FileNotFoundError when it is absent."""
+        return open(self.path_of(object_id), "rb")
+
+    def discard(self, object_id: str) -> None:
+        """Remove an object no record references (the sweep after a crashed session)."""
+        remove_durably(self.path_of(object_id))
+
+    def close(self) -> None:
+        """Nothing to release for a folder."""
+
+    @classmethod
+    def at_home(cls, home: Path, keyring: Keyring) -> ObjectStore:
+        """The default: <home>/objects/."""
+        return cls(home / "objects", keyring)
+
 
 class _ObjectReader:
     """Iterator over an object's plaintext chunks that closes its file when done or dropped."""

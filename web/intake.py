@@ -18,6 +18,7 @@ from records.filing import FilingOutcome, FilingRequest, FilingStatus, rejected
 from records.model import RecordId
 from records.plan import Plan
 from records.ports import IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult, TextSource
+from vault import StorageUnavailable
 from vault.inbox import SidecarInvalid, is_document, parse_sidecar, walk_documents
 from vault.inbox.names import IGNORED_DIRS, may_have_sidecar, sidecar_name
 from vault.inbox.sidecar import apply_sidecar
@@ -175,6 +176,8 @@ def _import_one(office: Office, ports: Ports, plan: Plan, path: Path, template: 
         request = _with_sidecar(plan, path, replace(template, original_name=path.name))
         outcome = office.file(path, request, ports=ports)
     except (RecordsError, SidecarInvalid) as exc:
+        return rejected(str(exc), str(path))
+    except StorageUnavailable as exc:  # the bucket of objects: nothing was filed
         return rejected(str(exc), str(path))
     except OSError as exc:
         # Reading the source or writing the vault (a full or read-only disk): nothing was stored.

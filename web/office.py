@@ -9,6 +9,7 @@ themselves live in `records/` and receive what they need from it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -33,7 +34,8 @@ from records.checkpoints import SignatureCheck
 from records.errors import PlanError
 from records.safeguards import Safeguards
 from records.verification import VerifyReport
-from vault import Home, KdfParams, VaultError, init_home, open_home
+from vault import (BucketObjects, Home, KdfParams, ObjectsAt, S3ObjectStore, TargetOptions, TargetStatus, VaultError,
+                   backup_status, init_home, open_home)
 from vault.inbox import Intake, Watcher, WatchOptions, create_drop_folders
 from web.capturing import CaptureThread
 from web.settings import Settings
@@ -61,6 +63,7 @@ class Office:
         self.extractor = extractor if extractor is not None else shared_extractor(settings)
         self.capturer = capturer if capturer is not None else shared_capturer(settings)
         self.clock = clock
+        self._last_activity = time.monotonic()  # filing or a web request: the nightly backup waits for quiet
         self._capture: CaptureThread | None = None
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
@@ -81,15 +84,18 @@ class Office:
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
              passphrase: str | None = None, recovery_key: str | None = None,
-             extractor: Extractor | None = None, restored: bool = False, accept_rollback: bool = False) -> Office:
+             extractor: Extractor | None = None, restored: bool = False, accept_rollback: bool = False,
+             take_over_objects: bool = False) -> Office:
         """Unlock the settings' home with `passphrase` or `recovery_key`, else the settings' passphrase
         (or a prompt); the unlock is an audit entry by `actor`. `restored` (a home `restore` just
         wrote) starts a new rollback anchor; `accept_rollback` opens an older catalogue on purpose
-        (audited)."""
+        (audited); `take_over_objects` makes this home the holder of the objects bucket (a restore
+        replacing a lost computer)."""
         if passphrase is None and recovery_key is None:
             passphrase = passphrase_from(settings, prompt)
         home = open_home(settings.home, passphrase, recovery_key=recovery_key, actor=actor, channel=channel,
-                         restored=restored, accept_rollback=accept_rollback)
+                         restored=restored, accept_rollback=accept_rollback,
+                         objects=objects_at(settings, take_over=take_over_objects))
         try:
             return cls(home, settings, extractor=extractor)
         except BaseException:
@@ -181,12 +187,21 @@ class Office:
 
     def file(self, source: Source, request: FilingRequest, *, ports: Ports | None = None) -> FilingOutcome:
         """The filing use case with this home's plan, jurisdiction and size limit."""
+        self.touch()
         outcome = filing.file_document(ports or self.ports, self.plan, source, request,
                                        jurisdiction=self.settings.jurisdiction, now=self.now(),
                                        max_bytes=self.settings.max_upload_mb * 1024 * 1024)
         if self._capture is not None:
             self._capture.wake()  # a scan may have been queued
         return outcome
+
+    def touch(self) -> None:
+        """Someone is working (a filing, a web request): the nightly backup waits for a quiet spell."""
+        self._last_activity = time.monotonic()
+
+    def idle_seconds(self) -> float:
+        """Seconds since the last filing or web request in this process."""
+        return time.monotonic() - self._last_activity
 
     def already_filed(self, source: Source) -> RecordId | None:
         return filing.already_filed(self.ports, source, self.settings.max_upload_mb * 1024 * 1024)
@@ -221,6 +236,16 @@ class Office:
     def run_capture(self, progress: capture.Progress | None = None) -> int:
         """Work through the capture queue once, in this thread (`strongroom ocr run`)."""
         return capture.run_all(self.ports, languages=self.ocr_languages, now=self.now, progress=progress)
+
+    def backup_status(self) -> list[TargetStatus]:
+        """Each backup target's last success and failure: the configured ones, then any other that ran."""
+        return backup_status(self.home, self.settings.backup_targets)
+
+    def adopt_objects(self) -> int:
+        """After a restore that takes the objects bucket over: move the objects the restore wrote into
+        objects/ into the bucket (those it lacks are uploaded). Returns how many were uploaded."""
+        blobs = self.home.blobs
+        return blobs.adopt(self.path / "objects") if isinstance(blobs, S3ObjectStore) else 0
 
     # ---- verification ------------------------------------------------------------------------
 
@@ -278,6 +303,23 @@ class Office:
 
 
 # ---- the pieces an Office is built from ------------------------------------------------------
+
+
+def target_options(settings: Settings) -> TargetOptions:
+    """How S3 and SFTP are reached (backup targets, a bucket of objects), from the settings."""
+    return TargetOptions(s3_region=settings.s3_region, s3_access_key_id=settings.s3_access_key_id,
+                         s3_secret_access_key=settings.s3_secret_access_key,
+                         sftp_known_hosts=settings.sftp_known_hosts, sftp_key_file=settings.sftp_key_file,
+                         sftp_use_agent=settings.sftp_use_agent)
+
+
+def objects_at(settings: Settings, *, take_over: bool = False) -> ObjectsAt | None:
+    """Where the home's sealed objects live: None for <home>/objects/, else the bucket the setting
+    `objects` names, with its local read cache (sealed bytes only, at most object_cache_mb)."""
+    if settings.objects in ("", "local"):
+        return None
+    return BucketObjects(settings.objects, target_options(settings), cache_folder=settings.object_cache,
+                         cache_bytes=settings.object_cache_mb * 1024 * 1024, take_over=take_over)
 
 
 def plan_of(settings: Settings) -> Plan:
@@ -384,7 +426,7 @@ def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = 
     `kdf` only for tests and benchmarks (the default is the memory-hard production setting)."""
     result = init_home(settings.home, passphrase, kdf=kdf)
     settings.settings_file.write_text(settings.toml_text(), encoding="utf-8")
-    home = open_home(settings.home, passphrase, actor="system:cli")
+    home = open_home(settings.home, passphrase, actor="system:cli", objects=objects_at(settings))
     try:
         furnish(home, settings)
         return Office(home, settings, extractor=extractor), result.recovery_key
@@ -393,5 +435,5 @@ def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = 
         raise
 
 
-__all__ = ["Office", "INBOX_ACTOR", "plan_of", "migrate_plan", "write_plan_copy", "shared_extractor",
+__all__ = ["Office", "INBOX_ACTOR", "target_options", "objects_at", "plan_of", "migrate_plan", "write_plan_copy", "shared_extractor",
            "shared_capturer", "furnish", "create_home", "utcnow"]

@@ -1,7 +1,8 @@
 """A filing outcome in the person's words: its status line and the extractor's notes, translated.
 
 The core and the extractor speak English (the CLI and the audit log keep it); the browser shows these
-sentences in the UI language. A note the catalogue does not know is shown as it came, so nothing is lost.
+sentences in the UI language. The "no text: ..." notes get short forms here, since the status line
+already says that the text could not be read; other notes and reasons go through web.wording.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from records.filing import NO_TEXT, FilingOutcome, FilingStatus
+from web.wording import note
 
 
 def _known_notes() -> dict[str, str]:
@@ -28,10 +30,11 @@ def _known_notes() -> dict[str, str]:
     }
 
 
-def note_words(note: str) -> str:
-    """An extractor's note ("part; part") in the UI language, part by part."""
+def note_words(text: str) -> str:
+    """Why the text could not be read, short (the status line already says "could not be read"); a part
+    without a short form here is said as the record page says it (web.wording.note)."""
     known = _known_notes()
-    return "; ".join(known.get(part, part) for part in note.split("; ") if part)
+    return "; ".join(known.get(part) or note(part) for part in text.split("; ") if part)
 
 
 def status_words(outcome: FilingOutcome) -> str:

@@ -20,6 +20,7 @@ from records.filing import FilingRequest
 from records.model import ContractFields, InvoiceFields
 from tests.e2e.test_browser import SHOTS, _login, _watch, browser, served, server  # noqa: F401 - fixtures
 from tests.web.conftest import PASSWORD
+from web.i18n import DAY_PATTERNS
 from web.office import Office
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,11 @@ MSGIDS = {"edit": "Edit details", "save": "Save", "saved": "The changes were sav
 def _typed(day: date) -> str:
     """A date as a secretary types it in both countries: 31.12.2031."""
     return f"{day.day}.{day.month}.{day.year}"
+
+
+def _shown(day: date, lang: str) -> str:
+    """A date as the pages show it in `lang` (web.i18n.day's pattern)."""
+    return str(format_date(day, DAY_PATTERNS[lang], locale=lang))
 
 
 def _shot(page: object, name: str, lang: str) -> None:
@@ -97,7 +103,7 @@ def test_a_contract_from_upload_to_notice_date_calendar_and_party_search(
     page.goto(f"{server}/")
     row = page.locator("section#upcoming tr", has_text=number).filter(has_text=words["notice"])
     assert row.count() == 1
-    assert format_date(notice, "medium", locale=lang) in row.inner_text()
+    assert _shown(notice, lang) in row.inner_text()
     _shot(page, "start", lang)
 
     page.goto(f"{server}/calendar")
@@ -135,7 +141,7 @@ def test_an_invoice_is_marked_paid_in_the_register(served: tuple[str, Office], b
     assert page.url.endswith("/registers/invoices?show=unpaid"), page.inner_text("main")
     page.goto(f"{base}/registers/invoices")
     row = page.locator("table.invoices tbody tr", has_text="2026-0417")
-    assert format_date(date.today(), "medium", locale=lang) in row.inner_text()
+    assert _shown(date.today(), lang) in row.inner_text()
     assert "SI00 2026-0417" in row.inner_text() and row.locator(".badge.overdue").count() == 0
     _shot(page, "invoice-paid", lang)
     assert outcome.registry_number in row.inner_text()
@@ -161,7 +167,7 @@ def test_a_lifecycle_event_is_recorded_on_the_record_page(served: tuple[str, Off
     assert words["saved"] in page.locator("#edit-status").inner_text()
     recorded = page.locator("ul.events li", has_text=chosen)
     assert recorded.count() == 1
-    assert format_date(date(2026, 6, 15), "medium", locale=lang) in recorded.inner_text()
+    assert _shown(date(2026, 6, 15), lang) in recorded.inner_text()
     _shot(page, "lifecycle-event", lang)
     _no_problems(problems)
     context.close()

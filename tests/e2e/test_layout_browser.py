@@ -18,21 +18,23 @@ WIDTHS = (1280, 1024, 390)
 SHOWN = {(1024, "/registers/"): "layout-1024", (390, "/search?q=pogodba"): "layout-phone"}  # screenshots
 PAGES = ("/", "/search", "/search?q=pogodba", "/upload", "/unsorted", "/retention/", "/plan/", "/registers/",
          "/registers/invoices", "/registers/correspondence", "/audit/", "/exports/", "/admin/users",
-         "/admin/passphrases", "/calendar", "/account/password", "{record}", "{record}/edit")
+         "/admin/passphrases", "/calendar", "/account/password", "{record}", "{record}/edit", "/meetings",
+         "/resolutions", "/casefiles/", "/casefiles/decisions")
 
 # The menu is on one line when every link sits on the first link's line; nothing of it is cut off either.
 NAV_ON_ONE_LINE = """() => {
-  const nav = document.querySelector('header.top nav');
+  const nav = document.querySelector('header.top nav.main');
   const links = [...nav.querySelectorAll('a')];
   const top = links[0].getBoundingClientRect().top;
   return links.every(a => Math.abs(a.getBoundingClientRect().top - top) < 2) && nav.scrollWidth <= nav.clientWidth
     && links.every(a => a.getBoundingClientRect().right <= window.innerWidth);
 }"""
-# The bar above the menu (brand, languages, the person, sign out) does not wrap either.
+# The bar above the menu (brand, oversight links, languages, the person, sign out) does not wrap either.
 BAR_ON_ONE_LINE = """() => {
+  const middle = r => r.top + r.height / 2;
   const brand = document.querySelector('header.top .brand').getBoundingClientRect();
-  const tools = document.querySelector('header.top .tools').getBoundingClientRect();
-  return Math.abs(brand.top + brand.height / 2 - (tools.top + tools.height / 2)) < 4 && tools.height < 2 * brand.height;
+  const parts = [...document.querySelectorAll('header.top .bar a, header.top .bar button')];
+  return parts.every(p => Math.abs(middle(p.getBoundingClientRect()) - middle(brand)) < 4);
 }"""
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 

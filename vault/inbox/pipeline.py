@@ -15,7 +15,7 @@ from typing import Any
 from records.errors import RecordsError
 from records.filing import FilingOutcome, FilingRequest, FilingStatus
 from records.plan import Plan, RecordClass
-from vault.errors import CatalogError
+from vault.errors import CatalogError, StorageUnavailable
 from vault.inbox import claim as claims
 from vault.inbox import entries
 from vault.inbox.entries import UnsafeEntry
@@ -248,6 +248,9 @@ class Intake:
                 outcome = self.file_fn(entries.held_path(fd, c.path), request)
             except RecordsError as exc:
                 return self._reject(c, str(exc))
+            except StorageUnavailable as exc:  # the bucket of objects is away: no fault of this file
+                self._return(c, "")
+                raise IntakeError(f"Filing stopped and the file is back in its folder: {exc}") from None
             except OSError as exc:
                 # fsync errors are not retryable (security.md §3.1): stop, keep the file for later.
                 self._return(c, "")

@@ -133,7 +133,8 @@ def _print_decisions(decisions: list[Decision], as_json: bool, empty: str) -> No
 
 
 @retention.command("due")
-@click.option("--as-of", type=DAY, help="Evaluate on this day (default today).")
+@click.option("--as-of", "--by", "as_of", type=DAY,
+              help="Evaluate on this day (default today): a later day lists what falls due by then.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def retention_due(obj: dict[str, object], as_of: datetime | None, as_json: bool) -> None:
