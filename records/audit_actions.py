@@ -19,6 +19,8 @@ KINDS: frozenset[str] = frozenset({
     "login", "logout",
     "meeting.new", "meeting.bodies", "meeting.pack", "meeting.item.add", "meeting.item.move", "meeting.item.remove",
     "meeting.material.add", "meeting.material.remove", "meeting.minutes", "resolution.adopt", "resolution.done",
+    "casefile.open", "casefile.add", "casefile.remove", "casefile.close", "casefile.close.record", "casefile.reopen",
+    "casefile.reopen.record", "decision.issue",
     # the vault
     "vault.init", "vault.unlock", "vault.recover", "vault.verify", "vault.backup", "vault.rollback.accept",
     "key.passphrase.add", "key.passphrase.remove", "key.passphrase.change", "key.recovery.replace",

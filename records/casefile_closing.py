@@ -98,8 +98,8 @@ def close(ports: Ports, plan: Plan, scope: AccessScope, casefile_id: str, closed
                                    "that record's case_closed event with `strongroom event` for approval.")
         closed = replace(casefile, closed_on=closed_on,
                          history=(*casefile.history, CaseEvent("closed", scope.actor, now, closed_on, reason)))
-        _commit(tx, ports, scope, closed, found, "casefile.close", now=now, channel=channel, reason=reason,
-                extra=(("closed_on", closed_on.isoformat()),))
+        _store_audited(tx, ports, scope, closed, found, action="casefile.close", record_action="casefile.close.record",
+                       now=now, channel=channel, reason=reason, extra=(("closed_on", closed_on.isoformat()),))
     return ClosingResult(closed, tuple(c for c in found if scope.can_see(c.record)), _reindex(ports, found))
 
 
@@ -117,8 +117,9 @@ def reopen(ports: Ports, plan: Plan, scope: AccessScope, casefile_id: str, *, re
         found = _consequences(ports, plan, casefile, None, jurisdiction, now.date())
         opened = replace(casefile, closed_on=None,
                          history=(*casefile.history, CaseEvent("reopened", scope.actor, now, now.date(), reason)))
-        _commit(tx, ports, scope, opened, found, "casefile.reopen", now=now, channel=channel, reason=reason,
-                extra=(("was_closed_on", casefile.closed_on.isoformat() if casefile.closed_on else ""),))
+        _store_audited(tx, ports, scope, opened, found, action="casefile.reopen",
+                       record_action="casefile.reopen.record", now=now, channel=channel, reason=reason,
+                       extra=(("was_closed_on", casefile.closed_on.isoformat() if casefile.closed_on else ""),))
     return ClosingResult(opened, tuple(c for c in found if scope.can_see(c.record)), _reindex(ports, found))
 
 
@@ -169,8 +170,9 @@ def _scheduled(record: Record, plan: Plan, closed_on: date | None, casefile: Cas
     return apply_schedule(replace(record, extra=tuple(sorted(extra.items()))), plan, jurisdiction)
 
 
-def _commit(tx: CatalogTx, ports: Ports, scope: AccessScope, casefile: CaseFile, found: list[Consequence], action: str,
-            *, now: datetime, channel: str, reason: str, extra: tuple[tuple[str, str], ...]) -> None:
+def _store_audited(tx: CatalogTx, ports: Ports, scope: AccessScope, casefile: CaseFile, found: list[Consequence], *,
+                   action: str, record_action: str, now: datetime, channel: str, reason: str,
+                   extra: tuple[tuple[str, str], ...]) -> None:
     changed = [c for c in found if c.changed]
     casefiles.store(tx, casefile)
     checkpoints.append(tx, ports.signer, event(
@@ -181,7 +183,7 @@ def _commit(tx: CatalogTx, ports: Ports, scope: AccessScope, casefile: CaseFile,
     for c in changed:
         tx.replace(c.after)
         checkpoints.append(tx, ports.signer, event(
-            action + ".record", actor=scope.actor, now=now, channel=channel, record_id=c.record.id,
+            record_action, actor=scope.actor, now=now, channel=channel, record_id=c.record.id,
             details=(("casefile", casefile.casefile_id), ("number", casefile.number),
                      (f"{_KEY}.old", dict(c.before.extra).get(_KEY, "") or "-"),
                      (f"{_KEY}.new", dict(c.after.extra).get(_KEY, "") or "-"),

@@ -45,6 +45,12 @@ ACTIONS = {
     "meeting.material.add": _("Meeting material added"), "meeting.material.remove": _("Meeting material removed"),
     "meeting.minutes": _("Minutes linked to the meeting"), "resolution.adopt": _("Resolution adopted"),
     "resolution.done": _("Resolution carried out"),
+    "casefile.open": _("Case file opened"), "casefile.add": _("Added to a case file"),
+    "casefile.remove": _("Taken out of a case file"), "casefile.close": _("Case file closed"),
+    "casefile.close.record": _("Retention started by the closing of its case file"),
+    "casefile.reopen": _("Case file reopened"),
+    "casefile.reopen.record": _("Retention stopped by the reopening of its case file"),
+    "decision.issue": _("Decision entered in the register"),
     "vault.init": _("Home created"), "vault.unlock": _("Home unlocked"),
     "vault.recover": _("Left-overs of a crash cleaned up"), "vault.verify": _("Home checked"),
     "vault.backup": _("Backup"), "vault.rollback.accept": _("Older catalogue accepted"),
@@ -78,13 +84,17 @@ DETAILS = {
     "reference": _("Reference"), "event": _("Event"), "body": _("Meeting body"), "number": _("Number"),
     "day": _("Day"), "due": _("Due date"), "recipient": _("Recipient"), "materials": _("Materials"),
     "left_out": _("Left out"), "step": _("Step"), "resolution": _("Resolution"), "on": _("Carried out on"),
+    "was_closed_on": _("Had been closed on"), "restamped": _("Records with a new keep-until"),
+    "retention": _("Change of the keep-until"), "joined_casefile": _("Joined the case file"), "identified_by": _("Identified by"),
 }
-HIDDEN = frozenset({"fields", "meeting", "item"})  # the changed fields (paired below) and internal ids
+HIDDEN = frozenset({"fields", "meeting", "item", "casefile"})  # the changed fields (paired below) and internal ids
+HIDDEN_IN = {"decision.issue": frozenset({"decision"})}  # a decision's internal id (elsewhere "decision" is a verdict)
 VALUES = {"on": _("on"), "off": _("off"), "True": _("yes"), "False": _("no"), "yes": _("yes"), "no": _("no"),
           "destruction": _("destruction"), "transfer": _("transfer"), "thumbnail": _("small picture"),
           "the default plan": _("the default plan"), "strongroom.toml or STRONGROOM_*": _("the settings file"),
           "recovery": _("recovery key"), "passphrase": _("passphrase"), "keep": _("keep longer"),
-          "reclassify": _("reclassify"), "destroy": _("destroy"), "-": "—"}
+          "reclassify": _("reclassify"), "destroy": _("destroy"), "-": "—",
+          "earlier": _("earlier than before"), "os-user": _("the computer's user account"), "password": _("password")}
 SETTINGS = {"require_second_approver": _("second approver for destruction"),
             "login_attempts_per_minute": _("sign-in attempts per minute"),
             "idle_lock_minutes": _("minutes until an idle session locks"),
@@ -131,14 +141,15 @@ def _value(key: str, value: str) -> str:
 def details(event: AuditEvent) -> list[str]:
     """The entry's details as "name: value", an edited field as "name: old → new"; masked values
     (keyed hashes of titles and queries) and the list of changed fields left out."""
-    pairs = {k: v for k, v in event.details if not v.startswith("hmac:")}
+    hidden = HIDDEN | HIDDEN_IN.get(event.action, frozenset())
+    pairs = {k: v for k, v in event.details if not v.startswith("hmac:") and k not in hidden}
     shown: list[str] = []
     if "old" in pairs or "new" in pairs:  # a setting's change: "second approver: on → off"
         setting = pairs.pop("setting", "")
         change = f"{_value('', pairs.pop('old', '-'))} → {_value('', pairs.pop('new', '-'))}"
         shown.append(f"{_value('setting', setting)}: {change}" if setting else change)
     for key, value in pairs.items():
-        if key in HIDDEN or key.endswith(".new"):
+        if key.endswith(".new"):
             continue
         if key.endswith(".old"):
             base = key[:-4]

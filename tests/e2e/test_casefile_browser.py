@@ -70,7 +70,8 @@ def test_a_secretary_runs_a_case_file_from_open_to_closed_and_sees_retention_sta
 
     page.locator("form.close-form button").click()
     today = datetime.now(timezone.utc).date()
-    kept_until = format_date(add_years(today, 1), DAY_PATTERNS["sl"], locale="sl")  # 02.6: one year after the selection
+    # 02.6: one year after the selection; in the form Slovene pages write a day (1. 3. 2027)
+    kept_until = format_date(add_years(today, 1), DAY_PATTERNS["sl"], locale="sl")
     consequence = page.locator("table.consequences tbody tr", has_text=cv_number)
     assert kept_until in consequence.inner_text() and "hramba se začne" in consequence.inner_text()
     assert "nespremenjeno" in page.locator("table.consequences tbody tr", has_text="04.1").inner_text()

@@ -66,7 +66,9 @@ def test_a_case_file_from_opening_to_closing_in_the_browser(app: Flask, admin: F
     code, where = _post(admin, f"/casefiles/{cid}/close", f"/casefiles/{cid}", closed_on="2026-03-01")
     assert code == 302 and "done=closed" in where, where
     record_page = admin.get(f"/records/{cv}").get_data(as_text=True)
-    assert "Kept until 2027-03-01" in record_page and "closed on" in record_page
+    assert "Kept until Mar 1, 2027 (" in record_page and "closed on Mar 1, 2026" in record_page
+    record_sl = admin.get(f"/records/{cv}", headers={"Accept-Language": "sl"}).get_data(as_text=True)
+    assert "Hrani se do 1. 3. 2027 (" in record_sl and "zaključena 1. 3. 2026" in record_sl
     assert "closed" in admin.get("/casefiles/", query_string={"show": "closed"}).get_data(as_text=True).lower()
     assert "Z-02.6-1/2026" not in admin.get("/casefiles/", query_string={"show": "open"}).get_data(as_text=True)
 

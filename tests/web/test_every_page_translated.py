@@ -30,6 +30,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from records import certificates, safeguards
 from records.meeting_bodies import DEFAULTS
@@ -141,6 +142,7 @@ class Office:
     data: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
     meetings: list[str] = field(default_factory=list)
+    casefiles: list[str] = field(default_factory=list)  # an open one (records, a decision, a hold), a closed one
 
 
 def _file(app: Flask, name: str, body: bytes, **request: object) -> str:
@@ -179,12 +181,20 @@ def office_day(app: Flask, home_path: Path) -> Office:
     found.records["proposed"] = _file(app, "stari-racun-2.txt", b"Se en star racun iz leta 2002.",
                                       record_class="01.1", title="Drugi star račun", document_date=date(2002, 3, 1))
     found.records["empty"] = _file(app, "prazno.txt", b"", record_class="04.1", title="Prazna datoteka")
+    found.records["application"] = _file(app, "prijava.txt", b"Prijava na delovno mesto racunovodje.",
+                                         record_class="02.6", title="Prijava Ane Novak")
+    found.records["decision"] = _file(app, "odlocba.txt", b"Odlocba o izbiri kandidatke.", record_class="02.6",
+                                      title="Odločba o izbiri")
+    found.records["closed_case"] = _file(app, "prijava-2.txt", b"Druga prijava na delovno mesto.",
+                                         record_class="02.6", title="Prijava Borisa Kralja")
     found.data += ["Najemna pogodba Tivoli", "Direktorica", "Najem d.o.o.", "Podjetje d.o.o.", "Račun za najemnino",
                    "2026-17", "Dopis upravni enoti", "Upravna enota Ljubljana", "Prošnja za odgovor",
                    "Sodni spis Kovač", "Star račun", "Drugi star račun", "Prazna datoteka", "Strongroom",
                    "Slovenščina", "Eesti", "English", "Spor s Kovačem", "Kovač se je umaknil", "zavrnjeno.pdf",
                    "neurejeno.txt", "Računi se hranijo 10 let", "SHA-256", "EUR", "KEY.txt", "FILE.zip",
-                   "<abc.123@upravna.example>", "pogodba", "nova-sl", "nova-et"]
+                   "<abc.123@upravna.example>", "pogodba", "nova-sl", "nova-et", "Zaposlitev računovodje",
+                   "Izbira dobavitelja", "Ana Novak", "Izbira kandidatke", "Tožba kandidatke",
+                   "Pritožba kandidata", "Kadrovska služba", "'someday'"]
     for record in state.ports.catalog.find():  # the documents' own words (search snippets show them)
         found.data += [record.title, record.original_name]
     found.data += ["Najemna pogodba za poslovni prostor Tivoli.", "Racun 2026-17 za najemnino.",
@@ -238,6 +248,21 @@ def office_day(app: Flask, home_path: Path) -> Office:
     admin.post(f"{base}/items/{item}/resolutions", data={"csrf_token": token, "text": "Sprejme poročilo",
                                                          "owner": "Ana", "due": "2026-12-31"})
     found.data += ["Letno poročilo", "Sejna soba", "Ana Žužek", "Zunanji Gost", "Sprejme poročilo", "Ana", "(SI)", "(EE)"]
+    found.casefiles = [_casefile(admin, token, "Zaposlitev računovodje", date(2020, 1, 15)),
+                       _casefile(admin, token, "Izbira dobavitelja", today - timedelta(days=90))]
+    working, closed = (f"/casefiles/{c}" for c in found.casefiles)
+    for what, where in (("application", working), ("letter_in", working), ("closed_case", closed)):
+        added = admin.post(f"{where}/records", data={"csrf_token": token, "record": found.records[what]})
+        assert added.status_code == 302, added.get_data(as_text=True)
+    decided = admin.post(f"{working}/decisions", data={
+        "csrf_token": token, "record": found.records["decision"], "addressee": "Ana Novak",
+        "subject": "Izbira kandidatke", "issued_on": (today - timedelta(days=2)).isoformat()})
+    assert decided.status_code == 302, decided.get_data(as_text=True)
+    assert admin.post(f"{working}/hold", data={"csrf_token": token, "reason": "Tožba kandidatke"}).status_code == 302
+    for step, form in (("close", {"closed_on": (today - timedelta(days=30)).isoformat()}),
+                       ("reopen", {"reason": "Pritožba kandidata"}), ("close", {"closed_on": today.isoformat()})):
+        answer = admin.post(f"{closed}/{step}", data={"csrf_token": token, **form})
+        assert answer.status_code == 302, answer.get_data(as_text=True)
     outsider = app.test_client()
     assert login(outsider, "anna", "not the password") == 401  # a refused login in the audit log
 
@@ -253,6 +278,15 @@ def office_day(app: Flask, home_path: Path) -> Office:
     return found
 
 
+def _casefile(client: FlaskClient, token: str, title: str, opened: date) -> str:
+    opened_page = client.post("/casefiles/new", data={"csrf_token": token, "title": title, "record_class": "02.6",
+                                                      "principal": "Kadrovska služba",
+                                                      "opened_on": opened.isoformat()})
+    found = re.search(r"/casefiles/([0-9a-f]+)", opened_page.headers.get("Location", ""))
+    assert opened_page.status_code == 302 and found, opened_page.get_data(as_text=True)
+    return found.group(1)
+
+
 def _value(name: str, office: Office) -> list[str]:
     """Real values for a route parameter; several for a record id (each kind of record page)."""
     if name == "record_id":
@@ -263,6 +297,8 @@ def _value(name: str, office: Office) -> list[str]:
         return office.certificates
     if name == "meeting_id":
         return office.meetings
+    if name == "casefile_id":
+        return office.casefiles
     if name == "user":
         return ["juht"]
     if name == "token":
@@ -284,7 +320,11 @@ def get_pages(app: Flask, office: Office) -> Iterator[str]:
                 "/registers/correspondence?direction=in", "/audit/?action=record.view",
                 f"/records/{office.records['contract']}?done=saved", f"/records/{office.records['invoice']}?done=paid",
                 "/records/nosuchrecord", "/nosuchpage",
-                "/retention/?by=31.12.2040", "/retention/?by=31.%202.%202013", "/retention/?by=someday")
+                "/retention/?by=31.12.2040", "/retention/?by=31.%202.%202013", "/retention/?by=someday",
+                "/casefiles/?show=closed", "/casefiles/?show=all", "/casefiles/decisions?year=2026",
+                f"/casefiles/{office.casefiles[0]}?q=prijava", f"/casefiles/{office.casefiles[0]}?done=decided",
+                # closing far back: the preview warns that a record falls due at once
+                f"/casefiles/{office.casefiles[0]}/close?closed_on=1.%203.%202020")
 
 
 def english_on(html: str, vocabulary: set[str], data: list[str]) -> set[str]:
@@ -359,6 +399,7 @@ def test_pages_after_forms_are_translated(app: Flask, office_day: Office, home_p
             "calendar": client.post("/calendar/feed", data={"csrf_token": token}),
             "export error": client.post("/exports/", data={"csrf_token": token, "date_from": "2030-01-01",
                                                            "date_to": "2020-01-01"}),
+            **_casefile_errors(client, token, office_day),
         }
         for what, response in answers.items():
             html = response.get_data(as_text=True)
@@ -366,6 +407,37 @@ def test_pages_after_forms_are_translated(app: Flask, office_day: Office, home_p
                                       f"Nov dopis {lang}", f"nova-{lang}"]
             problems += [f"{lang} {what}: {found}" for found in sorted(english_on(html, vocabulary, data))]
     assert problems == [], "English left after forms:\n" + "\n".join(problems)
+
+
+def _casefile_errors(client: FlaskClient, token: str, office: Office) -> dict[str, TestResponse]:
+    """The refusals the case file forms answer with (each leaves the home as it was)."""
+    working, closed = (f"/casefiles/{c}" for c in office.casefiles)
+    answers = {
+        "case file without a date": ("/casefiles/new", {"title": "Nova zadeva", "record_class": "02.6",
+                                                        "opened_on": "someday"}),
+        "case file in the future": ("/casefiles/new", {"title": "Nova zadeva", "record_class": "02.6",
+                                                       "opened_on": "2099-01-01"}),
+        "record twice": (f"{working}/records", {"record": office.records["letter_in"]}),
+        "record of another case file": (f"{working}/records", {"record": office.records["closed_case"]}),
+        "add to a closed one": (f"{closed}/records", {"record": office.records["invoice"]}),
+        "close before opening": (f"{working}/close", {"closed_on": "2019-12-01"}),
+        "close without justification": (f"{working}/close", {"closed_on": "2020-03-01"}),
+        "close against the two-person rule": (f"{working}/close", {"closed_on": "2020-03-01",
+                                                                   "reason": "Izbira je končana"}),
+        "close twice": (f"{closed}/close", {}),
+        "reopen an open one": (f"{working}/reopen", {"reason": "Pritožba"}),
+        "reopen without reason": (f"{closed}/reopen", {"reason": " "}),
+        "decision without subject": (f"{working}/decisions", {"record": office.records["decision"],
+                                                              "addressee": "Ana Novak", "subject": " "}),
+        "decision twice": (f"{working}/decisions", {"record": office.records["decision"], "addressee": "Ana Novak",
+                                                    "subject": "Izbira kandidatke"}),
+        "decision in a closed one": (f"{closed}/decisions", {"record": office.records["closed_case"],
+                                                             "addressee": "Ana Novak", "subject": "Izbira"}),
+        "release another hold": (f"{working}/holds/nosuchhold/release", {"reason": "Konec spora"}),
+    }
+    found = {what: client.post(path, data={"csrf_token": token, **form}) for what, (path, form) in answers.items()}
+    assert all(r.status_code == 400 for r in found.values()), {w: r.status_code for w, r in found.items()}
+    return found
 
 
 def test_the_audit_log_names_records_not_internal_ids(app: Flask, office_day: Office) -> None:
