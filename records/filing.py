@@ -39,6 +39,7 @@ from records.retention import apply_schedule
 
 MAX_ATTACHMENT_DEPTH = 3  # an e-mail inside an e-mail inside an e-mail is filed; deeper is refused
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # the settings' max_upload_mb overrides it
+NO_TEXT = "no text found in the file"  # an unread document's reason when the extractor gave none
 
 Source = Path | bytes
 """A document to file: a file on disk (read once) or its bytes (an upload, kept in memory)."""
@@ -104,6 +105,8 @@ class FilingOutcome:
     timings: StepTimings = field(default_factory=StepTimings)
     source: str = ""  # the name or path the person knows the document by (set by the shell)
     rejected_to: str = ""  # where a rejected drop-folder file now lies (rejected/NAME)
+    unread: str = ""  # filed, but its text could not be read: why (the extractor's note); "" when it could
+    recognising: bool = False  # OCR is queued, which may still read the text that filing could not
 
     def named(self, source: str) -> FilingOutcome:
         return replace(self, source=source)
@@ -217,10 +220,12 @@ class _File:
             raise
         note = self._index(record, extraction.text)
         children = self._attachments(record, extraction, depth)
+        unread = "" if extraction.text.strip() else (extraction.note or NO_TEXT)
         return FilingOutcome(status=FilingStatus.FILED, record_id=record.id,
                              registry_number=record.registry_number,
                              reason=f"Filed as {record.registry_number} in class {self.cls.code}.",
-                             children=children, note=note, timings=StepTimings(**self.laps))
+                             children=children, note=note, timings=StepTimings(**self.laps),
+                             unread=unread, recognising=_recognisable(record, unread))
 
     def _existing(self, mac: str) -> RecordId | None:
         with self.ports.catalog.transaction() as tx:
@@ -323,6 +328,11 @@ class _File:
                 continue
             outcomes.append(child.run(*_in_memory(self.ports, attachment), depth + 1))
         return tuple(outcomes)
+
+
+def _recognisable(record: Record, unread: str) -> bool:
+    """Whether OCR may still read what filing could not: a scan or an image, not a locked PDF."""
+    return bool(unread) and capture.wanted(record) and "password" not in unread
 
 
 def _in_memory(ports: Ports, attachment: Attachment

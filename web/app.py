@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
-from web import audit_names, i18n, security, signin, wording
+from web import audit_names, i18n, outcome_words, security, signin, wording
 from web.blueprints import (admin, audit, auth, calendar, casefiles, guard, meetings, plan, record_edit, records,
                             registers, retention, search, start, upload)
 from web.blueprints.exports import exports_blueprint
@@ -68,6 +68,7 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
     i18n.install(app)
     wording.install(app)
     audit_names.install(app)
+    outcome_words.install(app)
     security.install(app, allowed_hosts=allowed_hosts or security.LOOPBACK_HOSTS, hsts=tls)
     _register(app)
     _errors(app)
