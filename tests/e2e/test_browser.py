@@ -42,7 +42,7 @@ def _free_port() -> int:
 @pytest.fixture
 def served(home: Home) -> Iterator[tuple[str, Office]]:
     """The server's address and the Office it serves."""
-    from waitress import create_server
+    from waitress import create_server, wasyncore
     add_users(home)
     settings = Settings.load({"home": home.path}, environ={})
     office = Office(home, settings)
@@ -54,8 +54,12 @@ def served(home: Home) -> Iterator[tuple[str, Office]]:
     try:
         yield f"http://127.0.0.1:{port}", office
     finally:
-        srv.close()
-        thread.join(timeout=5)
+        # Closed from inside its own loop: a close from this thread could pull a socket out from
+        # under the loop's select, which then dies on a bad file descriptor.
+        srv.trigger.pull_trigger(lambda: wasyncore.close_all(srv._map))
+        thread.join(timeout=30)
+        srv.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "the test server did not stop"
 
 
 @pytest.fixture
