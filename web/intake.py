@@ -17,10 +17,11 @@ from records.errors import RecordsError
 from records.filing import FilingOutcome, FilingRequest, FilingStatus, Prepared, rejected
 from records.model import RecordId
 from records.plan import Plan
-from records.ports import IndexDoc, SealBatch, SearchIndex, SearchRequest, SearchResult, TextSource
+from records.ports import IndexDoc, Ports, SealBatch, SearchIndex, SearchRequest, SearchResult, TextSource
 from vault.inbox import SidecarInvalid, is_document, parse_sidecar, walk_documents
 from vault.inbox.names import IGNORED_DIRS, may_have_sidecar, sidecar_name
 from vault.inbox.sidecar import apply_sidecar
+from web.indexfeeder import IndexFeeder
 from web.office import Office
 
 
@@ -133,8 +134,8 @@ def bulk_import(office: Office, paths: Sequence[Path], template: FilingRequest, 
     beside a file adds its own metadata. `workers` threads read, extract (in the sandbox workers) and
     seal; every `batch` files are then committed together by one committer thread (`records.filing
     .commit`: the batch's objects made durable with one folder fsync, one catalogue transaction with
-    every audit entry, one index commit) while the threads go on with the next batch. At most two
-    batches are in flight. The source files are left where they are.
+    every audit entry) while the threads go on with the next batch, and the batch's one index commit
+    follows in a third (IndexFeeder). At most two batches wait for each commit. The source files are left where they are.
     """
     started = time.perf_counter()
     plan = office.plan
@@ -142,6 +143,9 @@ def bulk_import(office: Office, paths: Sequence[Path], template: FilingRequest, 
     files = list(import_sources(paths))
     summary = ImportSummary()
     done = 0
+    ports = office.ports
+    feeder = IndexFeeder(ports.index) if ports.index is not None else None
+    bulk_ports = replace(ports, index=feeder) if feeder is not None else ports
 
     def commit(chunk: list[Path], blobs: SealBatch, prepared: list[Future[Prepared | FilingOutcome]]
                ) -> list[FilingOutcome]:
@@ -151,26 +155,30 @@ def bulk_import(office: Office, paths: Sequence[Path], template: FilingRequest, 
         except BaseException:
             blobs.discard()  # a thread failed beyond a rejection (the catalogue, say): nothing of it is filed
             raise
-        outcomes = _commit_batch(office, chunk, blobs, ready)
+        outcomes = _commit_batch(office, bulk_ports, chunk, blobs, ready)
         for _ in chunk:
             done += 1
             if progress is not None:
                 progress(done, len(files))
         return outcomes
 
-    with ThreadPoolExecutor(max_workers=workers or _default_workers(), thread_name_prefix="import") as pool, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-commit") as committer:
-        commits: list[Future[list[FilingOutcome]]] = []
-        for first in range(0, len(files), max(1, batch)):
-            if len(commits) >= 2:
-                commits[-2].result()  # bounded: sealed but uncommitted objects of two batches at most
-            chunk = files[first:first + max(1, batch)]
-            blobs = office.ports.blobs.batch()
-            prepared = [pool.submit(_prepare_one, office, plan, path, template, blobs) for path in chunk]
-            commits.append(committer.submit(commit, chunk, blobs, prepared))
-        for job in commits:
-            summary.items.extend(job.result())
-    summary.note = next((o.note for o in summary.all() if o.note), "")
+    try:
+        with ThreadPoolExecutor(max_workers=workers or _default_workers(), thread_name_prefix="import") as pool, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-commit") as committer:
+            commits: list[Future[list[FilingOutcome]]] = []
+            for first in range(0, len(files), max(1, batch)):
+                if len(commits) >= 2:
+                    commits[-2].result()  # bounded: sealed but uncommitted objects of two batches at most
+                chunk = files[first:first + max(1, batch)]
+                blobs = ports.blobs.batch()
+                prepared = [pool.submit(_prepare_one, office, plan, path, template, blobs) for path in chunk]
+                commits.append(committer.submit(commit, chunk, blobs, prepared))
+            for job in commits:
+                summary.items.extend(job.result())
+    finally:
+        if feeder is not None:
+            feeder.close()
+    summary.note = feeder.failure if feeder is not None else ""
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -192,13 +200,13 @@ def _prepare_one(office: Office, plan: Plan, path: Path, template: FilingRequest
         return _unstored(exc, path)
 
 
-def _commit_batch(office: Office, chunk: list[Path], blobs: SealBatch,
+def _commit_batch(office: Office, ports: Ports, chunk: list[Path], blobs: SealBatch,
                   prepared: list[Prepared | FilingOutcome]) -> list[FilingOutcome]:
     """The batch's outcomes in the order of its files; a batch the vault could not commit is refused
     whole (nothing of it was filed)."""
     items = [p for p in prepared if isinstance(p, Prepared)]
     try:
-        committed = iter(office.commit(blobs, items))
+        committed = iter(office.commit(blobs, items, ports=ports))
     except OSError as exc:
         return [p if isinstance(p, FilingOutcome) else _unstored(exc, path) for p, path in zip(prepared, chunk)]
     return [p if isinstance(p, FilingOutcome) else next(committed).named(str(path))

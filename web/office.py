@@ -195,9 +195,10 @@ class Office:
                               jurisdiction=self.settings.jurisdiction, now=self.now(),
                               max_bytes=self.settings.max_upload_mb * 1024 * 1024)
 
-    def commit(self, batch: SealBatch, items: Sequence[filing.Prepared]) -> list[FilingOutcome]:
+    def commit(self, batch: SealBatch, items: Sequence[filing.Prepared], *,
+               ports: Ports | None = None) -> list[FilingOutcome]:
         """The second half: one group commit of prepared documents (records.filing.commit)."""
-        outcomes = filing.commit(self.ports, batch, items)
+        outcomes = filing.commit(ports or self.ports, batch, items)
         if self._capture is not None:
             self._capture.wake()
         return outcomes
