@@ -1,7 +1,8 @@
 """Benchmark: does OCR slow text filing? 100 text files dropped alone vs beside a 10-page scan whose OCR runs.
 
-One real home (test-only KDF; unlocking is not timed) with the watcher and the capture thread, as
-`strongroom watch` / `serve` run them. Each round drops 100 small text files into inbox/contracts/
+Real homes (test-only KDF; unlocking is not timed) with the watcher and the capture thread, as
+`strongroom watch` / `serve` run them, a fresh one for each half of a round (a growing index would
+favour whichever half ran first). Each round drops 100 small text files into inbox/contracts/
 twice: once with nothing else running (the baseline), once right after a 10-page image-only scan
 has been filed and its OCR has started (the capture job is RUNNING: pdfium drawing pages and
 tesseract reading them in the capture worker). The latency of a text file is from the moment all
@@ -124,26 +125,30 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-ocr-beside-"))
     ratios: dict[str, list[float]] = {"median": [], "p95": [], "last": [], "worst": []}
     try:
-        settings = Settings(home=root / "home", jurisdiction="SI+EE", stability_seconds=args.stability)
-        office, _recovery = create_home(settings, PASSPHRASE, kdf=KdfParams.fast_for_tests())
-        with office:
-            office.start_capture()
-            inbox = office.path / "inbox" / "contracts"
-            half(office, inbox, 999, 10, False)  # warm: sandbox workers, index, page cache
-            for r in range(args.rounds):
-                order = (False, True) if r % 2 == 0 else (True, False)
-                got = {with_scan: half(office, inbox, 2 * r + with_scan, args.files, with_scan)
-                       for with_scan in order}
-                alone, beside = got[False], got[True]
-                row = {"median": statistics.median(beside) / statistics.median(alone),
-                       "p95": p95(beside) / p95(alone), "last": beside[-1] / alone[-1],
-                       "worst": max(b / a for a, b in zip(alone, beside))}
-                for key, value in row.items():
-                    ratios[key].append(value)
-                print(f"round {r + 1}: {args.files} text files; alone median {statistics.median(alone):.2f} s, "
-                      f"last {alone[-1]:.2f} s; beside the scan's OCR median {statistics.median(beside):.2f} s, "
-                      f"last {beside[-1]:.2f} s; ratios median {row['median']:.2f}x p95 {row['p95']:.2f}x "
-                      f"last {row['last']:.2f}x worst k-th {row['worst']:.2f}x", flush=True)
+        def fresh(name: str, with_scan: bool, seed: int, files: int) -> list[float]:
+            # A new home per half: the index and catalogue grow with every file, and a half that
+            # ran second on a bigger index would be slower for that alone.
+            settings = Settings(home=root / name, jurisdiction="SI+EE", stability_seconds=args.stability)
+            office, _recovery = create_home(settings, PASSPHRASE, kdf=KdfParams.fast_for_tests())
+            with office:
+                office.start_capture()
+                return half(office, office.path / "inbox" / "contracts", seed, files, with_scan)
+
+        fresh("warm", False, 999, 10)  # the sandbox workers, imports, page cache
+        for r in range(args.rounds):
+            order = (False, True) if r % 2 == 0 else (True, False)
+            got = {with_scan: fresh(f"h{r}-{int(with_scan)}", with_scan, 2 * r + with_scan, args.files)
+                   for with_scan in order}
+            alone, beside = got[False], got[True]
+            row = {"median": statistics.median(beside) / statistics.median(alone),
+                   "p95": p95(beside) / p95(alone), "last": beside[-1] / alone[-1],
+                   "worst": max(b / a for a, b in zip(alone, beside))}
+            for key, value in row.items():
+                ratios[key].append(value)
+            print(f"round {r + 1}: {args.files} text files; alone median {statistics.median(alone):.2f} s, "
+                  f"last {alone[-1]:.2f} s; beside the scan's OCR median {statistics.median(beside):.2f} s, "
+                  f"last {beside[-1]:.2f} s; ratios median {row['median']:.2f}x p95 {row['p95']:.2f}x "
+                  f"last {row['last']:.2f}x worst k-th {row['worst']:.2f}x", flush=True)
         for key, values in ratios.items():
             print(f"text filing beside OCR / alone, {key} latency: median {statistics.median(values):.2f}x "
                   f"(spread {min(values):.2f}-{max(values):.2f}x, {len(values)} rounds)")

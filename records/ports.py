@@ -30,7 +30,7 @@ class SealBatch(Protocol):
     the batch). `discard(refs)` removes the given objects of the batch, or all of them when refs is
     None, committed or not (the catalogue commit failed, or a document turned out a duplicate).
     A store whose every write is durable when it returns (S3: a completed PUT) implements `seal` as
-    its own seal, `commit` as nothing and `discard` as deletes."""
+    its own seal, `commit` as nothing and `discard` as deletes (vault.objectbatch.ImmediateBatch)."""
 
     def seal(self, record_id: RecordId, key: WrappedKey, role: BlobRole, source: BinaryIO) -> SealedBlob: ...
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from records.model import BlobRef, BlobRole, ObjectId, RecordId, WrappedKey
 from records.ports import SealedBlob
@@ -125,3 +125,36 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class ImmediateBatch:
+    """records.ports.SealBatch for a store whose every seal is durable when it returns (an S3 PUT):
+    `seal` is the store's own, `commit` has nothing left to do, `discard` deletes."""
+
+    def __init__(self, store: DurableStore) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._refs: list[BlobRef] = []
+
+    def seal(self, record_id: RecordId, key: WrappedKey, role: BlobRole, source: BinaryIO) -> SealedBlob:
+        blob = self._store.seal(record_id, key, role, source)
+        with self._lock:
+            self._refs.append(blob.ref)
+        return blob
+
+    def commit(self) -> None:
+        """Each object was durable when its seal returned."""
+
+    def discard(self, refs: Sequence[BlobRef] | None = None) -> None:
+        wanted = None if refs is None else {r.object_id for r in refs}
+        with self._lock:
+            drop = [r for r in self._refs if wanted is None or r.object_id in wanted]
+            self._refs = [r for r in self._refs if r not in drop]
+        for ref in drop:
+            self._store.delete(ref)
+
+
+class DurableStore(Protocol):
+    def seal(self, record_id: RecordId, key: WrappedKey, role: BlobRole, source: BinaryIO) -> SealedBlob: ...
+
+    def delete(self, ref: BlobRef) -> None: ...

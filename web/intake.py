@@ -135,7 +135,8 @@ def bulk_import(office: Office, paths: Sequence[Path], template: FilingRequest, 
     seal; every `batch` files are then committed together by one committer thread (`records.filing
     .commit`: the batch's objects made durable with one folder fsync, one catalogue transaction with
     every audit entry) while the threads go on with the next batch, and the batch's one index commit
-    follows in a third (IndexFeeder). At most two batches wait for each commit. The source files are left where they are.
+    follows in a third (IndexFeeder). At most two batches wait for each commit. The source files are
+    left where they are.
     """
     started = time.perf_counter()
     plan = office.plan

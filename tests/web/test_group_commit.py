@@ -131,6 +131,21 @@ def test_objects_sealed_into_a_batch_have_their_names_only_after_its_commit(offi
     assert names <= blobs.object_ids()
     assert b"".join(blobs.open(record_id, key, sealed[1].ref)) == b"x" * 20
     batch.discard([sealed[0].ref])
-    assert not sealed[0].ref.object_id in blobs.object_ids() and sealed[2].ref.object_id in blobs.object_ids()
+    assert sealed[0].ref.object_id not in blobs.object_ids() and sealed[2].ref.object_id in blobs.object_ids()
     batch.discard()
     assert not names & blobs.object_ids()
+
+
+def test_an_immediate_batch_seals_durably_at_once_and_discards_by_deleting(office: Office) -> None:
+    """The SealBatch a store with durable writes (S3) uses: vault.objectbatch.ImmediateBatch."""
+    blobs = office.home.blobs
+    record_id = RecordId("s" * 26)
+    key = blobs.new_data_key(record_id)
+    batch = objectbatch.ImmediateBatch(blobs)
+    first, second = (batch.seal(record_id, key, BlobRole.TEXT, io.BytesIO(b"y" * n)) for n in (5, 6))
+    assert {first.ref.object_id, second.ref.object_id} <= blobs.object_ids()  # durable before commit()
+    batch.commit()
+    batch.discard([first.ref])
+    assert first.ref.object_id not in blobs.object_ids() and second.ref.object_id in blobs.object_ids()
+    batch.discard()
+    assert second.ref.object_id not in blobs.object_ids()
