@@ -218,6 +218,9 @@ def test_the_capture_worker_runs_at_the_lowest_priority() -> None:
     worker = SandboxedCapturer()._spawn()  # greets once it has limited itself
     try:
         assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == 19
+        autogroup = Path(f"/proc/{worker.process.pid}/autogroup")
+        if autogroup.exists():  # its own session's share of the processor, behind filing's
+            assert autogroup.read_text().split()[-1] == "19", autogroup.read_text()
     finally:
         worker.kill()
 
