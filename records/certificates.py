@@ -65,3 +65,11 @@ def all_certificates(catalog: Catalog) -> list[Certificate]:
 def _ids(catalog: Catalog) -> list[str]:
     raw = catalog.get_setting(INDEX_KEY)
     return [str(x) for x in json.loads(raw)] if raw else []
+
+
+def for_record(catalog: Catalog, record_id: str) -> Certificate | None:
+    """The certificate that names the destroyed (or transferred) record `record_id`, or None."""
+    for cert in all_certificates(catalog):
+        if any(line.get("id") == record_id for line in cert.body.get("records", ())):
+            return cert
+    return None

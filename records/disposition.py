@@ -374,3 +374,8 @@ def _line(ports: Ports, plan: Plan, record: Record, jurisdiction: str, as_of: da
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+def titles(ports: Ports, scope: AccessScope) -> dict[str, str]:
+    """Record id -> title of every live record `scope` may see (the due and review lists name them)."""
+    return {r.id: r.title for r in ports.catalog.find() if r.state is not State.DISPOSED and scope.can_see(r)}

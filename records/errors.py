@@ -59,3 +59,7 @@ class SearchUnavailable(RecordsError):
 
 class CaptureFailed(RecordsError):
     """The capture sandbox (previews, OCR) stopped on a document; the message is one sentence."""
+
+
+class PackFailed(RecordsError):
+    """A meeting pack could not be made at all (a material that stops the pack maker is left out instead)."""

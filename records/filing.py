@@ -34,6 +34,7 @@ from records.audit import AuditEvent
 from records.errors import ExtractionFailed, RecordsError
 from records.events import event, masked
 from records.mail import merge_headers
+from records.matters import CASEFILE_KEY
 from records.model import (BlobRef, BlobRole, Confidentiality, Details, Record, RecordId, WrappedKey,
                            new_record_id)
 from records.plan import Plan, RecordClass
@@ -43,6 +44,7 @@ from records.retention import apply_schedule
 
 MAX_ATTACHMENT_DEPTH = 3  # an e-mail inside an e-mail inside an e-mail is filed; deeper is refused
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # the settings' max_upload_mb overrides it
+NO_TEXT = "no text found in the file"  # an unread document's reason when the extractor gave none
 
 Source = Path | bytes
 """A document to file: a file on disk (read once) or its bytes (an upload, kept in memory)."""
@@ -111,6 +113,8 @@ class FilingOutcome:
     timings: StepTimings = field(default_factory=StepTimings)
     source: str = ""  # the name or path the person knows the document by (set by the shell)
     rejected_to: str = ""  # where a rejected drop-folder file now lies (rejected/NAME)
+    unread: str = ""  # filed, but its text could not be read: why (the extractor's note); "" when it could
+    recognising: bool = False  # OCR is queued, which may still read the text that filing could not
 
     def named(self, source: str) -> FilingOutcome:
         return replace(self, source=source)
@@ -301,7 +305,10 @@ class _File:
             filed_by=request.actor, original_name=request.original_name, media_type=extraction.media_type,
             size=original.ref.size, sha256=original.sha256, parties=parties, tags=request.tags,
             details=details, blobs=tuple(s.ref for s in sealed), parent_id=request.parent_id,
-            text_note=extraction.note, extra=request.extra, signatures=extraction.signatures)
+            text_note=extraction.note, signatures=extraction.signatures,
+            # Case file membership is set only by records.casefiles (with the case file's own list), never
+            # by a sidecar or a form, so a filed record cannot claim a case file that does not list it.
+            extra=tuple((k, v) for k, v in request.extra if k != CASEFILE_KEY))
         return apply_schedule(record, self.plan, self.jurisdiction)
 
     def _document_date(self, extraction: Extraction) -> date | None:
@@ -403,13 +410,15 @@ class Prepared:
 
     def outcome(self, state: _Batch, note: str, shared: dict[str, float]) -> FilingOutcome:
         file = self.file
-        if self.record is not None:
-            record = self.record
+        if self.record is not None and self.sealing is not None:
+            record, extraction = self.record, self.sealing.extraction
+            unread = "" if extraction.text.strip() else (extraction.note or NO_TEXT)
             return FilingOutcome(status=FilingStatus.FILED, record_id=record.id,
                                  registry_number=record.registry_number,
                                  reason=f"Filed as {record.registry_number} in class {file.cls.code}.",
                                  children=tuple(c.outcome(state, note, shared) for c in self.children),
-                                 note=note, timings=StepTimings(**file.laps, **shared))
+                                 note=note, timings=StepTimings(**file.laps, **shared),
+                                 unread=unread, recognising=_recognisable(record, unread))
         if self.duplicate_of is not None:
             number = state.number_of(file.ports, self.duplicate_of)
             return FilingOutcome(status=FilingStatus.DUPLICATE, record_id=self.duplicate_of,
@@ -417,6 +426,11 @@ class Prepared:
                                  reason=f"This document is already filed as {number}; it was not stored again.",
                                  timings=StepTimings(**file.laps))
         return FilingOutcome(status=FilingStatus.REJECTED, reason=self.reason, timings=StepTimings(**file.laps))
+
+
+def _recognisable(record: Record, unread: str) -> bool:
+    """Whether OCR may still read what filing could not: a scan or an image, not a locked PDF."""
+    return bool(unread) and capture.wanted(record) and "password" not in unread
 
 
 def _in_memory(ports: Ports, attachment: Attachment

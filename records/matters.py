@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 
@@ -28,6 +28,8 @@ from records.plan import Plan
 from records.ports import Ports, SearchRequest
 
 KEY_PREFIX = "hold.matter."
+# The Record.extra key naming the case file a record belongs to (written by records.casefiles).
+CASEFILE_KEY = "casefile"
 INDEX_KEY = "hold.matters"
 _PAGE = 200
 _MAX_PAGES = 50  # the index collects at most 10,000 hits per query
@@ -43,17 +45,21 @@ class MatterQuery:
     date_from: date | None = None  # document date (the filing date when it has none), inclusive
     date_to: date | None = None
     words: str = ""  # a search query over the records' text and metadata
+    casefile: str = ""  # a case file's id: every record in it, also ones added later (records.casefiles)
 
     @property
     def empty(self) -> bool:
         return not (self.record_class or self.principal or self.party or self.date_from or self.date_to
-                    or self.words)
+                    or self.words or self.casefile)
 
-    def describe(self) -> str:
+    def describe(self, casefiles: Mapping[str, str] | None = None) -> str:
+        """The query in words; a case file by its number when `casefiles` (id -> number) names it."""
+        casefile = (casefiles or {}).get(self.casefile, self.casefile)
         parts = [f"{k.replace('_', ' ')} {v}" for k, v in (("class", self.record_class),
                                                              ("principal", self.principal),
                                                              ("party", self.party), ("from", self.date_from),
-                                                             ("to", self.date_to), ("words", self.words)) if v]
+                                                             ("to", self.date_to), ("words", self.words),
+                                                             ("case file", casefile)) if v]
         return ", ".join(parts)
 
 
@@ -142,7 +148,8 @@ def load(ports: Ports, hold_id: str) -> MatterHold:
     doc = json.loads(raw)
     q = doc["query"]
     query = MatterQuery(record_class=q["record_class"], principal=q["principal"], party=q["party"],
-                        date_from=_day(q["date_from"]), date_to=_day(q["date_to"]), words=q["words"])
+                        date_from=_day(q["date_from"]), date_to=_day(q["date_to"]), words=q["words"],
+                        casefile=q.get("casefile", ""))
     return MatterHold(hold_id=hold_id, query=query, reason=doc["reason"], placed_by=doc["placed_by"],
                       placed_at=datetime.fromisoformat(doc["placed_at"]), placed_role=Role(doc["placed_role"]),
                       released_by=doc["released_by"],
@@ -169,6 +176,8 @@ def covering(ports: Ports, records: Iterable[Record], holds: list[MatterHold] | 
 def matches(query: MatterQuery, record: Record, word_hits: set[RecordId] | None) -> bool:
     """Does `record` fall under `query`? `word_hits`: the records the words find (None: the words could
     not be searched, so they are taken to match)."""
+    if query.casefile and dict(record.extra).get(CASEFILE_KEY) != query.casefile:
+        return False
     if query.record_class and not (record.record_class == query.record_class
                                    or record.record_class.startswith(query.record_class + ".")):
         return False

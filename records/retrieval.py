@@ -99,3 +99,12 @@ def _stream(ports: Ports, record: Record, role: BlobRole) -> Iterator[bytes]:
     if ref is None or key is None:
         raise IntegrityError(f"Record {record.registry_number} has no stored {role}: run `strongroom verify`.")
     return ports.blobs.open(record.id, key, ref)
+
+
+def id_of(ports: Ports, text: str) -> str:
+    """The record id a person typed as a registry number (03.1-7/2026), or `text` itself (an id)."""
+    if "/" in text:
+        for record in ports.catalog.find():
+            if record.registry_number == text.strip():
+                return record.id
+    return text

@@ -7,12 +7,14 @@ from vault.backupschedule import BackupScheduler, parse_clock
 from vault.backupstatus import TargetStatus, backup_status, run_backup
 from vault.backuptarget import BackupTarget, TargetError, TargetOptions, TargetUnreachable, open_target
 from vault.errors import (BackupDamaged, BackupError, CatalogError, DataKeyDamaged, HomeExists, HomeNotFound,
-                          KeyFileInvalid, KeyFileMissing, ObjectDamaged, SlotError, VaultError,
+                          KeyFileInvalid, KeyFileMissing, ObjectDamaged, SlotError, StorageUnavailable, VaultError,
                           WrongPassphrase, WrongRecoveryKey)
-from vault.home import Home, InitResult, SlotInfo, init_home, open_home
+from vault.home import Home, InitResult, ObjectsAt, SlotInfo, init_home, open_home
 from vault.kdf import KdfParams
 from vault.maintenance import MaintenanceBusy, maintenance_lock
+from vault.objectmove import MoveResult, move_objects
 from vault.passwords import check_password, hash_password
+from vault.s3objects import BucketObjects, S3ObjectStore
 
 __all__ = [
     "Home", "InitResult", "SlotInfo", "init_home", "open_home", "KdfParams",
@@ -23,5 +25,6 @@ __all__ = [
     "BackupError", "BackupDamaged",
     "run_backup", "backup_status", "TargetStatus", "BackupScheduler", "parse_clock",
     "BackupTarget", "TargetOptions", "TargetError", "TargetUnreachable", "open_target",
-    "MaintenanceBusy", "maintenance_lock",
+    "MaintenanceBusy", "maintenance_lock", "BucketObjects", "S3ObjectStore", "ObjectsAt", "StorageUnavailable",
+    "move_objects", "MoveResult",
 ]

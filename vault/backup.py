@@ -209,26 +209,28 @@ def _copy_objects(blobs: ObjectStore, target: BackupTarget, stored: Mapping[str,
     """Store the objects the target lacks; returns (all entries, copied, resumed, bytes copied)."""
     entries: dict[str, Entry] = {}
     copied = resumed = size = 0
-    ids = sorted(blobs.object_ids())
-    for done, object_id in enumerate(ids, 1):
-        source, name = blobs.path_of(object_id), _object_name(object_id)
-        try:
-            length = source.stat().st_size
-        except FileNotFoundError:
-            raise BackupError(f"Object {object_id} vanished during the backup (a disposition ran at the "
-                              "same time): run `strongroom backup` again.") from None
-        known = previous.get(object_id)
-        if stored.get(name) == length and not full and known is not None and known.size == length:
-            entries[object_id] = known  # immutable: same id and size means the same bytes
-        elif stored.get(name) == length and (not full or _remote_entry(target, name) == _entry_of(source)):
-            entries[object_id] = _entry_of(source)  # stored whole by an interrupted run, or checked
-            resumed += known is None
-        else:
-            entries[object_id] = _upload(target, name, source)
-            copied += 1
-            size += length
-        if progress is not None:
-            progress(done, len(ids))
+    try:
+        lengths = blobs.sizes()  # the home's objects: a folder's, or a bucket's (vault.s3objects)
+        ids = sorted(lengths)
+        for done, object_id in enumerate(ids, 1):
+            name, length = _object_name(object_id), lengths[object_id]
+            known = previous.get(object_id)
+            if stored.get(name) == length and not full and known is not None and known.size == length:
+                entries[object_id] = known  # immutable: same id and size means the same bytes
+            elif stored.get(name) == length and (not full or _remote_entry(target, name) ==
+                                                 _object_entry(blobs, object_id)):
+                entries[object_id] = _object_entry(blobs, object_id)  # stored whole by an interrupted run, or checked
+                resumed += known is None
+            else:
+                with blobs.read_sealed(object_id) as source:
+                    entries[object_id] = _put(target, name, source)
+                copied += 1
+                size += length
+            if progress is not None:
+                progress(done, len(ids))
+    except FileNotFoundError as exc:
+        raise BackupError(f"Object {Path(str(exc.filename or '?')).name} vanished during the backup (a disposition ran at the "
+                          "same time): run `strongroom backup` again.") from None
     return entries, copied, resumed, size
 
 
@@ -272,8 +274,12 @@ def _upload(target: BackupTarget, name: str, source: Path) -> Entry:
     except FileNotFoundError:
         raise BackupError(f"{source} is missing: nothing was backed up; run the command again.") from None
     with fh:
-        reader = _Hashing(fh)
-        target.put(name, reader)  # type: ignore[arg-type]  # a RawIOBase reads like a binary file
+        return _put(target, name, fh)
+
+
+def _put(target: BackupTarget, name: str, source: BinaryIO) -> Entry:
+    reader = _Hashing(source)
+    target.put(name, reader)  # type: ignore[arg-type]  # a RawIOBase reads like a binary file
     return reader.entry()
 
 
@@ -298,9 +304,9 @@ def _download(src: BackupTarget, name: str, target: Path, *, expect: Entry, mtim
                             "`strongroom verify-backup` on the backup lists all the damage.") from None
 
 
-def _entry_of(path: Path) -> Entry:
+def _object_entry(blobs: ObjectStore, object_id: str) -> Entry:
     digest, size = sha256(), 0
-    with open(path, "rb") as fh:
+    with blobs.read_sealed(object_id) as fh:
         while block := fh.read(_READ):
             digest.update(block)
             size += len(block)

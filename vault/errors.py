@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from records.errors import IntegrityError
 
 EXIT_ERROR = 1
@@ -149,3 +151,18 @@ class RollbackDetected(VaultError):
                          "put back the newest catalog.db, or run `strongroom verify --accept-rollback` "
                          "if this older catalogue is meant to stay.")
         self.found = found
+
+
+class StorageUnavailable(VaultError, OSError):
+    """The bucket that holds the sealed objects did not answer or refused; nothing was changed.
+
+    Also an OSError, so the intake stops and keeps the file (as for a failing disk) instead of
+    rejecting a document that is not at fault.
+    """
+
+    def __init__(self, message: str) -> None:
+        OSError.__init__(self, errno.EIO, "the object bucket could not be reached")
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from records import checkpoints, verification
 from records.audit import AuditEvent
 from vault import anchor, keyslots, slotstate
-from vault.atomicfile import TEMP_PREFIX, remove_durably
+from vault.atomicfile import TEMP_PREFIX
 from vault.catalog import SqlCipherCatalog
 from vault.errors import CatalogError, HomeExists, HomeNotFound, SlotError, VaultError
 from vault.kdf import KdfParams
@@ -25,6 +26,8 @@ KEYS_FILE = "keys.json"
 CATALOG_FILE = "catalog.db"
 FOLDERS = ("objects", "index", "inbox", "rejected")
 RECOVERY = "recovery"
+# Where a home's sealed objects live when not in objects/ (vault.s3objects.BucketObjects).
+ObjectsAt = Callable[[Path, Keyring], ObjectStore]
 # Set when a sweep cleaned up after a dead session: the shell then brings the derived search index
 # back in line with the catalogue (records committed but not indexed, or disposed but still there).
 INDEX_CHECK_SETTING = "recovery.index_check"
@@ -77,8 +80,9 @@ def init_home(path: Path | str, passphrase: str, *, kdf: KdfParams | None = None
 
 def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: str | None = None,
               actor: str | None = None, channel: str = "cli", restored: bool = False,
-              accept_rollback: bool = False) -> Home:
+              accept_rollback: bool = False, objects: ObjectsAt | None = None) -> Home:
     """Unlock a home with a passphrase or the recovery key; with `actor`, the unlock is audited.
+    `objects` keeps the sealed objects elsewhere than objects/ (a bucket); None: objects/.
 
     A catalogue that does not continue the rollback anchor is refused (RollbackDetected) unless
     `accept_rollback` (then audited, see `Home.accepted_rollback`); `restored` starts a new anchor
@@ -90,7 +94,7 @@ def open_home(path: Path | str, passphrase: str | None = None, *, recovery_key: 
     _check_catalog_present(path / CATALOG_FILE)
     master, slot_id = unlock_master(keyfile, passphrase, recovery_key)
     home = Home(path, keyfile, master, slot_id, restored=restored, accept_rollback=accept_rollback,
-                actor=actor or "system:vault", channel=channel)
+                actor=actor or "system:vault", channel=channel, objects=objects)
     try:
         # A key change that died before its audit entry, or keys.json swapped offline: audit it now.
         slotstate.reconcile(home.catalog, home.signer, path / KEYS_FILE, channel=channel)
@@ -118,14 +122,15 @@ class Home:
     """An unlocked home: the adapters the use cases need, plus key-slot management."""
 
     def __init__(self, path: Path, keyfile: KeyFile, master: bytes, slot_id: str, *, restored: bool = False,
-                 accept_rollback: bool = False, actor: str = "system:vault", channel: str = "cli") -> None:
+                 accept_rollback: bool = False, actor: str = "system:vault", channel: str = "cli",
+                 objects: ObjectsAt | None = None) -> None:
         self.path = path
         self.vault_id = keyfile.vault_id
         self.unlocked_with = slot_id  # the slot id, or "recovery"
         self._master = bytearray(master)  # Python cannot zeroise reliably; we overwrite on close
         self._keyring = Keyring.from_master(master, keyfile.vault_id)
         self.catalog = SqlCipherCatalog(path / CATALOG_FILE, self._keyring.catalog)
-        self.blobs = ObjectStore(path / "objects", self._keyring)
+        self.blobs = (objects or ObjectStore.at_home)(path, self._keyring)
         self.signer = Ed25519Signer(self._keyring.audit_signing_seed)
         self.index_key: bytes = self._keyring.index
         unlocked = next((s for s in keyfile.slots if s.slot_id == slot_id), None)
@@ -140,6 +145,7 @@ class Home:
             self.catalog.after_audit_commit = self._anchor_keeper.committed
             self.session.begin(self._referenced_objects, self._sweep)
         except BaseException:
+            self.blobs.close()
             self.catalog.close()
             raise
 
@@ -147,13 +153,14 @@ class Home:
         return {ref.object_id for record in self.catalog.find() for ref in record.blobs}
 
     def _sweep(self, referenced: set[str]) -> None:
-        """Delete what a dead session left: unreferenced objects (ciphertext), temp files and staged
-        uploads (plaintext); one audit entry says how many, and the index is marked for a check
-        against the catalogue."""
+        """Delete what a dead session left: unreferenced objects (ciphertext), temp files, unfinished
+        uploads to a bucket and staged uploads (plaintext); one audit entry says how many, and the
+        index is marked for a check against the catalogue."""
         uploads = clear_upload_staging(self.path)
         orphans = sorted(self.blobs.object_ids() - referenced)
+        unfinished = self.blobs.abort_unfinished()
         for object_id in orphans:
-            remove_durably(self.blobs.path_of(object_id))
+            self.blobs.discard(object_id)
         leftovers = self.blobs.leftovers() + sorted(self.path.glob(TEMP_PREFIX + "*"))  # e.g. keys.json's
         for path in leftovers:
             path.unlink(missing_ok=True)
@@ -162,6 +169,7 @@ class Home:
             checkpoints.append(tx, self.signer, _event("vault.recover", "system:vault", "cli",
                                                        ("objects", str(len(orphans))),
                                                        ("temp_files", str(len(leftovers))),
+                                                       ("unfinished_uploads", str(unfinished)),
                                                        ("upload_leftovers", str(uploads))))
 
     def index_check_pending(self) -> bool:
@@ -184,8 +192,11 @@ class Home:
 
     def close(self) -> None:
         self._anchor_keeper.close()  # the anchor covers every commit of a session that closes
-        self.session.end()
+        # A failed upload the bucket could not abort: close as a dead session would, so the next
+        # open alone sweeps it.
+        self.session.end(keep_marker=self.blobs.debris_left())
         self.catalog.close()
+        self.blobs.close()
         for i in range(len(self._master)):
             self._master[i] = 0
 

@@ -14,7 +14,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from records.model import BlobRef, BlobRole, RecordId, WrappedKey
-from records.ports import SealedBlob
+from records.ports import SealBatch, SealedBlob
 from vault import sealed
 from vault.atomicfile import TEMP_PREFIX, fsync_dir, remove_durably
 from vault.errors import DataKeyDamaged, ObjectDamaged
@@ -71,7 +71,7 @@ class ObjectStore:
             raise
         return blob
 
-    def batch(self) -> ObjectBatch:
+    def batch(self) -> SealBatch:
         """A group commit (records.ports.SealBatch): objects sealed into it become durable together
         at its commit(), one file fsync each and one folder fsync for all."""
         return ObjectBatch(self.root, self._seal_into)
@@ -102,6 +102,10 @@ class ObjectStore:
             fh.close()
             raise
         return _ObjectReader(chunks, fh)
+
+    def open_stored(self, record_id: RecordId, key: WrappedKey, ref: BlobRef) -> Iterator[bytes]:
+        """`open` of the copy the store itself holds, around any cache (verify); here the same."""
+        return self.open(record_id, key, ref)
 
     def delete(self, ref: BlobRef) -> None:
         remove_durably(self.path_of(ref.object_id))
@@ -161,6 +165,37 @@ class ObjectStore:
             if sub.is_dir():
                 found.extend(p for p in sub.iterdir() if p.name.startswith(TEMP_PREFIX))
         return sorted(found)
+
+    # ---- sealed bytes as stored: what backups copy and the sweep removes -----------------
+    # (vault.s3objects.S3ObjectStore answers the same for a bucket.)
+
+    def sizes(self) -> dict[str, int]:
+        """Every stored object's sealed size; FileNotFoundError if one vanishes meanwhile."""
+        return {object_id: self.path_of(object_id).stat().st_size for object_id in self.object_ids()}
+
+    def read_sealed(self, object_id: str) -> AbstractContextManager[BinaryIO]:
+        """The object's sealed bytes as stored; FileNotFoundError when it is absent."""
+        return open(self.path_of(object_id), "rb")
+
+    def discard(self, object_id: str) -> None:
+        """Remove an object no record references (the sweep after a crashed session)."""
+        remove_durably(self.path_of(object_id))
+
+    def abort_unfinished(self) -> int:
+        """Abort unfinished uploads (the sweep); a folder has none: a temp file is a leftover."""
+        return 0
+
+    def debris_left(self) -> bool:
+        """True when this session leaves debris it could not clear (a folder never does)."""
+        return False
+
+    def close(self) -> None:
+        """Nothing to release for a folder."""
+
+    @classmethod
+    def at_home(cls, home: Path, keyring: Keyring) -> ObjectStore:
+        """The default: <home>/objects/."""
+        return cls(home / "objects", keyring)
 
 
 class _ObjectReader:

@@ -7,7 +7,8 @@ committed, or not yet deleted after a disposal committed) and `.tmp-*` files. Th
 its flock, so when a later open gets the lock exclusively nobody else is writing: every object
 the catalogue does not reference is such debris and is deleted, then the markers. While another
 process has the home open (e.g. `serve`), nothing is swept; `verify` reports the debris until
-the next open that is alone.
+the next open that is alone. A session that closes knowing it left debris it could not clear
+(an upload the bucket of objects could not abort) keeps its marker, and is swept like a dead one.
 
 Only ciphertext is ever deleted here, and only when the catalogue was read in full: a catalogue
 that cannot be read sweeps nothing. The one plaintext a dead session can leave, a browser upload
@@ -22,7 +23,7 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from vault.errors import VaultError
@@ -91,9 +92,29 @@ class Session:
         except OSError:
             pass
 
-    def end(self) -> None:
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        """Hold the home exclusively for the block (a move of its objects): VaultError while another
+        process has it open; one that opens it meanwhile waits until the block ends."""
+        if self._fd is None:
+            raise VaultError(f"{self.home} cannot be locked (a read-only folder?): nothing was changed.")
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)  # a refused conversion may have dropped the shared lock
+            raise VaultError("Another Strongroom process has this home open (serve, watch or another command): "
+                             "stop it, then run this again.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+
+    def end(self, *, keep_marker: bool = False) -> None:
+        """Release the home; `keep_marker` leaves this session's marker, as a dead one would, when it
+        leaves debris it could not clear (the next open alone sweeps it)."""
         if self._marker is not None:
-            self._marker.unlink(missing_ok=True)
+            if not keep_marker:
+                self._marker.unlink(missing_ok=True)
             self._marker = None
         if self._fd is not None:
             with contextlib.suppress(OSError):

@@ -37,7 +37,7 @@ def _objects(home: Home, damaged: list[tuple[str, str]]) -> list[str]:
         for ref in record.blobs:
             referenced.add(ref.object_id)
             try:
-                for _ in home.blobs.open(record.id, key, ref):
+                for _ in home.blobs.open_stored(record.id, key, ref):  # around a read cache
                     pass
             except (ObjectDamaged, DataKeyDamaged) as exc:
                 problems.append(f"Record {record.registry_number} ({record.id}), {ref.role}: {exc}")

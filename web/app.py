@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
-from web import i18n, security, signin
-from web.blueprints import (admin, audit, auth, calendar, guard, plan, record_edit, records, registers,
-                            retention, search, start, upload)
+from web import audit_names, i18n, outcome_words, security, signin, wording
+from web.blueprints import (admin, audit, auth, calendar, casefiles, guard, meetings, plan, record_edit, records,
+                            registers, retention, search, start, upload)
 from web.blueprints.exports import exports_blueprint
 from web.office import Office
 from web.unlock import read_secret_key
@@ -66,6 +66,9 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
     app.session_interface = security.ServerSessionInterface(sessions)
     CSRFProtect(app)
     i18n.install(app)
+    wording.install(app)
+    audit_names.install(app)
+    outcome_words.install(app)
     security.install(app, allowed_hosts=allowed_hosts or security.LOOPBACK_HOSTS, hsts=tls)
     _register(app)
     _errors(app)
@@ -75,13 +78,15 @@ def create_app(office: Office, *, secret_key: bytes | None = None, clock: Callab
 
 def _register(app: Flask) -> None:
     for module in (auth, start, calendar, search, records, record_edit, upload, retention, plan, registers, audit,
-                   admin):
+                   admin, meetings, casefiles):
         app.register_blueprint(module.bp)
     app.register_blueprint(exports_blueprint(ports_of=guard.ports, user_of=guard.current_user,
                                              plan_of=guard.plan))
 
     @app.before_request
     def signed_in_only() -> Response | None:
+        if request.endpoint != "static":
+            guard.state().office.touch()  # activity: the nightly backup waits for a quiet spell
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
         user = guard.current_user()

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from icalendar import Calendar, Event
 
 from records.agenda import Deadline
+from records.resolutions import Due
 
 PRODID = "-//Strongroom//deadlines//EN"
 
 
 def calendar_bytes(items: Sequence[Deadline], *, label: Callable[[str], str], titles: bool, now: datetime,
-                   name: str) -> bytes:
+                   name: str, resolutions: Sequence[Due] = ()) -> bytes:
     """One all-day event per deadline; UIDs are stable (record and kind), so a subscribed client
     updates an event instead of duplicating it."""
     cal = Calendar()
@@ -34,6 +35,20 @@ def calendar_bytes(items: Sequence[Deadline], *, label: Callable[[str], str], ti
         event.add("dtstamp", now)
         event.add("dtstart", item.day)
         event.add("dtend", item.day + timedelta(days=1))
+        event.add("summary", summary)
+        event.add("transp", "TRANSPARENT")
+        cal.add_component(event)
+    for due in resolutions:
+        # A resolution's text is as sensitive as a title: only with the titles opt-in.
+        r = due.entry.resolution
+        summary = f"{label('resolution_due')} {due.entry.meeting.body} {r.number}"
+        if titles:
+            summary += f": {r.text}"
+        event = Event()
+        event.add("uid", f"resolution-{r.resolution_id}@strongroom")
+        event.add("dtstamp", now)
+        event.add("dtstart", due.day)
+        event.add("dtend", due.day + timedelta(days=1))
         event.add("summary", summary)
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)

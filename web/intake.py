@@ -18,6 +18,7 @@ from records.filing import FilingOutcome, FilingRequest, FilingStatus, Prepared,
 from records.model import RecordId
 from records.plan import Plan
 from records.ports import IndexDoc, Ports, SealBatch, SearchIndex, SearchRequest, SearchResult, TextSource
+from vault import StorageUnavailable
 from vault.inbox import SidecarInvalid, is_document, parse_sidecar, walk_documents
 from vault.inbox.names import IGNORED_DIRS, may_have_sidecar, sidecar_name
 from vault.inbox.sidecar import apply_sidecar
@@ -197,6 +198,8 @@ def _prepare_one(office: Office, plan: Plan, path: Path, template: FilingRequest
         return office.prepare(path, request, blobs)
     except (RecordsError, SidecarInvalid) as exc:
         return rejected(str(exc), str(path))
+    except StorageUnavailable as exc:  # the bucket of objects: nothing was filed
+        return rejected(str(exc), str(path))
     except OSError as exc:
         return _unstored(exc, path)
 
@@ -208,6 +211,8 @@ def _commit_batch(office: Office, ports: Ports, chunk: list[Path], blobs: SealBa
     items = [p for p in prepared if isinstance(p, Prepared)]
     try:
         committed = iter(office.commit(blobs, items, ports=ports))
+    except StorageUnavailable as exc:  # the bucket of objects: nothing of the batch was filed
+        return [p if isinstance(p, FilingOutcome) else rejected(str(exc), str(path)) for p, path in zip(prepared, chunk)]
     except OSError as exc:
         return [p if isinstance(p, FilingOutcome) else _unstored(exc, path) for p, path in zip(prepared, chunk)]
     return [p if isinstance(p, FilingOutcome) else next(committed).named(str(path))

@@ -9,6 +9,7 @@ themselves live in `records/` and receive what they need from it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ from types import TracebackType
 
 from indexer.errors import IndexCorrupt, IndexerError
 from indexer.extract.capture import SandboxedCapturer
+from indexer.extract.pack_sandbox import SandboxedPackMaker
 from indexer.extract.sandbox import SandboxedExtractor
 from indexer.extract.trust import FOLDER as TRUSTED_FOLDER
 from indexer.extract.trust import trusted_certificates
@@ -34,13 +36,15 @@ from records.checkpoints import SignatureCheck
 from records.errors import PlanError
 from records.safeguards import Safeguards
 from records.verification import VerifyReport
-from vault import Home, KdfParams, VaultError, init_home, open_home
+from vault import (BucketObjects, Home, KdfParams, MoveResult, ObjectsAt, S3ObjectStore, TargetOptions, TargetStatus,
+                   VaultError, backup_status, init_home, move_objects, open_home)
 from vault.inbox import Intake, Watcher, WatchOptions, create_drop_folders
 from web.capturing import CaptureThread
-from web.settings import Settings
+from web.settings import Settings, write_setting
 from web.unlock import passphrase_from, write_secret_key
 
 INBOX_ACTOR = "system:inbox"
+STORAGE_RETRY_SECONDS = 30.0  # while the bucket of objects is away, the watcher tries again this often
 CAPTURE_STOP_SECONDS = 180.0  # the longest one page may take (tesseract's own limit, plus drawing)
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
@@ -54,15 +58,19 @@ class Office:
     """An open home with its plan, ports, extractor and index, and the use cases bound to them."""
 
     def __init__(self, home: Home, settings: Settings, *, plan: Plan | None = None,
-                 extractor: Extractor | None = None, capturer: Capturer | None = None, clock: Clock = utcnow) -> None:
+                 extractor: Extractor | None = None, capturer: Capturer | None = None,
+                 pack_maker: SandboxedPackMaker | None = None, clock: Clock = utcnow) -> None:
         self.home = home
         self.settings = settings
         self._plan_override = plan  # tests and benchmarks only; otherwise the stored plan in force
         self._plan_cache: tuple[tuple[int, str], Plan] | None = None
         self.extractor = extractor if extractor is not None else shared_extractor(settings)
         self.capturer = capturer if capturer is not None else shared_capturer(settings)
+        self.pack_maker = pack_maker if pack_maker is not None else shared_pack_maker(settings)
         self.clock = clock
+        self._last_activity = time.monotonic()  # filing or a web request: the nightly backup waits for quiet
         self._capture: CaptureThread | None = None
+        self._watcher: Watcher | None = None
         self._ports: Ports | None = None
         self._ports_lock = threading.Lock()
         self._pool: SearchPool | None = None
@@ -82,15 +90,18 @@ class Office:
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system:cli", channel: str = "cli", prompt: bool = True,
              passphrase: str | None = None, recovery_key: str | None = None,
-             extractor: Extractor | None = None, restored: bool = False, accept_rollback: bool = False) -> Office:
+             extractor: Extractor | None = None, restored: bool = False, accept_rollback: bool = False,
+             take_over_objects: bool = False) -> Office:
         """Unlock the settings' home with `passphrase` or `recovery_key`, else the settings' passphrase
         (or a prompt); the unlock is an audit entry by `actor`. `restored` (a home `restore` just
         wrote) starts a new rollback anchor; `accept_rollback` opens an older catalogue on purpose
-        (audited)."""
+        (audited); `take_over_objects` makes this home the holder of the objects bucket (a restore
+        replacing a lost computer)."""
         if passphrase is None and recovery_key is None:
             passphrase = passphrase_from(settings, prompt)
         home = open_home(settings.home, passphrase, recovery_key=recovery_key, actor=actor, channel=channel,
-                         restored=restored, accept_rollback=accept_rollback)
+                         restored=restored, accept_rollback=accept_rollback,
+                         objects=objects_at(settings, take_over=take_over_objects))
         try:
             return cls(home, settings, extractor=extractor)
         except BaseException:
@@ -182,6 +193,7 @@ class Office:
 
     def file(self, source: Source, request: FilingRequest, *, ports: Ports | None = None) -> FilingOutcome:
         """The filing use case with this home's plan, jurisdiction and size limit."""
+        self.touch()
         outcome = filing.file_document(ports or self.ports, self.plan, source, request,
                                        jurisdiction=self.settings.jurisdiction, now=self.now(),
                                        max_bytes=self.settings.max_upload_mb * 1024 * 1024)
@@ -191,6 +203,7 @@ class Office:
 
     def prepare(self, source: Source, request: FilingRequest, batch: SealBatch) -> filing.Prepared:
         """The first half of filing for a group commit (bulk import): read, extract, seal into `batch`."""
+        self.touch()
         return filing.prepare(self.ports, self.plan, source, request, batch=batch,
                               jurisdiction=self.settings.jurisdiction, now=self.now(),
                               max_bytes=self.settings.max_upload_mb * 1024 * 1024)
@@ -202,6 +215,14 @@ class Office:
         if self._capture is not None:
             self._capture.wake()
         return outcomes
+
+    def touch(self) -> None:
+        """Someone is working (a filing, a web request): the nightly backup waits for a quiet spell."""
+        self._last_activity = time.monotonic()
+
+    def idle_seconds(self) -> float:
+        """Seconds since the last filing or web request in this process."""
+        return time.monotonic() - self._last_activity
 
     def already_filed(self, source: Source) -> RecordId | None:
         return filing.already_filed(self.ports, source, self.settings.max_upload_mb * 1024 * 1024)
@@ -217,8 +238,15 @@ class Office:
         another watcher holds the home's inbox lock."""
         options = WatchOptions(stability_seconds=self.settings.stability_seconds,
                                network_stability_seconds=self.settings.network_stability_seconds,
-                               rescan_seconds=self.settings.rescan_seconds, polling=polling)
-        return Watcher(self.intake(), options, on_result).start()
+                               rescan_seconds=self.settings.rescan_seconds, polling=polling,
+                               storage_retry_seconds=min(STORAGE_RETRY_SECONDS, self.settings.rescan_seconds))
+        self._watcher = Watcher(self.intake(), options, on_result).start()
+        return self._watcher
+
+    def filing_paused(self) -> str | None:
+        """Why this process's drop-folder watcher waits (the bucket of objects is away), else None."""
+        watcher = self._watcher
+        return watcher.paused if watcher is not None and watcher.running else None
 
     # ---- capture: previews and OCR after filing ----------------------------------------------
 
@@ -236,6 +264,28 @@ class Office:
     def run_capture(self, progress: capture.Progress | None = None) -> int:
         """Work through the capture queue once, in this thread (`strongroom ocr run`)."""
         return capture.run_all(self.ports, languages=self.ocr_languages, now=self.now, progress=progress)
+
+    def backup_status(self) -> list[TargetStatus]:
+        """Each backup target's last success and failure: the configured ones, then any other that ran."""
+        return backup_status(self.home, self.settings.backup_targets)
+
+    def adopt_objects(self) -> int:
+        """After a restore that takes the objects bucket over: move the objects the restore wrote into
+        objects/ into the bucket (those it lacks are uploaded). Returns how many were uploaded."""
+        blobs = self.home.blobs
+        return blobs.adopt(self.path / "objects") if isinstance(blobs, S3ObjectStore) else 0
+
+    def move_objects(self, target: str, *, actor: str, progress: Progress | None = None) -> MoveResult:
+        """Move the sealed objects from objects/ into the bucket `target` (s3:http://HOST:PORT/BUCKET/PREFIX):
+        resumable; every object verified in the bucket before strongroom.toml's `objects` names it
+        (audited, `vault.objects.move`); then the local copies go."""
+        replace(self.settings, objects=target).check()
+        if target in ("", "local"):
+            raise VaultError("Name the bucket to move the objects into: s3:http://HOST:PORT/BUCKET/PREFIX.")
+        where = BucketObjects(target, target_options(self.settings), cache_folder=self.settings.object_cache,
+                              cache_bytes=self.settings.object_cache_mb * 1024 * 1024)
+        return move_objects(self.home, where, actor=actor, now=self.now(), progress=progress,
+                            switch=lambda: write_setting(self.settings.settings_file, "objects", target))
 
     # ---- verification ------------------------------------------------------------------------
 
@@ -293,6 +343,23 @@ class Office:
 
 
 # ---- the pieces an Office is built from ------------------------------------------------------
+
+
+def target_options(settings: Settings) -> TargetOptions:
+    """How S3 and SFTP are reached (backup targets, a bucket of objects), from the settings."""
+    return TargetOptions(s3_region=settings.s3_region, s3_access_key_id=settings.s3_access_key_id,
+                         s3_secret_access_key=settings.s3_secret_access_key,
+                         sftp_known_hosts=settings.sftp_known_hosts, sftp_key_file=settings.sftp_key_file,
+                         sftp_use_agent=settings.sftp_use_agent)
+
+
+def objects_at(settings: Settings, *, take_over: bool = False) -> ObjectsAt | None:
+    """Where the home's sealed objects live: None for <home>/objects/, else the bucket the setting
+    `objects` names, with its local read cache (sealed bytes only, at most object_cache_mb)."""
+    if settings.objects in ("", "local"):
+        return None
+    return BucketObjects(settings.objects, target_options(settings), cache_folder=settings.object_cache,
+                         cache_bytes=settings.object_cache_mb * 1024 * 1024, take_over=take_over)
 
 
 def plan_of(settings: Settings) -> Plan:
@@ -372,6 +439,22 @@ def shared_capturer(settings: Settings | None = None) -> SandboxedCapturer:
         return _capturer
 
 
+_pack_maker_lock = threading.Lock()
+_pack_maker: SandboxedPackMaker | None = None
+
+
+def shared_pack_maker(settings: Settings | None = None) -> SandboxedPackMaker:
+    """The process's meeting-pack sandbox: one worker per pack, two packs at once, with the extraction
+    worker's time and memory limits (the first call's settings fix them)."""
+    global _pack_maker
+    with _pack_maker_lock:
+        if _pack_maker is None:
+            chosen = settings or Settings()
+            _pack_maker = SandboxedPackMaker(timeout_s=chosen.extract_timeout_seconds,
+                                             memory_mb=chosen.extract_memory_mb, max_input_mb=chosen.max_upload_mb)
+        return _pack_maker
+
+
 def furnish(home: Home, settings: Settings) -> list[str]:
     """What a working home has besides keys and catalogue: the plan (stored as version 1, with a
     plain plan.toml copy), one drop folder per class, an empty search index and the web's secret key. Each step does nothing when its work is
@@ -399,7 +482,7 @@ def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = 
     `kdf` only for tests and benchmarks (the default is the memory-hard production setting)."""
     result = init_home(settings.home, passphrase, kdf=kdf)
     settings.settings_file.write_text(settings.toml_text(), encoding="utf-8")
-    home = open_home(settings.home, passphrase, actor="system:cli")
+    home = open_home(settings.home, passphrase, actor="system:cli", objects=objects_at(settings))
     try:
         furnish(home, settings)
         return Office(home, settings, extractor=extractor), result.recovery_key
@@ -408,5 +491,5 @@ def create_home(settings: Settings, passphrase: str, *, kdf: KdfParams | None = 
         raise
 
 
-__all__ = ["Office", "INBOX_ACTOR", "plan_of", "migrate_plan", "write_plan_copy", "shared_extractor",
-           "shared_capturer", "furnish", "create_home", "utcnow"]
+__all__ = ["Office", "INBOX_ACTOR", "target_options", "objects_at", "plan_of", "migrate_plan", "write_plan_copy", "shared_extractor",
+           "shared_capturer", "shared_pack_maker", "furnish", "create_home", "utcnow"]

@@ -32,6 +32,7 @@ _ENV_NAMES = {"plan_path": "PLAN"}  # fields whose variable is not simply the up
 _ENV_FALLBACKS = {"s3_access_key_id": "AWS_ACCESS_KEY_ID", "s3_secret_access_key": "AWS_SECRET_ACCESS_KEY",
                   "s3_region": "AWS_DEFAULT_REGION"}
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+MAX_QUIET_MINUTES = 240  # a busy night still gets its backup within four hours of backup_at
 
 
 class SettingsError(VaultError):
@@ -72,6 +73,10 @@ class Settings:
     sftp_known_hosts: Path | None = None  # None: ~/.ssh/known_hosts; unknown host keys are refused
     sftp_key_file: Path | None = None  # private key for SFTP logins (else the SSH agent)
     sftp_use_agent: bool = True  # also offer the SSH agent's keys
+    backup_quiet_minutes: int = 20  # the nightly backup waits for this long without filing or requests
+    objects: str = ""  # where sealed objects live: "" for <home>/objects/, or s3:http://HOST:PORT/BUCKET/PREFIX
+    object_cache: Path | None = None  # None: <home>/object-cache (sealed bytes of a bucket's objects)
+    object_cache_mb: int = 2048  # the local read cache of a bucket's objects stays below this size
 
     @property
     def plan_file(self) -> Path:
@@ -135,6 +140,14 @@ class Settings:
         if self.backup_at is not None and not _CLOCK.match(self.backup_at):
             raise SettingsError(f"backup_at {self.backup_at!r} is not a time of day: write it as HH:MM, "
                                 "e.g. \"02:30\".")
+        if not 0 <= self.backup_quiet_minutes <= MAX_QUIET_MINUTES:
+            raise SettingsError(f"backup_quiet_minutes {self.backup_quiet_minutes} is out of range: use 0 to "
+                                f"{MAX_QUIET_MINUTES} (the nightly backup runs at the latest that long after backup_at).")
+        if self.objects not in ("", "local") and not self.objects.startswith("s3:"):
+            raise SettingsError(f"objects {self.objects!r} is not a place for sealed objects: leave it empty for the "
+                                "home's objects/ folder, or write s3:http://HOST:PORT/BUCKET/PREFIX.")
+        if self.object_cache_mb < 0:
+            raise SettingsError(f"object_cache_mb {self.object_cache_mb} is negative: use 0 (no cache) or more.")
         if self.backup_at is not None and not self.backup_targets:
             raise SettingsError("backup_at is set but backup_targets is empty: name at least one target.")
 
@@ -153,6 +166,32 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def write_setting(path: Path, name: str, value: str) -> None:
+    """Set one non-secret setting in a strongroom.toml (a string value), keeping every other line; the
+    file is replaced whole (temp file, fsync, rename), so a crash leaves the old file or the new one."""
+    if name not in _FIELDS or name in _SECRET_FIELDS or name == "home":
+        raise SettingsError(f"{name!r} cannot be written to {path.name}.")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except FileNotFoundError:
+        lines = []
+    line = f"{name} = {_toml_value(value)}\n"
+    kept = "".join(old for old in lines if old.split("=")[0].strip() != name)
+    if kept and not kept.endswith("\n"):
+        kept += "\n"
+    temp = path.with_name(f".tmp-{path.name}")
+    with open(temp, "w", encoding="utf-8") as sink:
+        sink.write(kept + line)
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(temp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def _env_name(name: str) -> str:

@@ -120,11 +120,13 @@ def test_secretary_files_finds_opens_downloads_holds_and_a_viewer_is_kept_out(
     page.set_input_files("input[name=file]", [str(tmp_path / n) for n in docs if n != "tajno.txt"])
     page.select_option("select[name=record_class]", "03.1")
     page.click("form#upload-form button[type=submit]")
+    page.wait_for_selector("form#upload-form.done")  # strongroom.js files one file per request, in place
     assert page.locator("tr.filed").count() == 2
     page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
     page.set_input_files("input[name=file]", str(tmp_path / "tajno.txt"))
     page.select_option("select[name=confidentiality]", "secret")
     page.click("form#upload-form button[type=submit]")
+    page.wait_for_selector("form#upload-form.done")
     assert page.locator("tr.filed").count() == 1
 
     # search and open

@@ -11,6 +11,7 @@ import pytest
 from babel.dates import format_date
 
 from tests.e2e.test_browser import SHOTS, _login, _watch, browser, served, server  # noqa: F401 - fixtures used by name
+from web.i18n import DAY_PATTERNS
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ def test_a_secretary_enters_a_contract_on_the_record_page_and_finds_its_notice_d
     page.goto(f"{server}/registers/")
     row = page.locator("table.contracts tbody tr", has_text="Najemodajalec d.o.o.")
     assert row.count() == 1
-    notice = format_date(date(2031, 10, 2), "medium", locale="sl")  # 31. 12. 2031 - 90 days
+    notice = format_date(date(2031, 10, 2), DAY_PATTERNS["sl"], locale="sl")  # 31. 12. 2031 - 90 days
     assert row.locator("td.notice").inner_text() == notice
     page.screenshot(path=str(SHOTS / "registers.png"), full_page=True)
     # Chromium's own /favicon.ico request 404s (no response event); every page request is checked above.

@@ -112,6 +112,10 @@ def test_hold_retention_dispose_cycle(cli_home: Path, tmp_path: Path, capsys: py
     code, out, _ = run(["retention", "due", "--as-of", "2026-01-01", "--json"], capsys)
     assert [d["id"] for d in json.loads(out)] == [rid]
     assert json.loads(out)[0]["retention_until"] == "2024-12-31"
+    code, out, _ = run(["retention", "due", "--by", "1. 1. 2026", "--json"], capsys)  # the web page's twin
+    assert code == 0 and [d["id"] for d in json.loads(out) if d["status"] == "due"] == [rid]
+    code, out, _ = run(["retention", "due", "--by", "31.12.2024", "--json"], capsys)
+    assert code == 0 and [d for d in json.loads(out) if d["status"] == "due"] == []
 
     assert run(["hold", "add", rid, "--reason", "Court case 12/2026"], capsys)[0] == 0
     code, out, _ = run(["retention", "due", "--as-of", "2026-01-01", "--json"], capsys)

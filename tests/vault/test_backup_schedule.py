@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from records.filing import FilingRequest
 from records.model import RecordId
 from tests.conftest import PASSPHRASE
 from tests.records.test_cli import cli_home, run  # noqa: F401  (the fixture: a home with the default plan)
@@ -121,3 +122,63 @@ def test_a_backup_and_a_disposition_never_run_at_once(
     code, _, err = run(["dispose", rid, "--reason", "Retention ended", "--as-of", "2026-01-01", "--yes"],
                        capsys)  # free again
     assert code == 0, err
+
+
+class Office_:
+    """The office's activity as the scheduler sees it: seconds since the last filing or request."""
+
+    def __init__(self, clock: FakeClock, busy_until: datetime) -> None:
+        self.clock, self.busy_until = clock, busy_until
+
+    def idle_for(self) -> float:
+        last = min(self.clock.now, self.busy_until)  # someone works every moment until busy_until
+        return (self.clock.now - last).total_seconds()
+
+
+def test_a_due_backup_waits_for_a_quiet_spell() -> None:
+    clock = FakeClock(datetime(2026, 3, 2, 14, 0, tzinfo=CET), until=datetime(2026, 3, 3, 12, 0, tzinfo=CET))
+    office = Office_(clock, busy_until=datetime(2026, 3, 3, 2, 50, tzinfo=CET))  # a late night of filing
+    runs: list[datetime] = []
+    BackupScheduler(time(2, 30), lambda: runs.append(clock.now), now=lambda: clock.now, wait=clock.wait,
+                    quiet_seconds=20 * 60, idle_for=office.idle_for).run()
+    assert runs == [datetime(2026, 3, 3, 3, 10, tzinfo=CET)]  # 20 quiet minutes after the last activity
+
+
+def test_a_busy_night_still_gets_its_backup_by_the_deadline() -> None:
+    clock = FakeClock(datetime(2026, 3, 2, 14, 0, tzinfo=CET), until=datetime(2026, 3, 4, 12, 0, tzinfo=CET))
+    office = Office_(clock, busy_until=datetime(2026, 3, 9, tzinfo=CET))  # never quiet
+    runs: list[datetime] = []
+    BackupScheduler(time(2, 30), lambda: runs.append(clock.now), now=lambda: clock.now, wait=clock.wait,
+                    quiet_seconds=20 * 60, idle_for=office.idle_for).run()
+    assert runs == [datetime(2026, 3, 3, 6, 30, tzinfo=CET), datetime(2026, 3, 4, 6, 30, tzinfo=CET)]
+
+
+def test_the_quiet_period_is_a_bounded_setting(tmp_path: Path) -> None:
+    assert Settings.load({"home": str(tmp_path)}, environ={}).backup_quiet_minutes == 20
+    assert Settings.load({"home": str(tmp_path)}, environ={"STRONGROOM_BACKUP_QUIET_MINUTES": "45"}
+                         ).backup_quiet_minutes == 45
+    with pytest.raises(SettingsError, match="0 to 240"):
+        Settings.load({"home": str(tmp_path), "backup_quiet_minutes": 600}, environ={})
+
+
+def test_filing_is_activity_and_a_failed_scheduled_backup_is_an_audit_entry(
+        cli_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    from web.cli.backup_cmds import scheduled_backups
+    from web.office import Office
+    bad = tmp_path / "a-file-not-a-folder"
+    bad.write_bytes(b"x")
+    (cli_home / "strongroom.toml").write_text(f'backup_targets = ["{bad}"]\nbackup_at = "02:30"\n')
+    lines: list[str] = []
+    with Office.open(Settings.load({"home": str(cli_home)})) as office:
+        office._last_activity -= 3600  # an hour of quiet
+        assert office.idle_seconds() >= 3600
+        office.file(b"A letter.", FilingRequest(original_name="letter.txt", record_class="correspondence"))
+        assert office.idle_seconds() < 600  # the filing was activity
+        scheduled_backups(office, echo=lines.append)()
+        entries = [e.event for e in office.home.catalog.audit_entries() if e.event.action == "vault.backup"]
+        status = office.backup_status()
+    assert len(lines) == 1 and lines[0].startswith(f"Scheduled backup to {bad} failed: ") and "is a file" in lines[0]
+    assert [(e.outcome, e.channel, e.actor, dict(e.details)["target"]) for e in entries] == [
+        ("failed", "schedule", "system:schedule", str(bad))]
+    assert "is a file" in dict(entries[0].details)["reason"]
+    assert [s.target for s in status] == [str(bad)] and status[0].failing and "is a file" in status[0].failure

@@ -19,6 +19,7 @@ from records.model import Confidentiality, Role, User
 from records.plan import load_default
 from tests.records.test_export_world import make_world
 from vault import Home
+from web import wording
 from web.blueprints.exports import exports_blueprint
 from web.verify_export import EXIT_VERIFIED, load_public_key, verify_export
 
@@ -41,6 +42,7 @@ def client(home: Home, signed_in: dict[str, User | None]) -> Iterator[FlaskClien
     app.config.update(SECRET_KEY="test-only-secret", TESTING=True)
     app.jinja_loader = ChoiceLoader([DictLoader({"base.html": BASE}), app.jinja_loader])  # type: ignore[list-item]
     Babel(app)
+    wording.install(app)
     CSRFProtect(app)
     plan = load_default()
     app.register_blueprint(exports_blueprint(ports_of=lambda: world.ports,

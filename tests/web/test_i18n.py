@@ -55,7 +55,7 @@ def _messages(catalog: object) -> dict[object, object]:
     return {plain(m.id): plain(m.string) for m in catalog if m.id}  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("lang", "expected"), [("sl", "2. mar. 2026"), ("et", "2. märts 2026"),
+@pytest.mark.parametrize(("lang", "expected"), [("sl", "2. 3. 2026"), ("et", "02.03.2026"),
                                                 ("en", "Mar 2, 2026")])
 def test_dates_in_the_locale_format(app: Flask, lang: str, expected: str) -> None:
     with app.test_request_context("/", headers={"Accept-Language": lang}):

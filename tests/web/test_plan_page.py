@@ -29,9 +29,9 @@ def test_the_plan_page_shows_every_class_and_counts_only_what_the_viewer_may_see
     assert "Classification plan and retention schedule" in body and "Version 1, in force since" in body
     row = _row(body, "04.1")
     assert "General business correspondence" in row and "<td>2</td>" in row
-    assert "5 years" in row and "from the end of the calendar year of document_date" in row and "policy" in row
+    assert "5 years" in row and "from the end of the calendar year of the document date" in row and "policy" in row
     litigation = _row(body, "03.3")
-    assert "OZ Art. 356" in litigation and "TsÜS § 157(1)" in litigation and "from the event judgment_final" in litigation
+    assert "OZ Art. 356" in litigation and "TsÜS § 157(1)" in litigation and "from the event: the final judgment" in litigation
     assert ">law<" in litigation
     assert "permanent" in _row(body, "00.2") and "keep permanently" in _row(body, "00.2")
     assert body.count("<tr>\n<td>") >= 37 and "Plan versions" in body and "the default plan" in body

@@ -79,3 +79,36 @@ def test_rejected_files_are_shown_retried_and_discarded(app: Flask, admin: Flask
     viewer = app.test_client()
     assert login(viewer, "vaatleja") == 302
     assert viewer.post("/rejected/discard", data={"csrf_token": csrf_of(viewer, "/"), "name": "x"}).status_code == 403
+
+
+def test_admins_see_each_backup_target_s_last_success_size_and_failure(
+        app: Flask, admin: FlaskClient, tmp_path: Path) -> None:
+    from vault import TargetOptions, VaultError, run_backup
+    office = app.extensions["strongroom"].office
+    file_contract(app, "najem.txt", expiry_in=40, notice_days=30)
+    good, bad = tmp_path / "usb-backup", tmp_path / "holiday-photos"
+    bad.mkdir()
+    (bad / "beach.jpg").write_bytes(b"jpg")
+    now = lambda: datetime.now(timezone.utc)  # noqa: E731
+    result = run_backup(office.home, good, TargetOptions(), actor="anna", channel="cli", now=now)
+    try:
+        run_backup(office.home, bad, TargetOptions(), actor="anna", channel="cli", now=now)
+    except VaultError:
+        pass
+    body = admin.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    section = body[body.index('<section id="backups">'):body.index('<section id="overdue">')]
+    assert str(good) in section and f"{result.objects} objects" in section and " MB" in section
+    assert str(bad) in section and "never" in section and "beach.jpg" in section  # what failed, in its words
+    assert '<tr class="failing"><td>' + str(bad) in section
+    assert "Varnostne kopije" in admin.get("/", headers={"Accept-Language": "sl"}).get_data(as_text=True)
+    viewer = app.test_client()
+    assert login(viewer, "vaatleja") == 302  # a viewer: no backup section
+    assert 'id="backups"' not in viewer.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_a_web_request_is_activity_for_the_backup_schedule(app: Flask, admin: FlaskClient) -> None:
+    office = app.extensions["strongroom"].office
+    office._last_activity -= 3600
+    assert office.idle_seconds() >= 3600
+    admin.get("/")
+    assert office.idle_seconds() < 600

@@ -1,15 +1,16 @@
 """The S3-compatible adapter of the backup-target port (AWS, SeaweedFS, MinIO, Ceph, ...), through boto3.
 
 Atomicity comes from S3 itself: a PUT, or a multipart upload's completion, makes an object appear
-whole or not at all. An upload killed midway leaves only an unfinished multipart upload, which
-`clean_leftovers` aborts at the start of the next run.
+whole or not at all. An upload that fails is aborted at once; one whose abort fails too (the service
+went away) is kept in `unfinished` for `abort_unfinished` to retry. An upload killed midway leaves an
+unfinished multipart upload (invisible to listings, yet stored and paid for), which `clean_leftovers`
+aborts at the start of the next run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
@@ -59,6 +60,7 @@ class S3Target:
         self.address = address
         self.location = str(address)
         self._client = client
+        self.unfinished: list[tuple[str, str]] = []  # (key, upload id) of failed uploads not yet aborted
 
     @classmethod
     def open(cls, spec: str, options: TargetOptions, *, create: bool) -> S3Target:
@@ -127,9 +129,25 @@ class S3Target:
                 self._client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload,
                                                        MultipartUpload={"Parts": parts})
             except BaseException:
-                with contextlib.suppress(Exception):
+                try:
                     self._client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
+                except Exception:  # noqa: BLE001 - the upload's own error is the one to report
+                    self.unfinished.append((key, upload))
                 raise
+
+    def abort_unfinished(self) -> bool:
+        """Abort the failed uploads whose abort failed before; True once none is left."""
+        while self.unfinished:
+            key, upload = self.unfinished[0]
+            try:
+                self._client.abort_multipart_upload(Bucket=self.address.bucket, Key=key, UploadId=upload)
+            except ClientError as exc:
+                if _code(exc) not in ("NoSuchUpload", *_MISSING):
+                    return False
+            except (BotoCoreError, OSError):
+                return False
+            self.unfinished.pop(0)
+        return True
 
     @contextmanager
     def get(self, name: str) -> Iterator[BinaryIO]:
@@ -152,13 +170,17 @@ class S3Target:
             self._client.delete_object(Bucket=self.address.bucket, Key=self._key(name))
         return True
 
-    def clean_leftovers(self) -> int:
+    def clean_leftovers(self, only: Callable[[str], bool] | None = None) -> int:
+        """Abort every unfinished multipart upload under the prefix (with `only`, those whose name,
+        relative to the prefix, it accepts); how many."""
         aborted = 0
         with self._calls("tidy unfinished uploads"):
             pages = self._client.get_paginator("list_multipart_uploads").paginate(
                 Bucket=self.address.bucket, Prefix=self.address.prefix)
             for page in pages:
                 for upload in page.get("Uploads", ()):
+                    if only is not None and not only(str(upload["Key"])[len(self.address.prefix):]):
+                        continue
                     self._client.abort_multipart_upload(Bucket=self.address.bucket, Key=upload["Key"],
                                                         UploadId=upload["UploadId"])
                     aborted += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vault.inbox.errors import IntakeError, PendingNotFound, SidecarInvalid, WatcherBusy
+from vault.inbox.errors import IntakeError, PendingNotFound, SidecarInvalid, StorageAway, WatcherBusy
 from vault.inbox.names import UNSORTED, is_document, is_ignored, is_sidecar
 from vault.inbox.pending import classify_pending, list_pending
 from vault.inbox.rejected import RejectedFolder, RejectedNotFound
@@ -14,5 +14,5 @@ __all__ = [
     "Intake", "FileFn", "CommittedFn", "create_drop_folders", "walk_documents",
     "Watcher", "WatchOptions", "list_pending", "classify_pending",
     "Sidecar", "parse_sidecar", "apply_sidecar", "sidecar_to_json", "UNSORTED", "is_document", "is_ignored", "is_sidecar",
-    "IntakeError", "WatcherBusy", "SidecarInvalid", "PendingNotFound", "RejectedFolder", "RejectedNotFound",
+    "IntakeError", "StorageAway", "WatcherBusy", "SidecarInvalid", "PendingNotFound", "RejectedFolder", "RejectedNotFound",
 ]

@@ -22,3 +22,8 @@ class SidecarInvalid(IntakeError):
 class PendingNotFound(IntakeError):
     def __init__(self, name: str) -> None:
         super().__init__(f"No file named {name} is waiting in the unsorted folder: refresh the list.")
+
+
+class StorageAway(IntakeError):
+    """The sealed objects cannot be reached (their bucket is away): no fault of the file, which is back
+    in its drop folder; the watcher waits and tries again."""

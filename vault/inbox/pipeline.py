@@ -15,11 +15,11 @@ from typing import Any
 from records.errors import RecordsError
 from records.filing import FilingOutcome, FilingRequest, FilingStatus
 from records.plan import Plan, RecordClass
-from vault.errors import CatalogError
+from vault.errors import CatalogError, StorageUnavailable
 from vault.inbox import claim as claims
 from vault.inbox import entries
 from vault.inbox.entries import UnsafeEntry
-from vault.inbox.errors import IntakeError, SidecarInvalid
+from vault.inbox.errors import IntakeError, SidecarInvalid, StorageAway
 from vault.inbox.names import IGNORED_DIRS, UNSORTED, is_document, is_sidecar, is_temporary, readable_name
 from vault.inbox.sidecar import apply_sidecar, parse_sidecar, read_sidecar
 from vault.inbox.stability import Signature
@@ -248,6 +248,11 @@ class Intake:
                 outcome = self.file_fn(entries.held_path(fd, c.path), request)
             except RecordsError as exc:
                 return self._reject(c, str(exc))
+            except StorageUnavailable as exc:  # the bucket of objects is away: no fault of this file
+                self._return(c, "")
+                text = str(exc)
+                raise StorageAway(f"Filing waits and the file stays in its drop folder until the bucket answers: "
+                                  f"{text[:1].lower()}{text[1:]}") from None
             except OSError as exc:
                 # fsync errors are not retryable (security.md §3.1): stop, keep the file for later.
                 self._return(c, "")

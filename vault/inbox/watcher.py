@@ -3,6 +3,10 @@
 Rules from security.md §3.4: scan at start, every `rescan_seconds` and after any watcher error;
 take a file only when `StabilityTracker` says it is finished; inotify where it works, the polling
 observer (with the longer window) for network shares or when inotify is out of watches.
+
+When the sealed objects cannot be reached (their bucket is away), the file goes back to its drop
+folder and filing pauses: the reason is logged and reported once, `paused` holds it, and every
+`storage_retry_seconds` one file is tried again; the first that files ends the pause.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from records.filing import FilingOutcome, FilingStatus
-from vault.inbox.errors import IntakeError, WatcherBusy
+from vault.inbox.errors import IntakeError, StorageAway, WatcherBusy
 from vault.inbox.names import LOCK_NAME, is_sidecar
 from vault.inbox.pipeline import Intake, walk_documents
 from vault.inbox.stability import Signature, StabilityTracker, WriterCheck
@@ -41,6 +45,7 @@ class WatchOptions:
     polling: bool = False  # force the polling observer (network shares)
     poll_interval: float = 1.0  # the polling observer's own interval
     tick: float = 0.2  # how often the filing thread looks at its candidates
+    storage_retry_seconds: float = 30.0  # while the bucket of objects is away, how often to try again
 
 
 class _Hints(FileSystemEventHandler):
@@ -65,6 +70,8 @@ class Watcher:
         self.on_result = on_result
         self.writers = writers if writers is not None else WriterCheck()
         self.error: BaseException | None = None
+        self.paused: str | None = None  # why filing waits (the bucket of objects is away), one sentence
+        self._retry_at = 0.0
         self.mode = ""  # "inotify" or "polling", once started
         self._events: queue.Queue[tuple[str, str, str]] = queue.Queue()
         self._stop = threading.Event()
@@ -202,6 +209,8 @@ class Watcher:
             tracker.forget(path)
 
     def _file_ready(self) -> None:
+        if self.paused is not None and time.monotonic() < self._retry_at:
+            return
         for path, signature in self._tracker.ready(time.monotonic(), self.writers):
             if self._stop.is_set():
                 return
@@ -213,10 +222,26 @@ class Watcher:
                 self._tracker.touched(path, time.monotonic())
                 continue
             self._tracker.forget(path)
-            result = self.intake.take(path, folder, signature)
+            try:
+                result = self.intake.take(path, folder, signature)
+            except StorageAway as exc:
+                self._pause(path, folder, str(exc))
+                return
+            if self.paused is not None:
+                log.warning("filing resumed: the sealed objects can be reached again")
+                self.paused = None
             if result is not None and result.status is FilingStatus.REJECTED and not result.rejected_to:
                 self._scan_now.set()  # a folder on its way is unsafe: the scan reports and replaces it
             self._report(result)
+
+    def _pause(self, path: Path, folder: str, reason: str) -> None:
+        """The bucket of objects is away; the file is back in its folder. Say so once, try again later."""
+        self._retry_at = time.monotonic() + self.options.storage_retry_seconds
+        self._tracker.seen(path, time.monotonic())
+        if self.paused is None:
+            self.paused = reason
+            log.warning("%s", reason)
+            self._report(FilingOutcome(status=FilingStatus.RETURNED, source=folder, reason=reason))
 
     def _report(self, result: FilingOutcome | None) -> None:
         if result is not None and self.on_result is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
-from records import feeds
+from records import feeds, resolutions
 from records.access import AccessScope, Permission
 from web.blueprints import guard
 from web.calendar_ics import calendar_bytes
@@ -17,7 +19,8 @@ FEED_ENDPOINT = "calendar.feed"  # public: the token is the only credential it t
 def _label(kind: str) -> str:
     labels: dict[str, str] = {
         "notice": _("Last day to give notice"), "expiry": _("Contract expires"),
-        "invoice_due": _("Invoice due"), "retention_review": _("Retention ends: review")}
+        "invoice_due": _("Invoice due"), "retention_review": _("Retention ends: review"),
+        "resolution_due": _("Resolution due")}
     return labels.get(kind, kind)
 
 
@@ -26,7 +29,10 @@ def _ics(s: AccessScope, *, titles: bool, channel: str) -> Response:
     now = guard.now()
     items = feeds.feed_deadlines(state.ports, state.plan, s, jurisdiction=state.settings.jurisdiction,
                                  today=now.date(), now=now, channel=channel)
-    body = calendar_bytes(items, label=_label, titles=titles, now=now, name=_("Strongroom deadlines"))
+    due = resolutions.due_dates(state.ports, s, today=now.date(), first=now.date() - timedelta(days=feeds.PAST_DAYS),
+                                last=now.date() + timedelta(days=feeds.FUTURE_DAYS))
+    body = calendar_bytes(items, label=_label, titles=titles, now=now, name=_("Strongroom deadlines"),
+                          resolutions=due)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'attachment; filename="strongroom-deadlines.ics"'
     response.headers["Cache-Control"] = "no-store"

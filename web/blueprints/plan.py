@@ -12,6 +12,7 @@ from records.access import Permission
 from records.plan import RecordClass, Trigger, TriggerKind
 from web.blueprints import guard
 from web.i18n import language
+from web.wording import event_name
 
 bp = Blueprint("plan", __name__, url_prefix="/plan")
 
@@ -48,11 +49,11 @@ def trigger_text(trigger: Trigger) -> str:
     words: dict[TriggerKind, str] = {
         TriggerKind.DOCUMENT_DATE: _("from the document date"),
         TriggerKind.FILING_DATE: _("from the filing date"),
-        TriggerKind.CALENDAR_YEAR_END: _("from the end of the calendar year of %(field)s", field=trigger.of),
-        TriggerKind.FISCAL_YEAR_END: _("from the end of the financial year of %(field)s", field=trigger.of),
+        TriggerKind.CALENDAR_YEAR_END: _("from the end of the calendar year of %(field)s", field=event_name(trigger.of)),
+        TriggerKind.FISCAL_YEAR_END: _("from the end of the financial year of %(field)s", field=event_name(trigger.of)),
         TriggerKind.LATER_YEAR_END: _("from the later of the calendar and the financial year end of %(field)s",
-                                      field=trigger.of),
-        TriggerKind.EVENT: _("from the event %(event)s", event=trigger.of),
+                                      field=event_name(trigger.of)),
+        TriggerKind.EVENT: _("from the event: %(event)s", event=event_name(trigger.of)),
         TriggerKind.PERMANENT: _("no end"),
     }
     return words[trigger.kind]

@@ -22,6 +22,7 @@ from records.dates import parse_amount, parse_day
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.model import Confidentiality, Record, RecordId
 from web.blueprints import guard
+from web.wording import event_name
 
 bp = Blueprint("record_edit", __name__, url_prefix="/records")
 MAX_VALUE = 2000
@@ -236,9 +237,9 @@ def record_tools() -> dict[str, object]:
         s = guard.scope()
         plan = guard.plan()
         values = current_values(record)
-        labelled = [(f.label, values.get(f.name, "")) for f in form_fields(record)]
+        labelled = [(f.label, values.get(f.name, ""), f.kind) for f in form_fields(record)]
         extra = dict(record.extra)
-        events = [(n, EVENT_LABELS.get(n, n.replace("_", " ")), extra.get(f"event.{n}", ""))
+        events = [(n, EVENT_LABELS.get(n) or event_name(n), extra.get(f"event.{n}", ""))
                   for n in lifecycle.event_names(plan)]
         kind = detail_kind(record)
         paid_on = values.get("paid_on", "")

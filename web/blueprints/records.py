@@ -9,7 +9,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from records import capture, holds, retention, retrieval
+from records import capture, certificates, holds, retention, retrieval
 from records.access import Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.model import BlobRole, RecordId, details_to_dict
@@ -72,7 +72,9 @@ def view(record_id: str) -> str:
         text = retrieval.read_text(p, s, record.id, now=guard.now(), channel="web")[:PREVIEW_TEXT_CHARS]
     details = details_to_dict(record.details) or {}
     details.pop("kind", None)
+    certificate = certificates.for_record(p.catalog, record.id) if record.state.value == "disposed" else None
     return render_template("record.html", record=record, cls=cls, decision=decision, children=children,
+                           certificate=certificate,
                            parent=parent, history=history, text=text, is_pdf=is_pdf, pages=pages, job=job,
                            ocr=record.blob(BlobRole.OCR_TEXT) is not None, details=details,
                            may_hold=s.may(Permission.HOLD))

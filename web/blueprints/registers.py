@@ -5,10 +5,8 @@ comma when the page is in Slovene or Estonian)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 
 from flask import Blueprint, Response, render_template, request
-from flask_babel import format_decimal
 
 from records import registers as use
 from records.access import Permission
@@ -19,14 +17,6 @@ from web.blueprints import guard
 bp = Blueprint("registers", __name__, url_prefix="/registers")
 ALERT_DAYS = 60
 INVOICE_VIEWS = ("all", "unpaid", "overdue")
-
-
-@bp.app_template_filter("amount")
-def amount(value: Decimal | None) -> str:
-    """An amount in the user's locale (1.234,50 in sl, 1 234,50 in et, 1,234.50 in en); "—" when empty."""
-    if value is None:
-        return "—"
-    return str(format_decimal(value, format="#,##0.00"))
 
 
 def _csv(chunks: Iterator[bytes], name: str) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,14 +10,17 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
+from records import rejections
 from records.access import AccessScope, Permission
 from records.dates import parse_day
 from records.errors import RecordsError
 from records.filing import FilingOutcome, FilingRequest, rejected, seen_by
 from records.model import Confidentiality
+from records.plan import RecordClass
 from vault.errors import VaultError
 from vault.inbox.pending import classify_pending, list_pending
 from web.blueprints import guard
+from web.blueprints.start import rejected_folder  # the start page lists them, with retry and discard
 
 bp = Blueprint("upload", __name__)
 MAX_FILES = 50
@@ -50,23 +54,38 @@ def _file_one(upload: FileStorage, template: FilingRequest, scope: AccessScope) 
     return seen_by(guard.ports(), scope, outcome).named(name)
 
 
+KEPT_FIELDS = ("record_class", "principal", "confidentiality")  # the next batch is usually filed alike
+ROWS_HEADER = "X-Strongroom-Rows"  # strongroom.js files one file per request and asks for its result rows
+
+
+def _page(classes: list[RecordClass], form: Mapping[str, str], results: list[FilingOutcome], error: str
+          ) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+    status = 400 if error else 200
+    if request.headers.get(ROWS_HEADER):  # answered in kind, so the script can tell rows from a login page
+        rows = render_template("upload_rows.html", results=results, error=error)
+        return rows, status, {ROWS_HEADER: "1"}
+    kept = {k: form.get(k, "") for k in KEPT_FIELDS}
+    dropped = len(rejections.rejected_files(rejected_folder(), guard.scope()))
+    return render_template("upload.html", classes=classes, results=results, error=error, form=kept, dropped=dropped,
+                           max_files=MAX_FILES, max_bytes=guard.state().settings.max_upload_mb * 1024 * 1024), status
+
+
 @bp.route("/upload", methods=["GET", "POST"])
-def upload() -> tuple[str, int] | str:
+def upload() -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     s = guard.require(Permission.FILE)
     classes = [c for c in guard.plan().classes]
     if request.method == "GET":
-        return render_template("upload.html", classes=classes, results=[], error="", form={})
+        return _page(classes, request.args, [], "")
     files = [f for f in request.files.getlist("file") if f.filename][:MAX_FILES]
     if not files:
-        return render_template("upload.html", classes=classes, results=[], form=request.form,
-                               error=_("Choose at least one file to file.")), 400
+        return _page(classes, request.form, [], _("Choose at least one file to file."))
     try:
         template = _template(request.form.to_dict(), s.actor)
         guard.plan().resolve(template.record_class)
     except RecordsError as exc:
-        return render_template("upload.html", classes=classes, results=[], form=request.form, error=str(exc)), 400
-    results = [_file_one(f, template, s) for f in files]
-    return render_template("upload.html", classes=classes, results=results, error="", form={})
+        return _page(classes, request.form, [], str(exc))
+    results = [o for f in files for o in _file_one(f, template, s).flattened()]
+    return _page(classes, request.form, results, "")
 
 
 @bp.get("/unsorted")

@@ -14,9 +14,9 @@ import click
 from indexer.errors import IndexerError
 from records.errors import RecordsError
 from vault.errors import VaultError
-from web.cli import (accounts_cmds, backup_cmds, capture_cmds, export_cmds, intake_cmds, keys_cmds, lifecycle_cmds,
-                     plan_cmds, records_cmds, registers_cmds, retention_cmds, search_cmds, serve_cmds, settings_cmds,
-                     tls_cmds)
+from web.cli import (accounts_cmds, backup_cmds, capture_cmds, casefile_cmds, export_cmds, intake_cmds, keys_cmds,
+                     lifecycle_cmds, meetings_cmds, objects_cmds, plan_cmds, records_cmds, registers_cmds, retention_cmds, search_cmds,
+                     serve_cmds, settings_cmds, tls_cmds)
 from web.cli.common import EXIT_ERROR, EXIT_INTEGRITY, EXIT_USAGE
 
 USER_ERRORS: tuple[type[BaseException], ...] = (RecordsError, VaultError, IndexerError)
@@ -34,7 +34,8 @@ def cli(ctx: click.Context, home: str | None) -> None:
 
 
 for _module in (keys_cmds, records_cmds, lifecycle_cmds, search_cmds, intake_cmds, retention_cmds, registers_cmds,
-                accounts_cmds, export_cmds, backup_cmds, serve_cmds, settings_cmds, tls_cmds, capture_cmds, plan_cmds):
+                accounts_cmds, export_cmds, backup_cmds, serve_cmds, settings_cmds, tls_cmds, capture_cmds, plan_cmds,
+                meetings_cmds, casefile_cmds, objects_cmds):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -19,7 +19,7 @@ from vault import (BackupError, BackupTarget, TargetOptions, VaultError, backup_
                    run_backup, verify_backup)
 from web.cli.common import ACTOR, EXIT_ERROR, EXIT_INTEGRITY, open_office, print_json, progress_bar, settings_of
 from web.cli.keys_cmds import print_verdict, verify_audited
-from web.office import Office, furnish
+from web.office import Office, furnish, target_options
 from web.settings import Settings
 from web.unlock import passphrase_from, read_secret_file
 SCHEDULE_ACTOR = "system:schedule"
@@ -105,14 +105,6 @@ backup = _BackupGroup("backup", default=_backup_run, commands=[backup_status_cmd
                       "target's status (`strongroom backup status`).")
 
 
-def target_options(settings: Settings) -> TargetOptions:
-    """How the remote targets are reached, from the settings (the only place that read the environment)."""
-    return TargetOptions(s3_region=settings.s3_region, s3_access_key_id=settings.s3_access_key_id,
-                         s3_secret_access_key=settings.s3_secret_access_key,
-                         sftp_known_hosts=settings.sftp_known_hosts, sftp_key_file=settings.sftp_key_file,
-                         sftp_use_agent=settings.sftp_use_agent)
-
-
 def scheduled_backups(office: Office, *, echo: Callable[[str], None]) -> Callable[[], None]:
     """The job `serve` runs on schedule: every configured target in turn; a failure is recorded
     (status, audit entry) and reported in one line, and the next target still runs."""
@@ -165,8 +157,13 @@ def verify_backup_cmd(ctx: click.Context, src: str, recovery_key_file: Path | No
 @click.option("--home", "home_dir", type=click.Path(file_okay=False), help="Folder for the restored home "
               "(absent or empty).")
 @click.option("--recovery-key-file", type=click.Path(dir_okay=False, path_type=Path), help=_RECOVERY_HELP)
+@click.option("--take-over-objects", is_flag=True, help="When the backed-up home kept its objects in a bucket "
+              "(setting objects), make the restored home use that bucket from now on (the old computer is gone "
+              "for good) and move the restored objects into it; without it the restored home keeps its objects "
+              "in its own objects/ folder.")
 @click.pass_context
-def restore(ctx: click.Context, src: str, home_dir: str | None, recovery_key_file: Path | None) -> None:
+def restore(ctx: click.Context, src: str, home_dir: str | None, recovery_key_file: Path | None,
+            take_over_objects: bool) -> None:
     """Restore the backup SRC into a new home: copy and check every file, rebuild the index,
     recreate the drop folders and web key, then verify (exit 3 on damage)."""
     settings = settings_of(ctx.obj, home=home_dir)
@@ -174,10 +171,16 @@ def restore(ctx: click.Context, src: str, home_dir: str | None, recovery_key_fil
     with _opened(src, settings) as target, progress_bar("Restoring") as progress:
         restored = restore_backup(target, settings.home, passphrase, recovery_key=recovery_key, progress=progress)
     settings = settings_of(ctx.obj, home=home_dir)  # now with the restored strongroom.toml
+    bucket = settings.objects not in ("", "local")
+    if bucket and not take_over_objects:
+        settings = _objects_kept_locally(settings)
     with Office.open(settings, actor=ACTOR, passphrase=passphrase, recovery_key=recovery_key,
-                     restored=True) as office:
+                     restored=True, take_over_objects=take_over_objects and bucket) as office:
         _audit(office, "vault.restore", ("backup_taken", restored.created), ("objects", str(restored.objects)),
                ("anchor", "new"))  # the rollback anchor starts again from the restored catalogue
+        if bucket and take_over_objects:
+            moved = office.adopt_objects()
+            click.echo(f"The restored home now keeps its objects in {settings.objects} ({moved} uploaded).")
         furnish(office.home, settings)  # what a backup leaves out: the web key, the drop folders, the index
         with progress_bar("Indexing") as progress:
             count = office.reindex(actor=ACTOR, progress=progress)
@@ -189,6 +192,19 @@ def restore(ctx: click.Context, src: str, home_dir: str | None, recovery_key_fil
     print_verdict(problems)
     if problems:
         ctx.exit(EXIT_INTEGRITY)
+
+
+def _objects_kept_locally(settings: Settings) -> Settings:
+    """A restore that does not take the bucket over keeps the objects it copied into objects/: its
+    strongroom.toml loses the `objects` line (the bucket stays the other home's)."""
+    path = settings.settings_file
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        path.write_text("".join(line for line in lines if line.split("=")[0].strip() != "objects"),
+                        encoding="utf-8")
+    click.echo(f"The backed-up home kept its objects in {settings.objects}; the restored home keeps them in "
+               f"{settings.home / 'objects'} (restore with --take-over-objects to use the bucket instead).")
+    return dataclasses.replace(settings, objects="")
 
 
 def _secrets(settings: Settings, recovery_key_file: Path | None) -> tuple[str | None, str | None]:

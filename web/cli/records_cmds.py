@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from records import amendment, retrieval
-from records.filing import FilingRequest
+from records.filing import FilingOutcome, FilingRequest
 from records.model import Confidentiality, Integrity, Record, SignatureFact, Trust, details_to_dict
 from records.ports import RecordFilter
 from web.cli.common import ACTOR, DAY, now, open_office, print_json, record_id, scope_of, settings_of
@@ -101,7 +101,7 @@ def import_(obj: dict[str, object], paths: tuple[Path, ...], record_class: str |
                                   progress=lambda done, total: bar.update(1))
     results = [{"path": o.source if o is item else f"{item.source} (attachment)", "id": o.record_id,
                 "registry_number": o.registry_number or None, "status": str(o.status),
-                "reason": " ".join(x for x in (o.reason, o.note) if x)}
+                "reason": " ".join(x for x in (o.reason, _unread(o), o.note) if x), "text_not_read": o.unread or None}
                for item in summary.items for o in item.flattened()]
     if as_json:
         print_json(results)
@@ -112,6 +112,10 @@ def import_(obj: dict[str, object], paths: tuple[Path, ...], record_class: str |
                    f"in {summary.seconds:.1f} s. {summary.note}".rstrip(), err=True)
     if summary.rejected:
         sys.exit(1)
+
+
+def _unread(outcome: FilingOutcome) -> str:
+    return f"Its text could not be read: {outcome.unread}." if outcome.unread else ""
 
 
 @click.command("list")

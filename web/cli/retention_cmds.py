@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from records import certificates, disposition, holds, matters, review, transfer
+from records import casefiles, certificates, disposition, holds, matters, review, transfer
 from records.access import AccessScope
 from records.errors import DispositionRefused, RecordsError
 from records.retention import Decision, missing_trigger
@@ -86,20 +86,26 @@ def hold_list(obj: dict[str, object], as_json: bool) -> None:
         found = disposition.held(office.ports, office.plan, jurisdiction=office.settings.jurisdiction,
                                  as_of=now().date())
         every = matters.all_holds(office.ports)
+        numbers = casefiles.numbers(office.ports)  # a case file's hold is named by the case file's number
     rows = [dict(_decision_json(h.decision), holds=[x.hold_id for x in h.holds],
-                 matter_holds=[m.hold_id for m in h.matter_holds]) for h in found]
+                 matter_holds=[m.hold_id for m in h.matter_holds],
+                 casefiles=[numbers.get(m.query.casefile, m.query.casefile) for m in h.matter_holds
+                            if m.query.casefile]) for h in found]
     if as_json:
         print_json({"records": rows, "matter_holds": [
-            {"hold_id": m.hold_id, "query": m.query.describe(), "reason": m.reason, "placed_by": m.placed_by,
+            {"hold_id": m.hold_id, "query": m.query.describe(numbers), "reason": m.reason, "placed_by": m.placed_by,
              "placed_at": m.placed_at, "active": m.active, "released_by": m.released_by,
-             "released_at": m.released_at} for m in every]})
+             "released_at": m.released_at, "casefile": numbers.get(m.query.casefile, m.query.casefile) or None}
+            for m in every]})
         return
     for m in every:
-        click.echo(f"matter {m.hold_id}  {'active' if m.active else 'released'}  {m.query.describe()}  ({m.reason})")
+        click.echo(f"matter {m.hold_id}  {'active' if m.active else 'released'}  {m.query.describe(numbers)}  "
+                   f"({m.reason})")
     if not rows:
         click.echo("No record is on hold.")
     for h, row in zip(found, rows):
-        by = ", ".join([*row["holds"], *(f"matter {x}" for x in row["matter_holds"])])
+        by = ", ".join([*row["holds"], *(f"case file {numbers[m.query.casefile]}" if m.query.casefile in numbers
+                                         else f"matter {m.hold_id}" for m in h.matter_holds)])
         click.echo(f"{h.decision.registry_number:<16} {_label(h.decision):<17} held by {by}")
 
 
@@ -133,7 +139,8 @@ def _print_decisions(decisions: list[Decision], as_json: bool, empty: str) -> No
 
 
 @retention.command("due")
-@click.option("--as-of", type=DAY, help="Evaluate on this day (default today).")
+@click.option("--as-of", "--by", "as_of", type=DAY,
+              help="Evaluate on this day (default today): a later day lists what falls due by then.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def retention_due(obj: dict[str, object], as_of: datetime | None, as_json: bool) -> None:

@@ -196,7 +196,9 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
     if office.settings.backup_at:  # nightly backups in a background thread (one lock with disposition)
         schedule = BackupScheduler(parse_clock(office.settings.backup_at),
                                    scheduled_backups(office, echo=lambda line: click.echo(line, err=True)),
-                                   now=lambda: datetime.now().astimezone()).start()
+                                   now=lambda: datetime.now().astimezone(),
+                                   quiet_seconds=office.settings.backup_quiet_minutes * 60,
+                                   idle_for=office.idle_seconds).start()
     office.start_capture()  # previews and OCR of filed scans, in the background
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     scheme = "https" if tls is not None else "http"
