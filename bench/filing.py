@@ -79,7 +79,7 @@ def main() -> None:
     print(f"extractor: {type(ext).__name__}; file size {size / 1e6:.2f} MB; n = {args.n}")
     print(f"filing latency: median {statistics.median(totals) * 1000:.1f} ms, "
           f"min {totals[0] * 1000:.1f} ms, max {totals[-1] * 1000:.1f} ms")
-    steps = ("mac", "extract", "seal_original", "seal_text", "catalog", "index")
+    steps = StepTimings.STEPS
     for step in steps:
         values = [getattr(t, step) for t in timings]
         median = statistics.median(values)

@@ -6,6 +6,11 @@ record and its audit entry commit together, and the index is written last (it is
 `reindex` repairs it), so a crash leaves at worst orphan objects and an unindexed record, which
 the next unlock that is alone cleans up and re-indexes (vault/sessions.py, records.search.reconcile).
 
+Group commit: `prepare` reads, extracts and seals a document into a `SealBatch` (no fsync yet);
+`commit` makes a whole batch's objects durable at once, then files every record of the batch and
+its audit entry in one catalogue transaction, then indexes them in one index commit. Bulk import
+prepares from several threads and commits every hundred documents; `file_document` is a batch of one.
+
 The document comes as a path (drop folder, import) or as bytes (a browser upload, which never
 touches the disk). Either way it is read once, into memory, bounded by `max_bytes`: the keyed MAC,
 the extraction and the sealing all work from that one buffer.
@@ -16,7 +21,7 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -26,14 +31,14 @@ from typing import BinaryIO
 from records import capture, checkpoints
 from records.access import AccessScope
 from records.audit import AuditEvent
-from records.errors import DuplicateRecord, ExtractionFailed, RecordsError
+from records.errors import ExtractionFailed, RecordsError
 from records.events import event, masked
 from records.mail import merge_headers
 from records.matters import CASEFILE_KEY
-from records.model import (BlobRole, Confidentiality, Details, Record, RecordId, WrappedKey,
+from records.model import (BlobRef, BlobRole, Confidentiality, Details, Record, RecordId, WrappedKey,
                            new_record_id)
 from records.plan import Plan, RecordClass
-from records.ports import Attachment, Extraction, IndexDoc, Ports, SealedBlob
+from records.ports import Attachment, CatalogTx, Extraction, IndexDoc, Ports, SealBatch, SealedBlob
 from records.registry import assign
 from records.retention import apply_schedule
 
@@ -77,17 +82,20 @@ class StepTimings:
     extract: float = 0.0
     seal_original: float = 0.0
     seal_text: float = 0.0
-    catalog: float = 0.0
-    index: float = 0.0
+    sync: float = 0.0  # making the sealed objects durable (the batch's fsyncs, shared out per record)
+    catalog: float = 0.0  # the batch's transaction, shared out per record
+    index: float = 0.0  # the batch's index commit, shared out per record
+
+    STEPS = ("mac", "extract", "seal_original", "seal_text", "sync", "catalog", "index")
 
     @property
     def total(self) -> float:
-        return self.mac + self.extract + self.seal_original + self.seal_text + self.catalog + self.index
+        return (self.mac + self.extract + self.seal_original + self.seal_text + self.sync + self.catalog
+                + self.index)
 
     def shares(self) -> dict[str, float]:
         total = self.total or 1.0
-        return {name: getattr(self, name) / total for name in
-                ("mac", "extract", "seal_original", "seal_text", "catalog", "index")}
+        return {name: getattr(self, name) / total for name in self.STEPS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +143,68 @@ def rejected(reason: str, source: str = "") -> FilingOutcome:
 def file_document(ports: Ports, plan: Plan, source: Source, request: FilingRequest, *, jurisdiction: str,
                   now: datetime, max_bytes: int = DEFAULT_MAX_BYTES,
                   timer: Callable[[], float] = time.perf_counter) -> FilingOutcome:
-    """File one document: seal it, catalogue it with its audit entry, then index it."""
+    """File one document: seal it, catalogue it with its audit entry, then index it (a batch of one)."""
+    batch = ports.blobs.batch()
+    item = prepare(ports, plan, source, request, batch=batch, jurisdiction=jurisdiction, now=now,
+                   max_bytes=max_bytes, timer=timer)
+    [outcome] = commit(ports, batch, [item], timer=timer)
+    return outcome
+
+
+def prepare(ports: Ports, plan: Plan, source: Source, request: FilingRequest, *, batch: SealBatch,
+            jurisdiction: str, now: datetime, max_bytes: int = DEFAULT_MAX_BYTES,
+            timer: Callable[[], float] = time.perf_counter) -> Prepared:
+    """Read, check for a duplicate, extract and seal one document (and its attachments) into `batch`.
+    Nothing is filed yet: `commit` files it. Thread-safe with other prepares into the same batch.
+    Raises RecordsError before anything is sealed, OSError when the vault cannot be written (the
+    document's objects are then removed again)."""
     cls = plan.resolve(request.record_class)
     _check_details(cls, request.details)
     data = read_source(source, max_bytes)
-    return _File(ports, plan, cls, request, jurisdiction, now, timer).run(
-        lambda: io.BytesIO(data), lambda: ports.extractor.extract_bytes(data, request.original_name), 0)
+    return _File(ports, plan, cls, request, jurisdiction, now, timer).prepare(
+        batch, lambda: io.BytesIO(data), lambda: ports.extractor.extract_bytes(data, request.original_name), 0)
+
+
+def commit(ports: Ports, batch: SealBatch, items: Sequence[Prepared],
+           timer: Callable[[], float] = time.perf_counter) -> list[FilingOutcome]:
+    """The group commit of prepared documents, in order: the batch's objects made durable, then every
+    record with its audit entry (duplicates and rejections too) in one catalogue transaction, the
+    linearisation point, then one index commit. Any failure before the catalogue commit removes the
+    batch's objects and propagates: nothing of the batch is filed."""
+    started = timer()
+    state = _Batch()
+    try:
+        batch.commit()
+        synced = timer()
+        with ports.catalog.transaction() as tx:
+            for item in items:
+                item.write(tx, state)
+    except BaseException:
+        batch.discard()
+        raise
+    catalogued = timer()
+    if state.dropped:
+        try:
+            batch.discard(state.dropped)
+        except OSError:
+            pass  # an orphan object holds only ciphertext; the next lone unlock removes it
+    note = _index(ports, state.docs)
+    indexed = timer()
+    filed = max(1, len(state.docs))
+    shared = {"sync": (synced - started) / filed, "catalog": (catalogued - synced) / filed,
+              "index": (indexed - catalogued) / filed}
+    return [item.outcome(state, note, shared) for item in items]
+
+
+def _index(ports: Ports, docs: list[IndexDoc]) -> str:
+    if ports.index is None or not docs:
+        return ""
+    try:
+        ports.index.upsert(docs)
+    except Exception as exc:  # noqa: BLE001 - the records are committed; the index is derived
+        return (f"The record is filed but the search index could not be updated "
+                f"({type(exc).__name__}); run `strongroom reindex`.")
+    return ""
 
 
 def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -181,7 +245,8 @@ class _File:
     def _lap(self, name: str, started: float) -> None:
         self.laps[name] = self.laps.get(name, 0.0) + self.timer() - started
 
-    def run(self, opener: Callable[[], BinaryIO], extract: Callable[[], Extraction], depth: int) -> FilingOutcome:
+    def prepare(self, batch: SealBatch, opener: Callable[[], BinaryIO], extract: Callable[[], Extraction],
+                depth: int) -> Prepared:
         ports = self.ports
         t = self.timer()
         with opener() as fh:
@@ -189,62 +254,35 @@ class _File:
         existing = self._existing(mac)
         self._lap("mac", t)
         if existing is not None:
-            return self._duplicate(existing)
+            return Prepared(self, FilingStatus.DUPLICATE, duplicate_of=existing)
         t = self.timer()
         try:
             extraction = extract()
         except ExtractionFailed as exc:
             self._lap("extract", t)
-            return self._rejected(str(exc))
+            return Prepared(self, FilingStatus.REJECTED, reason=str(exc))
         self._lap("extract", t)
         record_id = new_record_id()
-        key = ports.blobs.new_data_key(record_id)
-        sealed: list[SealedBlob] = []
+        sealing = _Sealing(record_id, ports.blobs.new_data_key(record_id), mac, extraction)
+        item = Prepared(self, FilingStatus.FILED, sealing=sealing)
         try:
             t = self.timer()
             with opener() as fh:
-                sealed.append(ports.blobs.seal(record_id, key, BlobRole.ORIGINAL, fh))
+                sealing.sealed.append(batch.seal(record_id, sealing.key, BlobRole.ORIGINAL, fh))
             self._lap("seal_original", t)
             t = self.timer()
-            sealed.append(ports.blobs.seal(record_id, key, BlobRole.TEXT,
-                                           io.BytesIO(extraction.text.encode("utf-8"))))
+            sealing.sealed.append(batch.seal(record_id, sealing.key, BlobRole.TEXT,
+                                             io.BytesIO(extraction.text.encode("utf-8"))))
             self._lap("seal_text", t)
-            t = self.timer()
-            record = self._commit(record_id, key, mac, extraction, sealed)
-            self._lap("catalog", t)
-        except DuplicateRecord as exc:  # filed by someone else between our check and our commit
-            self._discard(sealed)
-            return self._duplicate(RecordId(exc.existing_id))
+            self._attachments(batch, item, sealing, depth)
         except BaseException:
-            self._discard(sealed)
+            batch.discard(item.refs())
             raise
-        note = self._index(record, extraction.text)
-        children = self._attachments(record, extraction, depth)
-        unread = "" if extraction.text.strip() else (extraction.note or NO_TEXT)
-        return FilingOutcome(status=FilingStatus.FILED, record_id=record.id,
-                             registry_number=record.registry_number,
-                             reason=f"Filed as {record.registry_number} in class {self.cls.code}.",
-                             children=children, note=note, timings=StepTimings(**self.laps),
-                             unread=unread, recognising=_recognisable(record, unread))
+        return item
 
     def _existing(self, mac: str) -> RecordId | None:
         with self.ports.catalog.transaction() as tx:
             return tx.find_by_mac(mac)
-
-    def _duplicate(self, existing: RecordId) -> FilingOutcome:
-        other = self.ports.catalog.get(existing)
-        with self.ports.catalog.transaction() as tx:
-            checkpoints.append(tx, self.ports.signer, self._event(
-                "record.file", outcome="duplicate", record_id=existing))
-        return FilingOutcome(status=FilingStatus.DUPLICATE, record_id=existing, duplicate_of=existing,
-                             registry_number=other.registry_number,
-                             reason=f"This document is already filed as {other.registry_number}; "
-                                    "it was not stored again.", timings=StepTimings(**self.laps))
-
-    def _rejected(self, reason: str) -> FilingOutcome:
-        with self.ports.catalog.transaction() as tx:
-            checkpoints.append(tx, self.ports.signer, self._event("record.file", outcome="rejected"))
-        return FilingOutcome(status=FilingStatus.REJECTED, reason=reason, timings=StepTimings(**self.laps))
 
     def _event(self, action: str, *, outcome: str = "ok", record_id: str | None = None,
                extra: tuple[tuple[str, str], ...] = ()) -> AuditEvent:
@@ -281,53 +319,113 @@ class _File:
             return extraction.created
         return request.document_date or extraction.created
 
-    def _commit(self, record_id: RecordId, key: WrappedKey, mac: str, extraction: Extraction,
-                sealed: list[SealedBlob]) -> Record:
-        with self.ports.catalog.transaction() as tx:
-            number = assign(tx, self.cls.code, self.now.year)
-            record = self._build(record_id, extraction, sealed, str(number))
-            tx.add(record, key, mac)
-            if capture.wanted(record):  # previews and OCR after filing, queued with the record itself
-                capture.enqueue(tx, self.ports.catalog, record.id)
-            checkpoints.append(tx, self.ports.signer, self._event(
-                "record.file", record_id=record.id,
-                extra=(("registry", record.registry_number), ("sha256", record.sha256),
-                       ("parent", record.parent_id or ""))))
+    def _commit(self, tx: CatalogTx, sealing: _Sealing) -> Record:
+        number = assign(tx, self.cls.code, self.now.year)
+        record = self._build(sealing.record_id, sealing.extraction, sealing.sealed, str(number))
+        tx.add(record, sealing.key, sealing.mac)
+        if capture.wanted(record):  # previews and OCR after filing, queued with the record itself
+            capture.enqueue(tx, self.ports.catalog, record.id)
+        checkpoints.append(tx, self.ports.signer, self._event(
+            "record.file", record_id=record.id,
+            extra=(("registry", record.registry_number), ("sha256", record.sha256),
+                   ("parent", record.parent_id or ""))))
         return record
 
-    def _discard(self, sealed: list[SealedBlob]) -> None:
-        for blob in sealed:
-            try:
-                self.ports.blobs.delete(blob.ref)
-            except OSError:
-                pass  # an orphan object holds only ciphertext; `verify` reports it
-
-    def _index(self, record: Record, text: str) -> str:
-        if self.ports.index is None:
-            return ""
-        t = self.timer()
-        try:
-            self.ports.index.upsert([IndexDoc(record=record, text=text)])
-        except Exception as exc:  # noqa: BLE001 - the record is committed; the index is derived
-            return (f"The record is filed but the search index could not be updated "
-                    f"({type(exc).__name__}); run `strongroom reindex`.")
-        finally:
-            self._lap("index", t)
-        return ""
-
-    def _attachments(self, parent: Record, extraction: Extraction, depth: int) -> tuple[FilingOutcome, ...]:
-        if not extraction.attachments:
-            return ()
-        outcomes = []
+    def _attachments(self, batch: SealBatch, parent: Prepared, sealing: _Sealing, depth: int) -> None:
+        extraction = sealing.extraction
         for attachment in extraction.attachments:
             request = replace(self.request, original_name=attachment.name, title=None, details=None,
-                              parent_id=parent.id, document_date=parent.document_date, extra=())
+                              parent_id=sealing.record_id, document_date=self._document_date(extraction), extra=())
             child = _File(self.ports, self.plan, self.cls, request, self.jurisdiction, self.now, self.timer)
             if depth + 1 > MAX_ATTACHMENT_DEPTH:
-                outcomes.append(child._rejected("The attachment is nested too deeply in e-mails to be filed."))
+                parent.children.append(Prepared(child, FilingStatus.REJECTED,
+                                                reason="The attachment is nested too deeply in e-mails to be filed."))
                 continue
-            outcomes.append(child.run(*_in_memory(self.ports, attachment), depth + 1))
-        return tuple(outcomes)
+            parent.children.append(child.prepare(batch, *_in_memory(self.ports, attachment), depth + 1))
+
+
+@dataclass(slots=True)
+class _Sealing:
+    """A document sealed into the batch, waiting to be catalogued."""
+
+    record_id: RecordId
+    key: WrappedKey
+    mac: str
+    extraction: Extraction
+    sealed: list[SealedBlob] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one group commit learnt while writing its transaction."""
+
+    filed: dict[str, Record] = field(default_factory=dict)  # filed in this batch, by content MAC
+    docs: list[IndexDoc] = field(default_factory=list)
+    dropped: list[BlobRef] = field(default_factory=list)  # objects of documents that turned out duplicates
+
+    def number_of(self, ports: Ports, record_id: RecordId) -> str:
+        for record in self.filed.values():
+            if record.id == record_id:
+                return record.registry_number
+        return ports.catalog.get(record_id).registry_number
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One document read, extracted and sealed into a batch (or already judged a duplicate or a
+    rejection), waiting for the group commit; its attachments ride along as children."""
+
+    file: _File
+    status: FilingStatus
+    reason: str = ""  # a rejection's sentence
+    duplicate_of: RecordId | None = None
+    sealing: _Sealing | None = None  # FILED: what the commit catalogues
+    children: list[Prepared] = field(default_factory=list)
+    record: Record | None = None  # set once catalogued
+
+    def refs(self) -> list[BlobRef]:
+        """This document's objects and its attachments'."""
+        own = [s.ref for s in self.sealing.sealed] if self.sealing is not None else []
+        return own + [r for child in self.children for r in child.refs()]
+
+    def write(self, tx: CatalogTx, state: _Batch) -> None:
+        """Its catalogue rows and audit entry (and its attachments'), inside the batch's transaction."""
+        file, sealing = self.file, self.sealing
+        if self.status is FilingStatus.FILED and sealing is not None:
+            earlier = state.filed.get(sealing.mac)
+            duplicate = earlier.id if earlier is not None else tx.find_by_mac(sealing.mac)
+            if duplicate is None:
+                self.record = file._commit(tx, sealing)
+                state.filed[sealing.mac] = self.record
+                state.docs.append(IndexDoc(record=self.record, text=sealing.extraction.text))
+                for child in self.children:
+                    child.write(tx, state)
+                return
+            # Filed meanwhile (earlier in this batch, or by another process): nothing of it is kept.
+            state.dropped.extend(self.refs())
+            self.status, self.duplicate_of, self.children = FilingStatus.DUPLICATE, duplicate, []
+        outcome = "duplicate" if self.status is FilingStatus.DUPLICATE else "rejected"
+        checkpoints.append(tx, file.ports.signer, file._event("record.file", outcome=outcome,
+                                                             record_id=self.duplicate_of))
+
+    def outcome(self, state: _Batch, note: str, shared: dict[str, float]) -> FilingOutcome:
+        file = self.file
+        if self.record is not None and self.sealing is not None:
+            record, extraction = self.record, self.sealing.extraction
+            unread = "" if extraction.text.strip() else (extraction.note or NO_TEXT)
+            return FilingOutcome(status=FilingStatus.FILED, record_id=record.id,
+                                 registry_number=record.registry_number,
+                                 reason=f"Filed as {record.registry_number} in class {file.cls.code}.",
+                                 children=tuple(c.outcome(state, note, shared) for c in self.children),
+                                 note=note, timings=StepTimings(**file.laps, **shared),
+                                 unread=unread, recognising=_recognisable(record, unread))
+        if self.duplicate_of is not None:
+            number = state.number_of(file.ports, self.duplicate_of)
+            return FilingOutcome(status=FilingStatus.DUPLICATE, record_id=self.duplicate_of,
+                                 duplicate_of=self.duplicate_of, registry_number=number,
+                                 reason=f"This document is already filed as {number}; it was not stored again.",
+                                 timings=StepTimings(**file.laps))
+        return FilingOutcome(status=FilingStatus.REJECTED, reason=self.reason, timings=StepTimings(**file.laps))
 
 
 def _recognisable(record: Record, unread: str) -> bool:

@@ -21,6 +21,24 @@ class SealedBlob:
     sha256: str  # hex SHA-256 of the plaintext, computed while sealing
 
 
+class SealBatch(Protocol):
+    """A group commit of sealed objects (`BlobStore.batch()`): many objects, one durability point.
+
+    `seal` may be called from several threads; an object it returns is not yet durable and must not
+    be made live (referenced by a catalogue commit) before `commit()` has returned. `commit()` makes
+    every object sealed so far durable (the local store: one fsync per object, one folder fsync for
+    the batch). `discard(refs)` removes the given objects of the batch, or all of them when refs is
+    None, committed or not (the catalogue commit failed, or a document turned out a duplicate).
+    A store whose every write is durable when it returns (S3: a completed PUT) implements `seal` as
+    its own seal, `commit` as nothing and `discard` as deletes (vault.objectbatch.ImmediateBatch)."""
+
+    def seal(self, record_id: RecordId, key: WrappedKey, role: BlobRole, source: BinaryIO) -> SealedBlob: ...
+
+    def commit(self) -> None: ...
+
+    def discard(self, refs: Sequence[BlobRef] | None = None) -> None: ...
+
+
 class BlobStore(Protocol):
     def new_data_key(self, record_id: RecordId) -> WrappedKey:
         """A fresh random data key for one record, returned wrapped (bound to the record id)."""
@@ -28,6 +46,9 @@ class BlobStore(Protocol):
     def seal(self, record_id: RecordId, key: WrappedKey, role: BlobRole,
              source: BinaryIO) -> SealedBlob:
         """Stream `source` into a new sealed object (atomic, durable) and return where it is."""
+
+    def batch(self) -> SealBatch:
+        """A new group commit: seal many objects, make them durable together (see SealBatch)."""
 
     def open(self, record_id: RecordId, key: WrappedKey, ref: BlobRef) -> Iterator[bytes]:
         """Stream the plaintext back; raises IntegrityError naming the object on any tampering."""

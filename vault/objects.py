@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from hashlib import sha256
@@ -14,13 +13,14 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from records.model import BlobRef, BlobRole, ObjectId, RecordId, WrappedKey
-from records.ports import SealedBlob
+from records.model import BlobRef, BlobRole, RecordId, WrappedKey
+from records.ports import SealBatch, SealedBlob
 from vault import sealed
-from vault.atomicfile import TEMP_PREFIX, atomic_writer, fsync_dir, remove_durably
+from vault.atomicfile import TEMP_PREFIX, fsync_dir, remove_durably
 from vault.errors import DataKeyDamaged, ObjectDamaged
 from vault.keyring import Keyring
 from vault.maintenance import DISPOSITION_WAIT_SECONDS, maintenance_lock
+from vault.objectbatch import ObjectBatch
 
 _WRAP_VERSION = 1
 _NONCE = 12
@@ -61,21 +61,29 @@ class ObjectStore:
     # ---- objects ---------------------------------------------------------------------
 
     def seal(self, record_id: RecordId, key: WrappedKey, role: BlobRole, source: BinaryIO) -> SealedBlob:
+        """One object, durable when this returns: a batch of one (a file and a folder fsync)."""
+        batch = self.batch()
+        try:
+            blob = batch.seal(record_id, key, role, source)
+            batch.commit()
+        except BaseException:
+            batch.discard()
+            raise
+        return blob
+
+    def batch(self) -> SealBatch:
+        """A group commit (records.ports.SealBatch): objects sealed into it become durable together
+        at its commit(), one file fsync each and one folder fsync for all."""
+        return ObjectBatch(self.root, self._seal_into)
+
+    def _seal_into(self, record_id: RecordId, key: WrappedKey, role: BlobRole, object_id: bytes,
+                   source: BinaryIO, sink: BinaryIO) -> tuple[int, str]:
         dek = self._unwrap(record_id, key)
-        object_id = secrets.token_bytes(sealed.OBJECT_ID_SIZE)
         ctx = sealed.ObjectContext(object_id=object_id, record_id=record_id, role=str(role))
-        path = self.path_of(object_id.hex())
-        new_dir = not path.parent.exists()
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        if new_dir:
-            fsync_dir(self.root)
-        # The temp file sits in objects/ itself (same file system, so the rename is atomic).
-        with atomic_writer(path, temp_dir=self.root, mode=0o600) as sink:
-            result = sealed.seal_stream(dek, ctx, source, sink)
-            sink.flush()
-            os.utime(sink.fileno(), (FIXED_MTIME, FIXED_MTIME))
-        return SealedBlob(ref=BlobRef(object_id=ObjectId(object_id.hex()), role=role, size=result.size),
-                          sha256=result.sha256)
+        result = sealed.seal_stream(dek, ctx, source, sink)
+        sink.flush()
+        os.utime(sink.fileno(), (FIXED_MTIME, FIXED_MTIME))
+        return result.size, result.sha256
 
     def open(self, record_id: RecordId, key: WrappedKey, ref: BlobRef) -> Iterator[bytes]:
         """Authenticates the header at once; each yielded chunk authenticated before release."""

@@ -36,13 +36,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
 
 from records.model import BlobRef, BlobRole, ObjectId, RecordId, WrappedKey
-from records.ports import SealedBlob
+from records.ports import SealBatch, SealedBlob
 from vault import sealed
 from vault.backuptarget.errors import TargetError
 from vault.atomicfile import atomic_writer
 from vault.backuptarget.port import TargetOptions
 from vault.errors import ObjectDamaged, StorageUnavailable, VaultError
 from vault.keyring import Keyring
+from vault.objectbatch import ImmediateBatch
 from vault.objectcache import ObjectCache
 from vault.objects import ObjectStore
 
@@ -106,6 +107,11 @@ class S3ObjectStore(ObjectStore):
         self.cache.keep(object_id.hex(), temp)  # a new filing is usually opened soon (preview, OCR)
         return SealedBlob(ref=BlobRef(object_id=ObjectId(object_id.hex()), role=role, size=result.size),
                           sha256=result.sha256)
+
+    def batch(self) -> SealBatch:
+        """Group commit for the bucket: each PUT is durable when seal returns, so the batch's commit
+        has nothing left to do (not the local folder's batch this class would otherwise inherit)."""
+        return ImmediateBatch(self)
 
     def open(self, record_id: RecordId, key: WrappedKey, ref: BlobRef) -> Iterator[bytes]:
         """Authenticates the header at once; each yielded chunk authenticated before release. A

@@ -1,5 +1,5 @@
-"""Bulk import (`strongroom import`): the filing use case from a few threads at once, with batched
-index commits and one summary. The drop folders and the upload form file one document at a time
+"""Bulk import (`strongroom import`): the filing use case from a few threads at once, in group
+commits of a hundred files, with one summary. The drop folders and the upload form file one document at a time
 through the same `Office.file`."""
 
 from __future__ import annotations
@@ -8,20 +8,21 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from records.access import AccessScope
 from records.errors import RecordsError
-from records.filing import FilingOutcome, FilingRequest, FilingStatus, rejected
+from records.filing import FilingOutcome, FilingRequest, FilingStatus, Prepared, rejected
 from records.model import RecordId
 from records.plan import Plan
-from records.ports import IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult, TextSource
+from records.ports import IndexDoc, Ports, SealBatch, SearchIndex, SearchRequest, SearchResult, TextSource
 from vault import StorageUnavailable
 from vault.inbox import SidecarInvalid, is_document, parse_sidecar, walk_documents
 from vault.inbox.names import IGNORED_DIRS, may_have_sidecar, sidecar_name
 from vault.inbox.sidecar import apply_sidecar
+from web.indexfeeder import IndexFeeder
 from web.office import Office
 
 
@@ -128,62 +129,100 @@ def import_sources(paths: Iterable[Path]) -> Iterator[Path]:
 
 def bulk_import(office: Office, paths: Sequence[Path], template: FilingRequest, *, workers: int | None = None,
                 batch: int = 100, progress: Callable[[int, int], None] | None = None) -> ImportSummary:
-    """File every document under `paths` with the same use case as the drop folders.
+    """File every document under `paths` with the same use case as the drop folders, in group commits.
 
     `template` carries what applies to all (class, principal, actor, ...); a NAME.EXT.json sidecar
-    beside a file adds its own metadata. Files are filed concurrently (`workers` threads: the
-    extractor's sandbox workers and sealing run in parallel; catalogue commits serialise in the
-    catalogue); the index is committed every `batch` records and once at the end.
-    The source files are left where they are.
+    beside a file adds its own metadata. `workers` threads read, extract (in the sandbox workers) and
+    seal; every `batch` files are then committed together by one committer thread (`records.filing
+    .commit`: the batch's objects made durable with one folder fsync, one catalogue transaction with
+    every audit entry) while the threads go on with the next batch, and the batch's one index commit
+    follows in a third (IndexFeeder). At most two batches wait for each commit. The source files are
+    left where they are.
     """
     started = time.perf_counter()
     plan = office.plan
     plan.resolve(template.record_class)  # an unknown class fails before any file is read
     files = list(import_sources(paths))
-    ports = office.ports
-    index = BatchingIndex(ports.index, batch) if ports.index is not None else None
-    bulk_ports = replace(ports, index=index) if index is not None else ports
     summary = ImportSummary()
     done = 0
-    lock = threading.Lock()
+    ports = office.ports
+    feeder = IndexFeeder(ports.index) if ports.index is not None else None
+    bulk_ports = replace(ports, index=feeder) if feeder is not None else ports
 
-    def one(path: Path) -> FilingOutcome:
+    def commit(chunk: list[Path], blobs: SealBatch, prepared: list[Future[Prepared | FilingOutcome]]
+               ) -> list[FilingOutcome]:
         nonlocal done
-        outcome = _import_one(office, bulk_ports, plan, path, template)
-        with lock:
+        try:
+            ready = [f.result() for f in prepared]
+        except BaseException:
+            blobs.discard()  # a thread failed beyond a rejection (the catalogue, say): nothing of it is filed
+            raise
+        outcomes = _commit_batch(office, bulk_ports, chunk, blobs, ready)
+        for _ in chunk:
             done += 1
             if progress is not None:
                 progress(done, len(files))
-        return outcome
+        return outcomes
 
-    with ThreadPoolExecutor(max_workers=workers or _default_workers(), thread_name_prefix="import") as pool:
-        summary.items.extend(pool.map(one, files))
-    if index is not None:
-        index.flush()
-        summary.note = index.failure
+    try:
+        with ThreadPoolExecutor(max_workers=workers or _default_workers(), thread_name_prefix="import") as pool, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-commit") as committer:
+            commits: list[Future[list[FilingOutcome]]] = []
+            for first in range(0, len(files), max(1, batch)):
+                if len(commits) >= 2:
+                    commits[-2].result()  # bounded: sealed but uncommitted objects of two batches at most
+                chunk = files[first:first + max(1, batch)]
+                blobs = ports.blobs.batch()
+                prepared = [pool.submit(_prepare_one, office, plan, path, template, blobs) for path in chunk]
+                commits.append(committer.submit(commit, chunk, blobs, prepared))
+            for job in commits:
+                summary.items.extend(job.result())
+    finally:
+        if feeder is not None:
+            feeder.close()
+    summary.note = feeder.failure if feeder is not None else ""
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _default_workers() -> int:
-    # One more thread than cores: while one thread waits on a catalogue commit or an fsync,
-    # the others keep the extraction workers busy.
+    # One more thread than cores: while one thread waits on a catalogue read or a seal, the
+    # others keep the extraction workers busy.
     return (os.cpu_count() or 2) + 1
 
 
-def _import_one(office: Office, ports: Ports, plan: Plan, path: Path, template: FilingRequest) -> FilingOutcome:
+def _prepare_one(office: Office, plan: Plan, path: Path, template: FilingRequest,
+                 blobs: SealBatch) -> Prepared | FilingOutcome:
     try:
         request = _with_sidecar(plan, path, replace(template, original_name=path.name))
-        outcome = office.file(path, request, ports=ports)
+        return office.prepare(path, request, blobs)
     except (RecordsError, SidecarInvalid) as exc:
         return rejected(str(exc), str(path))
     except StorageUnavailable as exc:  # the bucket of objects: nothing was filed
         return rejected(str(exc), str(path))
     except OSError as exc:
-        # Reading the source or writing the vault (a full or read-only disk): nothing was stored.
-        return rejected(f"It could not be read or stored ({exc.strerror}): nothing was filed; fix the cause "
-                        "and import it again.", str(path))
-    return outcome.named(str(path))
+        return _unstored(exc, path)
+
+
+def _commit_batch(office: Office, ports: Ports, chunk: list[Path], blobs: SealBatch,
+                  prepared: list[Prepared | FilingOutcome]) -> list[FilingOutcome]:
+    """The batch's outcomes in the order of its files; a batch the vault could not commit is refused
+    whole (nothing of it was filed)."""
+    items = [p for p in prepared if isinstance(p, Prepared)]
+    try:
+        committed = iter(office.commit(blobs, items, ports=ports))
+    except StorageUnavailable as exc:  # the bucket of objects: nothing of the batch was filed
+        return [p if isinstance(p, FilingOutcome) else rejected(str(exc), str(path)) for p, path in zip(prepared, chunk)]
+    except OSError as exc:
+        return [p if isinstance(p, FilingOutcome) else _unstored(exc, path) for p, path in zip(prepared, chunk)]
+    return [p if isinstance(p, FilingOutcome) else next(committed).named(str(path))
+            for p, path in zip(prepared, chunk)]
+
+
+def _unstored(exc: OSError, path: Path) -> FilingOutcome:
+    # Reading the source or writing the vault (a full or read-only disk): nothing was stored.
+    return rejected(f"It could not be read or stored ({exc.strerror}): nothing was filed; fix the cause "
+                    "and import it again.", str(path))
 
 
 def _with_sidecar(plan: Plan, path: Path, request: FilingRequest) -> FilingRequest:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +30,8 @@ from records.access import AccessScope
 from records.filing import FilingOutcome, FilingRequest, Source
 from records.model import RecordId
 from records.plan import Plan, default_plan_text, load_default, parse_plan
-from records.ports import Capturer, Extractor, IndexDoc, Ports, SearchIndex, SearchRequest, SearchResult
+from records.ports import (Capturer, Extractor, IndexDoc, Ports, SealBatch, SearchIndex, SearchRequest,
+                           SearchResult)
 from records.checkpoints import SignatureCheck
 from records.errors import PlanError
 from records.safeguards import Safeguards
@@ -199,6 +200,21 @@ class Office:
         if self._capture is not None:
             self._capture.wake()  # a scan may have been queued
         return outcome
+
+    def prepare(self, source: Source, request: FilingRequest, batch: SealBatch) -> filing.Prepared:
+        """The first half of filing for a group commit (bulk import): read, extract, seal into `batch`."""
+        self.touch()
+        return filing.prepare(self.ports, self.plan, source, request, batch=batch,
+                              jurisdiction=self.settings.jurisdiction, now=self.now(),
+                              max_bytes=self.settings.max_upload_mb * 1024 * 1024)
+
+    def commit(self, batch: SealBatch, items: Sequence[filing.Prepared], *,
+               ports: Ports | None = None) -> list[FilingOutcome]:
+        """The second half: one group commit of prepared documents (records.filing.commit)."""
+        outcomes = filing.commit(ports or self.ports, batch, items)
+        if self._capture is not None:
+            self._capture.wake()
+        return outcomes
 
     def touch(self) -> None:
         """Someone is working (a filing, a web request): the nightly backup waits for a quiet spell."""

@@ -21,7 +21,9 @@ class SandboxedCapturer:
     """records.ports.Capturer. One document at a time (`jobs` = 1 by default): OCR is the heaviest
     thing the office PC does, and two tesseract runs on two cores slow filing and search."""
 
-    def __init__(self, *, page_cpu_s: int = 60, page_timeout_s: float = 120, memory_mb: int = 1536,
+    # A page's wall-clock allowance only guards against a hang: the processor budget (page_cpu_s) bounds
+    # the work, and at the lowest priority (capture_worker.NICENESS) a page may wait long for a busy processor.
+    def __init__(self, *, page_cpu_s: int = 60, page_timeout_s: float = 600, memory_mb: int = 1536,
                  max_pages: int = 500, max_input_mb: int = 200, jobs: int = 1) -> None:
         self.page_cpu_s = page_cpu_s
         self.page_timeout_s = page_timeout_s

@@ -3,6 +3,8 @@
 One process per document (the capture stage runs one job at a time). Like the extraction worker it
 holds the document only in memory and may write no file (RLIMIT_FSIZE 0, inherited by tesseract);
 unlike it, it may start tesseract, one page at a time, each with its own processor budget.
+It runs at the lowest priority (niceness 19, inherited by tesseract): OCR shares the office PC's
+cores with filing, and text filed beside a scan must not wait for the scan's pages.
 """
 
 from __future__ import annotations
@@ -21,6 +23,21 @@ def _limit(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # neither we nor tesseract may write a file
 
 
+NICENESS = 19  # the lowest: the scheduler gives filing (niceness 0) the cores whenever it wants them
+
+
+def _yield_to_filing() -> None:
+    os.nice(NICENESS - os.nice(0))
+    # The worker leads a session of its own, and Linux shares the processor between sessions
+    # (autogroups) before niceness counts inside one: the session's own niceness is what puts it
+    # behind filing. Raising it needs no privilege; without autogroups the file is absent.
+    try:
+        with open("/proc/self/autogroup", "w", encoding="ascii") as fh:
+            fh.write(str(NICENESS))
+    except OSError:
+        pass
+
+
 def main() -> None:
     try:
         _serve()
@@ -30,6 +47,7 @@ def main() -> None:
 
 def _serve() -> None:
     _limit(int(sys.argv[1]) if len(sys.argv) > 1 else 1024)
+    _yield_to_filing()
     proto_in, proto_out = protocol_pipes()
 
     import io

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PASSPHRASE
 from tests.reliability.crash_support import (SEED, Child, cli_env, document, home_open, inspect, live_ids,
                                              object_count, run_cli, sha, unique_word)
@@ -130,7 +132,7 @@ def test_import_sigkilled_at_random_moments_files_each_document_once(tmp_path: P
     rng = random.Random(SEED)
     home = _home(tmp_path / "home")
     folder, words = _import_folder(tmp_path, rng, IMPORT_FILES)
-    argv = ["import", str(folder), "--class", "invoices"]
+    argv = ["import", str(folder), "--class", "invoices", "--batch", "10"]  # a dozen group commits a run
 
     kills, filed_after = 0, []
     for _ in range(IMPORT_KILLS):
@@ -152,6 +154,65 @@ def test_import_sigkilled_at_random_moments_files_each_document_once(tmp_path: P
         "import must keep its sources"
     _assert_consistent(home, words, expect=set(words))
     print(f"import: files={IMPORT_FILES} final run: {summary.strip()} lost=0 twice=0 verify clean")
+
+
+# The moments inside one group commit (records.filing.commit) that random kills rarely hit: the child
+# dies (SIGKILL to itself) at a chosen point of the first batch of 100.
+_DIE_IN_BATCH = """
+import os, signal, sys
+from records import filing
+from vault import objectbatch
+point = os.environ["GROUP_CRASH_POINT"]
+calls = [0]
+def die():
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+def after(fn, count):
+    def wrapped(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        calls[0] += 1
+        if calls[0] == count:
+            die()
+        return result
+    return wrapped
+def before(fn):
+    def wrapped(*args, **kwargs):
+        die()
+    return wrapped
+if point == "objects-written":  # 37 objects of the batch sealed, none fsynced or renamed
+    objectbatch.ObjectBatch.seal = after(objectbatch.ObjectBatch.seal, 37)
+elif point == "before-folder-fsync":  # every object fsynced and renamed, the folder not fsynced
+    objectbatch.fsync_dir = before(objectbatch.fsync_dir)
+elif point == "before-catalogue-commit":  # all 100 records and audit entries written, no COMMIT
+    filing.Prepared.write = after(filing.Prepared.write, 100)
+elif point == "before-index-commit":  # the catalogue committed, the index not
+    filing._index = before(filing._index)
+from web.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("point", ["objects-written", "before-folder-fsync", "before-catalogue-commit",
+                                   "before-index-commit"])
+def test_import_killed_inside_a_group_commit_files_each_document_once(tmp_path: Path, point: str) -> None:
+    rng = random.Random(SEED)
+    home = _home(tmp_path / "home")
+    folder, words = _import_folder(tmp_path, rng, IMPORT_FILES)
+    argv = ["import", str(folder), "--class", "invoices"]
+    died = subprocess.run([sys.executable, "-c", _DIE_IN_BATCH, *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=cli_env(home, GROUP_CRASH_POINT=point))
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    committed = 100 if point == "before-index-commit" else 0  # the first batch is all or nothing
+    after_kill = inspect(home)
+    assert len(after_kill.records) == committed
+    assert after_kill.problems == [], after_kill.problems  # the lone open cleared the batch's debris
+    assert not list((home / "objects").rglob(".tmp-*")), "a temp object outlived the recovery"
+
+    code, _out, err = run_cli(home, argv, timeout=120)
+    assert code == 0, err
+    assert f"{IMPORT_FILES - committed} filed, {committed} duplicates, 0 rejected" in err, err
+    _assert_consistent(home, words, expect=set(words))
+    print(f"\nimport killed {point}: records after the kill={committed}, rerun: {err.strip()} lost=0 twice=0")
 
 
 # ---- dispose ---------------------------------------------------------------------------------------

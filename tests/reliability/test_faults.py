@@ -153,20 +153,20 @@ class _FullAfter:
 def test_enospc_at_the_object_layer_keeps_the_file_and_leaves_no_partial_object(
         tmp_path: Path, cli_env: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs without root too: the object store's writer fails with ENOSPC part-way through a seal."""
-    from vault import objects
-    real_writer = objects.atomic_writer
+    from vault import objectbatch
+    real_writer = objectbatch.temp_writer
 
     @contextlib.contextmanager
-    def full_writer(path: Path, **kwargs: object) -> Iterator[object]:
-        with real_writer(path, **kwargs) as sink:  # type: ignore[arg-type]
-            yield _FullAfter(sink, 10_000)
+    def full_writer(folder: Path, **kwargs: object) -> Iterator[object]:
+        with real_writer(folder, **kwargs) as (tmp, sink):  # type: ignore[arg-type]
+            yield tmp, _FullAfter(sink, 10_000)
 
     home_path = _home_with_index(tmp_path / "home")
     doc = tmp_path / "Pogodba.txt"
     data = _big_document(doc, 200_000)
     dropped = home_path / "inbox" / "contracts" / "Pogodba.txt"
     dropped.write_bytes(data)
-    monkeypatch.setattr(objects, "atomic_writer", full_writer)
+    monkeypatch.setattr(objectbatch, "temp_writer", full_writer)
     code, out, err = run(home_path, ["import", str(doc), "--class", "contracts"], capsys)
     assert code == 1 and "Traceback" not in out + err
     assert "could not be read or stored (No space left on device)" in out
@@ -176,7 +176,7 @@ def test_enospc_at_the_object_layer_keeps_the_file_and_leaves_no_partial_object(
             intake.take(dropped, "contracts")
         assert dropped.read_bytes() == data and doc.read_bytes() == data
         assert object_files(home_path) == [] and home.catalog.find(RecordFilter()) == []
-        monkeypatch.setattr(objects, "atomic_writer", real_writer)
+        monkeypatch.setattr(objectbatch, "temp_writer", real_writer)
         result = intake.take(dropped, "contracts")
         assert result is not None and result.status == "filed" and not dropped.exists()
         assert original_bytes(home, result.record_id or "") == data and home.verify() == []

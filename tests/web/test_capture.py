@@ -207,3 +207,57 @@ def test_a_scan_whose_pages_cannot_be_drawn_is_failed_with_its_reason(office: Of
     assert job is not None and job.state is capture.JobState.FAILED and "could not be opened" in job.problem
     entries = [e for e in office.ports.catalog.record_history(record_id, 50) if e.event.action == "record.capture"]
     assert [e.event.outcome for e in entries] == ["failed"]
+
+
+# ---- OCR does not slow text filing (issue 21 item 5) ---------------------------------------------
+
+
+def test_the_capture_worker_runs_at_the_lowest_priority() -> None:
+    """tesseract inherits the worker's niceness: OCR takes the cores only when filing does not want them."""
+    from indexer.extract.capture import SandboxedCapturer
+    worker = SandboxedCapturer()._spawn()  # greets once it has limited itself
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == 19
+        autogroup = Path(f"/proc/{worker.process.pid}/autogroup")
+        if autogroup.exists():  # its own session's share of the processor, behind filing's
+            assert autogroup.read_text().split()[-1] == "19", autogroup.read_text()
+    finally:
+        worker.kill()
+
+
+def _until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout:.0f} s"
+        time.sleep(0.05)
+
+
+@needs_tesseract
+def test_a_text_file_dropped_after_a_scan_is_searchable_before_the_scans_ocr_finishes(
+        tmp_path: Path, fast_kdf: Callable[[], KdfParams]) -> None:
+    settings = Settings.load({"home": tmp_path / "home", "jurisdiction": "SI+EE", "stability_seconds": 0.2},
+                             environ={})
+    office = create_home(settings, PASSPHRASE, kdf=fast_kdf())[0]
+    filed: list[RecordId] = []
+    try:
+        watcher = office.start_watcher(on_result=lambda o: filed.append(o.record_id) if o.record_id else None)
+        office.start_capture()
+        inbox = office.path / "inbox" / "contracts"
+        (inbox / "sken.pdf").write_bytes(scans.scanned_pdf(*[[f"{line} {n}" for line in SLOVENE + ESTONIAN]
+                                                             for n in range(6)]))
+        _until(lambda: filed, 60, "the scan being filed")
+        scan_id = filed[0]
+
+        def ocr() -> capture.JobStatus:
+            job = capture.status(office.ports.catalog, scan_id)
+            assert job is not None
+            return job
+
+        _until(lambda: ocr().state is capture.JobState.RUNNING, 60, "the scan's OCR starting")
+        (inbox / "dopis.txt").write_text("Dopis o kvrzolentni dobavi", encoding="utf-8")
+        _until(lambda: _hits(office, "kvrzolentni"), 60, "the text file being searchable")
+        assert ocr().waiting, "the scan's OCR finished first: the text file waited for it"
+        assert ocr().done < 6
+        watcher.stop()
+    finally:
+        office.close()

@@ -75,11 +75,14 @@ def signature_line(fact: SignatureFact) -> str:
               help="Default: the class's level.")
 @click.option("--title", help="Title (default: the document's own title or its file name).")
 @click.option("--document-date", type=DAY, help="Date of the document.")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="Files per group commit (one fsync of the objects' folder, one catalogue transaction, "
+                   "one index commit).")
 @click.option("--json", "as_json", is_flag=True, help="Print [{path, id, status, reason}] as JSON.")
 @click.pass_obj
 def import_(obj: dict[str, object], paths: tuple[Path, ...], record_class: str | None, principal: str,
             confidentiality: str | None, title: str | None, document_date: datetime | None,
-            as_json: bool) -> None:
+            batch: int, as_json: bool) -> None:
     """File documents (files, or folders recursively): seal, catalogue, audit, index."""
     settings = settings_of(obj)
     shared_extractor(settings).warm()  # the sandbox workers start while the passphrase is stretched
@@ -94,7 +97,8 @@ def import_(obj: dict[str, object], paths: tuple[Path, ...], record_class: str |
         show_bar = sys.stderr.isatty() and not as_json and len(files) > 1
         with click.progressbar(length=len(files), label="Filing", file=sys.stderr, show_pos=True,
                                hidden=not show_bar) as bar:
-            summary = bulk_import(office, files, template, progress=lambda done, total: bar.update(1))
+            summary = bulk_import(office, files, template, batch=batch,
+                                  progress=lambda done, total: bar.update(1))
     results = [{"path": o.source if o is item else f"{item.source} (attachment)", "id": o.record_id,
                 "registry_number": o.registry_number or None, "status": str(o.status),
                 "reason": " ".join(x for x in (o.reason, _unread(o), o.note) if x), "text_not_read": o.unread or None}
