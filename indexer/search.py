@@ -11,7 +11,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, highlight
+from whoosh import collectors
 from whoosh.reading import TermNotFound
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
@@ -27,6 +27,7 @@ from indexer.storage import SealedStorage
 from indexer.phrase import ExactPhrase
 from indexer.ranking import CappedBM25F
 from indexer.schema import FACET_FIELDS
+from indexer.snippets import SnippetWords, snippet, words_of
 from records.access import AccessScope
 from records.model import Confidentiality, RecordId, State
 from records.ports import Hit, IndexDoc, SearchRequest, SearchResult, TextSource
@@ -44,21 +45,8 @@ SNIPPET_CHARS = 240
 whoosh_compat.install()
 
 
-class _MarkFormatter(highlight.HtmlFormatter):  # type: ignore[misc]  # whoosh is untyped
-    """`<mark>word</mark>`, everything HTML-escaped (whoosh's own adds numbered classes)."""
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=False) + "</mark>"
-
-
-def _highlighter() -> highlight.Highlighter:
-    formatter = _MarkFormatter(between=" … ")
-    return highlight.Highlighter(fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
-                                 formatter=formatter)
-
-
 def _plain_snippet(text: str) -> str:
-    head = " ".join(text.split())[:SNIPPET_CHARS]
+    head = " ".join(text[:SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
     return html.escape(head)
 
 
@@ -227,13 +215,13 @@ class WhooshIndex:
         if not exact:
             matched = matched[:COUNT_LIMIT]
         results = top.results()
-        results.q = parsed.text  # snippets mark the words typed, not the restriction's DocSet
         total = len(matched)
         start = (page - 1) * page_len
         page_hits = [results[i] for i in range(start, min(start + page_len, len(results.top_n)))]
-        results.highlighter = _highlighter()
         texts = texts_of(text_of, [RecordId(h["id"]) for h in page_hits])
-        hits = tuple(self._hit(h, texts.get(RecordId(h["id"]), "")) for h in page_hits)
+        # snippets mark the words typed, not the restriction's DocSet
+        words = words_of(parsed.text, reader) if page_hits else SnippetWords(frozenset(), frozenset())
+        hits = tuple(self._hit(h, texts.get(RecordId(h["id"]), ""), words) for h in page_hits)
         facets: dict[str, dict[str, int]] = {}
         if request.with_facets and total:
             facets = self._facets(s, matched)
@@ -255,17 +243,13 @@ class WhooshIndex:
             out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         return out
 
-    def _hit(self, hit: Any, text: str) -> Hit:
+    def _hit(self, hit: Any, text: str, words: SnippetWords) -> Hit:
         fields = hit.fields()
         record_id = RecordId(fields["id"])
-        snippet = ""
-        if text:
-            # the light field marks inflected matches; phrases live on the exact field only
-            snippet = (hit.highlights("body_light", text=text, top=2) or hit.highlights("body", text=text, top=2)
-                       or _plain_snippet(text))
+        shown = (snippet(text, words) or _plain_snippet(text)) if text else ""
         return Hit(record_id=record_id, registry_number=fields.get("registry_number", ""),
                    title=fields.get("title", ""), record_class=fields.get("record_class", ""),
-                   score=float(hit.score or 0.0), snippet=snippet)
+                   score=float(hit.score or 0.0), snippet=shown)
 
     def _suggest(self, s: Searcher, parsed: query_language.ParsedQuery, scope: AccessScope) -> str | None:
         """"Did you mean" draws on the whole vocabulary, so it is offered only to users who may
