@@ -3,7 +3,7 @@
     .venv/bin/python bench/search.py            # 100,000 records (builds each index once; minutes)
     .venv/bin/python bench/search.py --n 20000  # quicker
 
-Against an older commit, in the same run (a detached git worktree of it runs the same phases):
+Against an older commit, in the same run (a copy of its files runs the same phases):
 
     # index build, docs/s and peak RSS (the whole process tree), new / old, per round
     .venv/bin/python bench/search.py --baseline 5840022 --what build --n 20000 --rounds 3
@@ -147,10 +147,11 @@ def _sampled_phase(script: Path, args: list[str]) -> dict[str, Any]:
 
 
 def _baseline_tree(rev: str, work: Path) -> Path:
-    tree = work / f"baseline-{rev}"
-    if not tree.exists():
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], check=True, capture_output=True,
-                       cwd=Path(__file__).resolve().parents[1])
+    """The files of commit `rev` (git archive: the repository's worktree list is left alone)."""
+    tree = Path(tempfile.mkdtemp(prefix=f"baseline-{rev}-", dir=work))
+    archive = subprocess.run(["git", "archive", rev], check=True, capture_output=True,
+                             cwd=Path(__file__).resolve().parents[1]).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
     return tree
 
 
@@ -182,8 +183,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             print(json.dumps({"round": r + 1, **row}), file=sys.stderr, flush=True)
             rounds.append(row)
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(old_tree)], capture_output=True,
-                       cwd=Path(__file__).resolve().parents[1], check=False)
+        shutil.rmtree(old_tree, ignore_errors=True)
         if args.dir is None:
             shutil.rmtree(work, ignore_errors=True)
     summary: dict[str, Any] = {"n": args.n, "what": args.what, "baseline": args.baseline, "rounds": rounds}

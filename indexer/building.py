@@ -36,7 +36,8 @@ from records.ports import IndexDoc
 
 SEGMENT_DOCS = 10_000  # documents per worker segment: ~250 MB of worker memory at 2 KB of text each
 PROGRESS_EVERY = 250  # documents between a worker's progress reports
-WORKER_LIMIT_MB = 96  # posting buffer before a sorted run (the runs stay in the worker's memory)
+WORKER_LIMIT_MB = 24  # posting buffer before a sorted run (deflated in the worker's memory); whoosh counts
+# the bytes of a posting, a Python tuple of them is 3-4 times larger
 WRITE_TIMEOUT = 30.0
 Progress = Callable[[int, int], None]
 
@@ -59,7 +60,8 @@ def _serve(conn: Connection) -> None:
         docs = conn.recv()
         if docs is None:
             return
-        writer = SegmentWriter(index, _lk=False, limitmb=WORKER_LIMIT_MB)
+        # not compound: assembling one .seg would hold every part file and the whole .seg in memory
+        writer = SegmentWriter(index, _lk=False, limitmb=WORKER_LIMIT_MB, compound=False)
         for i, doc in enumerate(docs, 1):
             writer.add_document(**{k: v for k, v in document_of(doc).items() if k in known})
             if i % PROGRESS_EVERY == 0:
