@@ -97,7 +97,10 @@ class _Workers:
 
     def give(self, worker: int, chunk: int, docs: list[IndexDoc]) -> None:
         self.busy[worker] = chunk
-        self.conns[worker].send(docs)
+        try:
+            self.conns[worker].send(docs)
+        except OSError:  # not a disk error: the worker is gone
+            raise _stopped() from None
 
     def collect(self, report: Callable[[int], None], *, block: bool) -> None:
         """Read what the workers have said: progress, finished segments. With `block`, wait for
@@ -108,8 +111,7 @@ class _Workers:
             try:
                 kind, value = conn.recv()  # type: ignore[union-attr]
             except (EOFError, OSError):
-                raise IndexerError("An index build worker stopped unexpectedly: run `strongroom reindex` "
-                                   "again.") from None
+                raise _stopped() from None
             if kind == "progress":
                 report(value)
             else:
@@ -130,6 +132,11 @@ class _Workers:
                 proc.join()
         for conn in self.conns:
             conn.close()
+
+
+def _stopped() -> IndexerError:
+    return IndexerError("An index build worker stopped unexpectedly (out of memory?): the old index still "
+                        "serves; run `strongroom reindex` again.")
 
 
 def build(folder: Path, key: bytes, index: FileIndex, docs: Iterable[IndexDoc], progress: Progress | None = None,
