@@ -182,6 +182,16 @@ def _plain_words(free_text: str, schema: Schema) -> Query | None:
     return parts[0] if len(parts) == 1 else And(parts)
 
 
+def parsed_text(free_text: str, schema: Schema) -> Query:
+    """The free text through whoosh's parser, whose terms remember where in the text they stood
+    (what "did you mean" needs to rewrite it)."""
+    try:
+        scored = _text_parser(schema).parse(free_text)
+    except Exception:  # noqa: BLE001 - whoosh's parser errors are not typed
+        raise QueryError("The search text cannot be read: check quotes, brackets and OR/NOT.") from None
+    return scored.accept(_no_light_phrases).normalize().accept(_exact_phrases)  # type: ignore[no-any-return]
+
+
 def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
     """The whoosh query of one search text; QueryError (one sentence) when it cannot be read."""
     free: list[str] = []
@@ -210,11 +220,7 @@ def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
     if plain is not None:
         scored = plain
     elif free_text:
-        try:
-            scored = _text_parser(schema).parse(free_text)
-        except Exception:  # noqa: BLE001 - whoosh's parser errors are not typed
-            raise QueryError("The search text cannot be read: check quotes, brackets and OR/NOT.") from None
-        scored = scored.accept(_no_light_phrases).normalize().accept(_exact_phrases)
+        scored = parsed_text(free_text, schema)
         if scored is NullQuery:
             scored = Every() if restrictions else NullQuery
     else:
