@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# --baseline runs this script's phases on an older commit's code: STRONGROOM_BENCH_CODE names its files
+sys.path.insert(0, os.environ.get("STRONGROOM_BENCH_CODE") or str(Path(__file__).resolve().parents[1]))
 
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
 
@@ -94,14 +95,16 @@ def query(root: Path, count: int) -> dict[str, Any]:
     out: dict[str, Any] = {"open_ms": round(open_ms, 1)}
     for name, scope in (("admin", admin), ("viewer", viewer)):
         index.search(SearchRequest(qs[0]), scope, source)  # warm the scope filter
-        times, totals = [], []
+        times, cpu, totals = [], [], []
         for q in qs:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             result = index.search(SearchRequest(q, page_len=10), scope, source)
+            cpu.append((time.thread_time() - c) * 1000)  # the search's own CPU: what a busy machine moves least
             times.append((time.perf_counter() - t) * 1000)
             totals.append(result.total)
         out[name] = {"p50_ms": _pct(times, 0.5), "p95_ms": _pct(times, 0.95), "max_ms": round(max(times), 1),
-                     "mean_ms": round(statistics.mean(times), 1), "hits_total": sum(totals)}
+                     "mean_ms": round(statistics.mean(times), 1), "cpu_p50_ms": _pct(cpu, 0.5),
+                     "cpu_p95_ms": _pct(cpu, 0.95), "hits_total": sum(totals)}
     out["peak_rss_mb"] = round(_peak_mb())
     return out
 
@@ -129,11 +132,12 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def _sampled_phase(script: Path, args: list[str]) -> dict[str, Any]:
-    """A phase of `script` (this bench or the baseline's copy) in its own process, its process
-    tree's peak RSS sampled every 50 ms."""
-    proc = subprocess.Popen([sys.executable, str(script), *args], cwd=script.parents[1], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+def _sampled_phase(code: Path | None, args: list[str]) -> dict[str, Any]:
+    """A phase of this script in its own process, on the baseline's code when `code` names it;
+    the process tree's peak RSS sampled every 50 ms."""
+    env = dict(os.environ, STRONGROOM_BENCH_CODE=str(code)) if code else None
+    proc = subprocess.Popen([sys.executable, __file__, *args], cwd=code or Path(__file__).resolve().parents[1],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss_kb(proc.pid))
@@ -164,22 +168,22 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     work = args.dir or Path(tempfile.mkdtemp(prefix="strongroom-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     old_tree = _baseline_tree(args.baseline, Path(tempfile.gettempdir()))
-    scripts = {"old": old_tree / "bench" / "search.py", "new": Path(__file__).resolve()}
+    code: dict[str, Path | None] = {"old": old_tree, "new": None}
     common = ["--n", str(args.n), "--queries", str(args.queries), "--storage", "sealed"]
     rounds: list[dict[str, Any]] = []
     try:
         if args.what == "query" and not (work / "sealed").exists():
-            print(json.dumps({"built": _sampled_phase(scripts["new"], ["--phase", "build", "--dir", str(work),
+            print(json.dumps({"built": _sampled_phase(code["new"], ["--phase", "build", "--dir", str(work),
                                                                         *common])}), file=sys.stderr, flush=True)
         for r in range(args.rounds):
             row: dict[str, Any] = {}
             for which in (("old", "new") if r % 2 == 0 else ("new", "old")):
                 if args.what == "build":
                     folder = work / f"build-{which}"
-                    row[which] = _sampled_phase(scripts[which], ["--phase", "build", "--dir", str(folder), *common])
+                    row[which] = _sampled_phase(code[which], ["--phase", "build", "--dir", str(folder), *common])
                     shutil.rmtree(folder, ignore_errors=True)
                 else:
-                    row[which] = _sampled_phase(scripts[which], ["--phase", "query", "--dir", str(work), *common])
+                    row[which] = _sampled_phase(code[which], ["--phase", "query", "--dir", str(work), *common])
             print(json.dumps({"round": r + 1, **row}), file=sys.stderr, flush=True)
             rounds.append(row)
     finally:
@@ -194,7 +198,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         summary["docs_per_s_new_over_old"] = _spread([r["new"]["docs_per_s"] / r["old"]["docs_per_s"] for r in rounds])
     else:
         for scope in ("admin", "viewer"):
-            for figure in ("p50_ms", "p95_ms"):
+            for figure in ("p50_ms", "p95_ms", "cpu_p50_ms", "cpu_p95_ms"):
                 for which in ("old", "new"):
                     summary.setdefault(which, {})[f"{scope}_{figure}"] = _spread([r[which][scope][figure] for r in rounds])
                 summary[f"{scope}_{figure}_new_over_old"] = _spread(

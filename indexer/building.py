@@ -106,10 +106,11 @@ class _Workers:
         """Read what the workers have said: progress, finished segments. With `block`, wait for
         at least one message."""
         ready = wait(self.conns, timeout=None if block else 0)
-        for conn in ready:
-            worker = self.conns.index(conn)  # type: ignore[arg-type]
+        for worker, conn in enumerate(self.conns):
+            if conn not in ready:
+                continue
             try:
-                kind, value = conn.recv()  # type: ignore[union-attr]
+                kind, value = conn.recv()
             except (EOFError, OSError):
                 raise _stopped() from None
             if kind == "progress":

@@ -189,7 +189,7 @@ def parsed_text(free_text: str, schema: Schema) -> Query:
         scored = _text_parser(schema).parse(free_text)
     except Exception:  # noqa: BLE001 - whoosh's parser errors are not typed
         raise QueryError("The search text cannot be read: check quotes, brackets and OR/NOT.") from None
-    return scored.accept(_no_light_phrases).normalize().accept(_exact_phrases)  # type: ignore[no-any-return]
+    return scored.accept(_no_light_phrases).normalize().accept(_exact_phrases)
 
 
 def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:

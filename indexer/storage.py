@@ -212,7 +212,7 @@ class _Inflating(io.RawIOBase):
     def readinto(self, buf: Any) -> int:
         want = len(buf)
         while True:
-            source = self._inflater.unconsumed_tail
+            source: bytes | memoryview = self._inflater.unconsumed_tail
             if not source:
                 source = self._packed[self._at:self._at + self.STEP]
                 self._at += len(source)
