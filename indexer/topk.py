@@ -29,6 +29,7 @@ from whoosh.util.numeric import byte_to_length
 
 from indexer.ranking import _CappedScorer
 
+OR_ARRAY_DOCS = 5_000  # whoosh.query.Or._matcher: up to this many documents a segment preloads an Or
 MARGIN = 1e-9  # relative: far above float rounding, far below any real score difference
 _LENGTH = [1] + [byte_to_length(b) for b in range(1, 256)]  # a length byte of 0 reads as 1 (dfl's default)
 
@@ -121,6 +122,17 @@ def _segment_scores(sub: Any, groups: list[list[Term]], lengths: Lengths) -> dic
     return total or {}
 
 
+def _sums_are_whooshs(groups: list[list[Term]], subs: list[Any]) -> bool:
+    """Whether the sums above are whoosh's to the last bit, so no candidate needs its score again.
+    whoosh adds a word's fields left to right (0 + a + b + c) when it preloads a small segment
+    (Or's ArrayUnionMatcher, up to OR_ARRAY_DOCS documents) and two words as a + b; so do we.
+    In a larger segment a word of three or more fields is a binary tree of unions, a + (b + c),
+    and three or more words are grouped likewise: then the candidates are scored again."""
+    if len(groups) > 2:
+        return False
+    return all(len(g) <= 2 for g in groups) or all(sub.doc_count_all() <= OR_ARRAY_DOCS for sub in subs)
+
+
 def top(searcher: Any, q: Query, allowed: Collection[int], limit: int, count: int,
         lengths: Lengths) -> tuple[list[tuple[float, int]], list[int]] | None:
     """(the top `limit` (score, docnum) pairs in whoosh's order, the first `count` matching
@@ -143,6 +155,9 @@ def top(searcher: Any, q: Query, allowed: Collection[int], limit: int, count: in
     best = heapq.nlargest(limit, (s for _, _, scores in per_segment for s in scores.values()))
     if not best:
         return [], first[:count]
+    if _sums_are_whooshs(groups, [sub for sub, _, _ in per_segment]):
+        everything = [(s, d + offset) for _, offset, scores in per_segment for d, s in scores.items()]
+        return heapq.nsmallest(limit, everything, key=lambda pair: (-pair[0], pair[1])), first[:count]
     floor = best[-1] - MARGIN * max(1.0, abs(best[-1])) if len(best) >= limit else float("-inf")
     ranked: list[tuple[float, int]] = []
     context = searcher.context()

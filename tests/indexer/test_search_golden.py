@@ -90,3 +90,15 @@ def test_every_hit_has_a_marked_snippet_when_its_words_are_in_the_text(index: Wh
         for hit in result.hits:
             if q.lower() in _text(hit.record_id).lower():
                 assert "<mark>" in hit.snippet, (q, hit.record_id)
+
+
+def test_rescored_candidates_give_the_recorded_results_too(index: WhooshIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In segments above 5,000 records whoosh sums a word's fields as a tree, so indexer.topk
+    scores its candidates again with whoosh's matcher: forced here on the small index."""
+    from indexer import topk
+    monkeypatch.setattr(topk, "OR_ARRAY_DOCS", 0)
+    outcomes = _outcomes(index)
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    for name in SCOPES:
+        for got, want in zip(outcomes[name], golden[name], strict=True):
+            assert got == want, (name, want["q"])
