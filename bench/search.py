@@ -65,10 +65,10 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build(root: Path, n: int) -> dict[str, Any]:
+def build(root: Path, n: int, batch: int) -> dict[str, Any]:
     vocab = Vocabulary()
     t0 = time.perf_counter()
-    count = search_module.rebuild(root, KEY, corpus(vocab, n), batch=10_000)
+    count = search_module.rebuild(root, KEY, corpus(vocab, n), batch=batch)
     seconds = time.perf_counter() - t0
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     return {"docs": count, "seconds": round(seconds, 1), "docs_per_s": round(count / seconds),
@@ -169,7 +169,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     old_tree = _baseline_tree(args.baseline, Path(tempfile.gettempdir()))
     code: dict[str, Path | None] = {"old": old_tree, "new": None}
-    common = ["--n", str(args.n), "--queries", str(args.queries), "--storage", "sealed"]
+    common = ["--n", str(args.n), "--queries", str(args.queries), "--storage", "sealed", "--batch", str(args.batch)]
     rounds: list[dict[str, Any]] = []
     try:
         if args.what == "query" and not (work / "sealed").exists():
@@ -213,6 +213,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="Work folder (default: a temp folder, removed).")
     parser.add_argument("--phase", choices=["build", "query"])
     parser.add_argument("--storage", choices=["sealed", "plain"], default="sealed")
+    parser.add_argument("--batch", type=int, default=10_000,
+                        help="Documents per commit (old code) or per worker segment (new code).")
     parser.add_argument("--baseline", help="A commit to compare against in the same run (new / old ratios).")
     parser.add_argument("--what", choices=["build", "query"], default="query", help="With --baseline.")
     parser.add_argument("--rounds", type=int, default=3, help="With --baseline.")
@@ -223,7 +225,7 @@ def main() -> None:
     if args.phase:
         _use(args.storage)
         root = args.dir / args.storage
-        print(json.dumps(build(root, args.n) if args.phase == "build" else query(root, args.queries)))
+        print(json.dumps(build(root, args.n, args.batch) if args.phase == "build" else query(root, args.queries)))
         return
     work = args.dir or Path(tempfile.mkdtemp(prefix="strongroom-bench-"))
     summary: dict[str, Any] = {"n": args.n, "queries": args.queries}
