@@ -34,7 +34,7 @@ from indexer.schema import document_of
 from indexer.storage import SealedStorage
 from records.ports import IndexDoc
 
-SEGMENT_DOCS = 10_000  # documents per worker segment: ~250 MB of worker memory at 2 KB of text each
+SEGMENT_DOCS = 10_000  # documents per worker segment: ~220 MB of worker memory at 2 KB of text each
 PROGRESS_EVERY = 250  # documents between a worker's progress reports
 WORKER_LIMIT_MB = 24  # posting buffer before a sorted run (deflated in the worker's memory); whoosh counts
 # the bytes of a posting, a Python tuple of them is 3-4 times larger
@@ -42,8 +42,12 @@ WRITE_TIMEOUT = 30.0
 Progress = Callable[[int, int], None]
 
 
+MAX_WORKERS = 3  # ~220 MB each at SEGMENT_DOCS (measured), so a build stays under 1 GB on any machine
+
+
 def default_workers() -> int:
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
 
 
 # ---- the worker process ------------------------------------------------------------------------
