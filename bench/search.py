@@ -3,6 +3,13 @@
     .venv/bin/python bench/search.py            # 100,000 records (builds each index once; minutes)
     .venv/bin/python bench/search.py --n 20000  # quicker
 
+Against an older commit, in the same run (a copy of its files runs the same phases):
+
+    # index build, docs/s and peak RSS (the whole process tree), new / old, per round
+    .venv/bin/python bench/search.py --baseline 5840022 --what build --n 20000 --rounds 3
+    # query p50 / p95 on one index (built once into --dir by the new code, then reused), new / old
+    .venv/bin/python bench/search.py --baseline 5840022 --what query --n 100000 --dir /tmp/bench100k --rounds 3
+
 Each phase runs in its own process so peak RSS is per phase. Prints one JSON summary.
 """
 
@@ -21,7 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# --baseline runs this script's phases on an older commit's code: STRONGROOM_BENCH_CODE names its files
+sys.path.insert(0, os.environ.get("STRONGROOM_BENCH_CODE") or str(Path(__file__).resolve().parents[1]))
 
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
 
@@ -57,10 +65,10 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build(root: Path, n: int) -> dict[str, Any]:
+def build(root: Path, n: int, batch: int) -> dict[str, Any]:
     vocab = Vocabulary()
     t0 = time.perf_counter()
-    count = search_module.rebuild(root, KEY, corpus(vocab, n), batch=10_000)
+    count = search_module.rebuild(root, KEY, corpus(vocab, n), batch=batch)
     seconds = time.perf_counter() - t0
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     return {"docs": count, "seconds": round(seconds, 1), "docs_per_s": round(count / seconds),
@@ -87,14 +95,16 @@ def query(root: Path, count: int) -> dict[str, Any]:
     out: dict[str, Any] = {"open_ms": round(open_ms, 1)}
     for name, scope in (("admin", admin), ("viewer", viewer)):
         index.search(SearchRequest(qs[0]), scope, source)  # warm the scope filter
-        times, totals = [], []
+        times, cpu, totals = [], [], []
         for q in qs:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             result = index.search(SearchRequest(q, page_len=10), scope, source)
+            cpu.append((time.thread_time() - c) * 1000)  # the search's own CPU: what a busy machine moves least
             times.append((time.perf_counter() - t) * 1000)
             totals.append(result.total)
         out[name] = {"p50_ms": _pct(times, 0.5), "p95_ms": _pct(times, 0.95), "max_ms": round(max(times), 1),
-                     "mean_ms": round(statistics.mean(times), 1), "hits_total": sum(totals)}
+                     "mean_ms": round(statistics.mean(times), 1), "cpu_p50_ms": _pct(cpu, 0.5),
+                     "cpu_p95_ms": _pct(cpu, 0.95), "hits_total": sum(totals)}
     out["peak_rss_mb"] = round(_peak_mb())
     return out
 
@@ -106,6 +116,96 @@ def _phase(args: list[str]) -> dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants (a parallel build's workers count too)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status", encoding="ascii") as fh:
+                total += next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def _sampled_phase(code: Path | None, args: list[str]) -> dict[str, Any]:
+    """A phase of this script in its own process, on the baseline's code when `code` names it;
+    the process tree's peak RSS sampled every 50 ms."""
+    env = dict(os.environ, STRONGROOM_BENCH_CODE=str(code)) if code else None
+    proc = subprocess.Popen([sys.executable, __file__, *args], cwd=code or Path(__file__).resolve().parents[1],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(err)
+    result = dict(json.loads(out.strip().splitlines()[-1]))
+    result["tree_peak_rss_mb"] = round(peak / 1024)
+    return result
+
+
+def _baseline_tree(rev: str, work: Path) -> Path:
+    """The files of commit `rev` (git archive: the repository's worktree list is left alone)."""
+    tree = Path(tempfile.mkdtemp(prefix=f"baseline-{rev}-", dir=work))
+    archive = subprocess.run(["git", "archive", rev], check=True, capture_output=True,
+                             cwd=Path(__file__).resolve().parents[1]).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2), "max": round(max(values), 2)}
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """Rounds of old-then-new (alternating which goes first), each phase in its own process."""
+    work = args.dir or Path(tempfile.mkdtemp(prefix="strongroom-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    old_tree = _baseline_tree(args.baseline, Path(tempfile.gettempdir()))
+    code: dict[str, Path | None] = {"old": old_tree, "new": None}
+    common = ["--n", str(args.n), "--queries", str(args.queries), "--storage", "sealed", "--batch", str(args.batch)]
+    rounds: list[dict[str, Any]] = []
+    try:
+        if args.what == "query" and not (work / "sealed").exists():
+            print(json.dumps({"built": _sampled_phase(code["new"], ["--phase", "build", "--dir", str(work),
+                                                                        *common])}), file=sys.stderr, flush=True)
+        for r in range(args.rounds):
+            row: dict[str, Any] = {}
+            for which in (("old", "new") if r % 2 == 0 else ("new", "old")):
+                if args.what == "build":
+                    folder = work / f"build-{which}"
+                    row[which] = _sampled_phase(code[which], ["--phase", "build", "--dir", str(folder), *common])
+                    shutil.rmtree(folder, ignore_errors=True)
+                else:
+                    row[which] = _sampled_phase(code[which], ["--phase", "query", "--dir", str(work), *common])
+            print(json.dumps({"round": r + 1, **row}), file=sys.stderr, flush=True)
+            rounds.append(row)
+    finally:
+        shutil.rmtree(old_tree, ignore_errors=True)
+        if args.dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    summary: dict[str, Any] = {"n": args.n, "what": args.what, "baseline": args.baseline, "rounds": rounds}
+    if args.what == "build":
+        for which in ("old", "new"):
+            summary[which] = {"docs_per_s": _spread([r[which]["docs_per_s"] for r in rounds]),
+                              "tree_peak_rss_mb": _spread([r[which]["tree_peak_rss_mb"] for r in rounds])}
+        summary["docs_per_s_new_over_old"] = _spread([r["new"]["docs_per_s"] / r["old"]["docs_per_s"] for r in rounds])
+    else:
+        for scope in ("admin", "viewer"):
+            for figure in ("p50_ms", "p95_ms", "cpu_p50_ms", "cpu_p95_ms"):
+                for which in ("old", "new"):
+                    summary.setdefault(which, {})[f"{scope}_{figure}"] = _spread([r[which][scope][figure] for r in rounds])
+                summary[f"{scope}_{figure}_new_over_old"] = _spread(
+                    [r["new"][scope][figure] / r["old"][scope][figure] for r in rounds])
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
@@ -113,11 +213,19 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="Work folder (default: a temp folder, removed).")
     parser.add_argument("--phase", choices=["build", "query"])
     parser.add_argument("--storage", choices=["sealed", "plain"], default="sealed")
+    parser.add_argument("--batch", type=int, default=10_000,
+                        help="Documents per commit (old code) or per worker segment (new code).")
+    parser.add_argument("--baseline", help="A commit to compare against in the same run (new / old ratios).")
+    parser.add_argument("--what", choices=["build", "query"], default="query", help="With --baseline.")
+    parser.add_argument("--rounds", type=int, default=3, help="With --baseline.")
     args = parser.parse_args()
+    if args.baseline and not args.phase:
+        print(json.dumps(compare(args), indent=2))
+        return
     if args.phase:
         _use(args.storage)
         root = args.dir / args.storage
-        print(json.dumps(build(root, args.n) if args.phase == "build" else query(root, args.queries)))
+        print(json.dumps(build(root, args.n, args.batch) if args.phase == "build" else query(root, args.queries)))
         return
     work = args.dir or Path(tempfile.mkdtemp(prefix="strongroom-bench-"))
     summary: dict[str, Any] = {"n": args.n, "queries": args.queries}

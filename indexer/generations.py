@@ -11,6 +11,7 @@ from pathlib import Path
 
 from whoosh.index import FileIndex, LockError
 
+from indexer import building
 from indexer.errors import IndexBusy, IndexCorrupt, IndexerError, IndexMissing
 from indexer.schema import build_schema, document_of
 from indexer.storage import SealedStorage
@@ -88,26 +89,15 @@ def _dedupe(docs: Sequence[IndexDoc]) -> list[IndexDoc]:
 
 
 def rebuild(root: str | Path, key: bytes, docs: Iterable[IndexDoc], progress: Progress | None = None,
-            *, total: int = 0, batch: int = 5_000) -> int:
+            *, total: int = 0, batch: int = 0, workers: int = 0) -> int:
     """Build a fresh index from `docs` in a new directory and swap it in atomically; the old index
-    keeps serving until the swap. Commits every `batch` documents so memory stays bounded."""
+    keeps serving until the swap. Worker processes (`workers`, default one per core) each write
+    segments of `batch` documents (indexer.building), so memory stays bounded whatever the count."""
     root = Path(root)
     live, _, index = _new_generation(root, key)
-    done = 0
     try:
-        pending: list[IndexDoc] = []
-        for doc in docs:
-            pending.append(doc)
-            if len(pending) >= batch:
-                write(index, pending, [])
-                done += len(pending)
-                pending = []
-                if progress:
-                    progress(done, total)
-        write(index, pending, [])
-        done += len(pending)
-        if progress:
-            progress(done, total)
+        done = building.build(live, key, index, docs, progress, total=total, workers=workers,
+                              segment_docs=batch or building.SEGMENT_DOCS)
     except OSError as exc:  # a full or failing disk: the new generation is dropped, the old one serves
         shutil.rmtree(live, ignore_errors=True)
         raise IndexerError(f"The search index could not be rebuilt ({exc.strerror or exc}): the old index "

@@ -18,7 +18,7 @@ from whoosh.fields import Schema
 from whoosh.query import And, Every, NullQuery, NumericRange, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
 
-from indexer.analysis import fold
+from indexer.analysis import fold, light_stem
 from indexer.errors import QueryError
 from indexer.phrase import ExactPhrase
 from indexer.schema import FIELD_BOOSTS, LIGHT_FIELDS, TEXT_FIELDS, day_int
@@ -36,6 +36,8 @@ _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _EURO = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 Lexicon = Callable[[str], Iterable[str]]
+_WORD = re.compile(r"\w+(?:\.?\w+)*")  # one token of the index's tokenizer, whole
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})  # whoosh's, upper case only
 # A typed registry number (`03.1-2/2026`) is looked up whole in the registry_number ID field: the
 # text analyzer would split it at `.`, `-` and `/` into numbers that match everywhere.
 REGISTRY_BOOST = 10.0
@@ -160,6 +162,36 @@ def _text_parser(schema: Schema, field: str | None = None) -> qparser.QueryParse
     return parser
 
 
+def _plain_words(free_text: str, schema: Schema) -> Query | None:
+    """The query whoosh's parser makes of one or more plain words (no operators, quotes, wildcards
+    or punctuation beyond a word's own dots), built directly: the parser's plugin passes cost
+    1-2 ms a search, a tenth of a common one. None for anything else, which goes to the parser
+    (tests/indexer/test_search.py checks both give equal queries)."""
+    words = free_text.split()
+    if not words or any(w in _OPERATORS or not _WORD.fullmatch(w) for w in words):
+        return None
+    if any(f not in schema for f in TEXT_FIELDS):
+        return None
+    folded = [fold(w) for w in words]
+    if len(set(folded)) != len(folded) or not all(folded):
+        return None  # the parser drops repeated words when it normalises; leave that to it
+    parts: list[Query] = []
+    for word in folded:
+        stem = light_stem(word)
+        parts.append(Or([Term(f, stem if f in LIGHT_FIELDS else word, boost=FIELD_BOOSTS[f]) for f in TEXT_FIELDS]))
+    return parts[0] if len(parts) == 1 else And(parts)
+
+
+def parsed_text(free_text: str, schema: Schema) -> Query:
+    """The free text through whoosh's parser, whose terms remember where in the text they stood
+    (what "did you mean" needs to rewrite it)."""
+    try:
+        scored = _text_parser(schema).parse(free_text)
+    except Exception:  # noqa: BLE001 - whoosh's parser errors are not typed
+        raise QueryError("The search text cannot be read: check quotes, brackets and OR/NOT.") from None
+    return scored.accept(_no_light_phrases).normalize().accept(_exact_phrases)
+
+
 def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
     """The whoosh query of one search text; QueryError (one sentence) when it cannot be read."""
     free: list[str] = []
@@ -184,12 +216,11 @@ def parse(text: str, schema: Schema, lexicon: Lexicon) -> ParsedQuery:
     free_text = " ".join(free).strip()
     if free_text.count('"') % 2:
         raise QueryError('A phrase in the search has no closing quote: add the missing ".')
-    if free_text:
-        try:
-            scored = _text_parser(schema).parse(free_text)
-        except Exception:  # noqa: BLE001 - whoosh's parser errors are not typed
-            raise QueryError("The search text cannot be read: check quotes, brackets and OR/NOT.") from None
-        scored = scored.accept(_no_light_phrases).normalize().accept(_exact_phrases)
+    plain = _plain_words(free_text, schema) if free_text else None
+    if plain is not None:
+        scored = plain
+    elif free_text:
+        scored = parsed_text(free_text, schema)
         if scored is NullQuery:
             scored = Every() if restrictions else NullQuery
     else:

@@ -11,13 +11,14 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, highlight
+from whoosh import collectors
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import TermNotFound
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
 from whoosh.searching import Searcher
 
-from indexer import bulk
+from indexer import bulk, topk
 from indexer import query as query_language
 from indexer import whoosh_compat
 from indexer.docset import DocSet
@@ -27,6 +28,7 @@ from indexer.storage import SealedStorage
 from indexer.phrase import ExactPhrase
 from indexer.ranking import CappedBM25F
 from indexer.schema import FACET_FIELDS
+from indexer.snippets import SnippetWords, snippet, words_of
 from records.access import AccessScope
 from records.model import Confidentiality, RecordId, State
 from records.ports import Hit, IndexDoc, SearchRequest, SearchResult, TextSource
@@ -44,21 +46,8 @@ SNIPPET_CHARS = 240
 whoosh_compat.install()
 
 
-class _MarkFormatter(highlight.HtmlFormatter):  # type: ignore[misc]  # whoosh is untyped
-    """`<mark>word</mark>`, everything HTML-escaped (whoosh's own adds numbered classes)."""
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=False) + "</mark>"
-
-
-def _highlighter() -> highlight.Highlighter:
-    formatter = _MarkFormatter(between=" … ")
-    return highlight.Highlighter(fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
-                                 formatter=formatter)
-
-
 def _plain_snippet(text: str) -> str:
-    head = " ".join(text.split())[:SNIPPET_CHARS]
+    head = " ".join(text[:SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
     return html.escape(head)
 
 
@@ -201,23 +190,16 @@ class WhooshIndex:
         if phrase:
             # the position test is the costly part of a phrase: spend it only on visible documents
             scored = scored.accept(lambda q: q.admitting(allowed) if isinstance(q, ExactPhrase) else q)
-        prunable = not sortedby and not phrase and not driven
-        if sortedby:
-            top: collectors.Collector = collectors.SortingCollector(sortedby, limit=limit, reverse=reverse)
-        else:
-            top = collectors.TopCollector(limit=limit, usequality=prunable, replace=10 if prunable else 0)
-        recorder = _Recorder(top, cap=COUNT_LIMIT + 1 if phrase and not sortedby else None)
+        start = (page - 1) * page_len
         try:
-            try:
-                s.search_with_collector(scored, collectors.FilterCollector(recorder, allow=allowed))
-            except _Enough:
-                top.finish()
-            if sortedby or not prunable:
-                matched = recorder.docs
+            fast = None if sortedby or phrase else \
+                topk.top(s, parsed.text if driven else scored, allowed, limit, COUNT_LIMIT + 1, self._lengths)
+            if fast is not None:
+                ranked, matched = fast
+                shown = [(s.stored_fields(d), score) for score, d in ranked[start:start + page_len]]
             else:
-                first = bulk.first_matches(s, scored, allowed, COUNT_LIMIT + 1)
-                matched = first if first is not None else \
-                    list(islice((d for d in _walk(s, scored) if d in allowed), COUNT_LIMIT + 1))
+                matched, shown = self._collect(s, scored, allowed, limit, sortedby, reverse, phrase, driven,
+                                               start, page_len)
         except IndexerError:
             raise
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
@@ -226,20 +208,51 @@ class WhooshIndex:
         exact = len(matched) <= COUNT_LIMIT or sortedby is not None
         if not exact:
             matched = matched[:COUNT_LIMIT]
-        results = top.results()
-        results.q = parsed.text  # snippets mark the words typed, not the restriction's DocSet
         total = len(matched)
-        start = (page - 1) * page_len
-        page_hits = [results[i] for i in range(start, min(start + page_len, len(results.top_n)))]
-        results.highlighter = _highlighter()
-        texts = texts_of(text_of, [RecordId(h["id"]) for h in page_hits])
-        hits = tuple(self._hit(h, texts.get(RecordId(h["id"]), "")) for h in page_hits)
+        texts = texts_of(text_of, [RecordId(fields["id"]) for fields, _ in shown])
+        # snippets mark the words typed, not the restriction's DocSet
+        words = words_of(parsed.text, reader) if shown else SnippetWords(frozenset(), frozenset())
+        hits = tuple(self._hit(fields, score, texts.get(RecordId(fields["id"]), ""), words) for fields, score in shown)
         facets: dict[str, dict[str, int]] = {}
         if request.with_facets and total:
             facets = self._facets(s, matched)
         suggestion = self._suggest(s, parsed, scope) if total == 0 and parsed.free_text else None
         return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion, page=page,
                             page_len=page_len, total_exact=exact)
+
+    def _collect(self, s: Searcher, scored: Query, allowed: Any, limit: int, sortedby: Any, reverse: bool,
+                 phrase: bool, driven: bool, start: int, page_len: int) -> tuple[list[int], list[tuple[Any, float]]]:
+        """whoosh's collectors, for what indexer.topk does not take (phrases, prefixes, date sorts):
+        the matches counted (in document order) and the page's (stored fields, score)."""
+        prunable = not sortedby and not phrase and not driven
+        if sortedby:
+            top: collectors.Collector = collectors.SortingCollector(sortedby, limit=limit, reverse=reverse)
+        else:
+            top = collectors.TopCollector(limit=limit, usequality=prunable, replace=10 if prunable else 0)
+        recorder = _Recorder(top, cap=COUNT_LIMIT + 1 if phrase and not sortedby else None)
+        try:
+            s.search_with_collector(scored, collectors.FilterCollector(recorder, allow=allowed))
+        except _Enough:
+            top.finish()
+        if sortedby or not prunable:
+            matched = recorder.docs
+        else:
+            first = bulk.first_matches(s, scored, allowed, COUNT_LIMIT + 1)
+            matched = first if first is not None else \
+                list(islice((d for d in _walk(s, scored) if d in allowed), COUNT_LIMIT + 1))
+        results = top.results()
+        shown = [(results[i].fields(), float(results[i].score or 0.0))
+                 for i in range(start, min(start + page_len, len(results.top_n)))]
+        return matched, shown
+
+    def _lengths(self, sub: Any, field: str) -> bytes | None:
+        """A segment's field-length bytes, read once per searcher (indexer.topk scores from them)."""
+        key = ("lengths", id(sub), field)
+        if key not in self._filters:
+            column = sub.reader()._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)  # noqa: SLF001
+            self._filters[key] = None if column is None else bytes(column)
+        found: bytes | None = self._filters[key]
+        return found
 
     def _facets(self, s: Searcher, docs: list[int]) -> dict[str, dict[str, int]]:
         """Counts per facet value over the (already filtered) matching documents. The column values
@@ -255,17 +268,12 @@ class WhooshIndex:
             out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         return out
 
-    def _hit(self, hit: Any, text: str) -> Hit:
-        fields = hit.fields()
+    def _hit(self, fields: Any, score: float, text: str, words: SnippetWords) -> Hit:
         record_id = RecordId(fields["id"])
-        snippet = ""
-        if text:
-            # the light field marks inflected matches; phrases live on the exact field only
-            snippet = (hit.highlights("body_light", text=text, top=2) or hit.highlights("body", text=text, top=2)
-                       or _plain_snippet(text))
+        shown = (snippet(text, words) or _plain_snippet(text)) if text else ""
         return Hit(record_id=record_id, registry_number=fields.get("registry_number", ""),
                    title=fields.get("title", ""), record_class=fields.get("record_class", ""),
-                   score=float(hit.score or 0.0), snippet=snippet)
+                   score=float(score or 0.0), snippet=shown)
 
     def _suggest(self, s: Searcher, parsed: query_language.ParsedQuery, scope: AccessScope) -> str | None:
         """"Did you mean" draws on the whole vocabulary, so it is offered only to users who may
@@ -273,10 +281,13 @@ class WhooshIndex:
         if scope.principals is not None or scope.clearance is not Confidentiality.SECRET:
             return None
         try:
-            corrected = s.correct_query(parsed.text, parsed.free_text, correctors=None, maxdist=2, prefix=1)
+            # whoosh's own parse: its terms know where they stood in the text (a plain-word query built
+            # by indexer.query does not), which correct_query needs to rewrite the text
+            q = query_language.parsed_text(parsed.free_text, s.schema)
+            corrected = s.correct_query(q, parsed.free_text, correctors=None, maxdist=2, prefix=1)
         except Exception:  # noqa: BLE001 - whoosh's corrector fails on some texts (e.g. "0:A"); a hint is optional
             return None
-        return corrected.string if corrected.query != parsed.text else None
+        return corrected.string if corrected.query != q else None
 
     def close(self) -> None:
         with self._lock:

@@ -338,7 +338,7 @@ class Office:
         key = self.home.index_key
 
         def build(docs: Iterator[IndexDoc], total: int) -> int:
-            return rebuild(self.path / "index", key, docs, progress, total=total, batch=2_000)
+            return rebuild(self.path / "index", key, docs, progress, total=total)
         return searching.reindex(self.ports, build, actor=actor, now=self.now())
 
 

@@ -431,3 +431,24 @@ def test_registry_numbers_are_found_exactly(tmp_path: Path) -> None:
 ])
 def test_parties_and_correspondents_are_found(tmp_path: Path, query: str, expected: set[str]) -> None:
     assert set(ids(_numbered(tmp_path), query)) == expected
+
+
+def test_plain_words_make_the_query_whoosh_s_parser_makes() -> None:
+    """Plain words skip whoosh's parser (indexer.query._plain_words); the query must be equal."""
+    from bench.corpus import Vocabulary, queries
+    from indexer import query as query_language
+    from indexer.schema import build_schema
+
+    schema = build_schema()
+    texts = [*queries(Vocabulary(), 200), "Töölepingu", "d.o.o", "1.2", "pogodba Pogodba", "in AND out",
+             "or", "x_y", "İstanbul", "ﬁnance", "pogodba lepingu contract", "A1 b.2 c3"]
+    plain = 0
+    for text in texts:
+        free = " ".join(t for t in text.split() if ":" not in t)
+        fast = query_language._plain_words(free, schema)  # noqa: SLF001
+        if fast is None:
+            continue
+        plain += 1
+        parser = query_language._text_parser(schema)  # noqa: SLF001
+        assert fast == parser.parse(free).normalize(), text
+    assert plain > 120  # the bench's single words and word pairs take the short way

@@ -103,3 +103,17 @@ def test_cli_search_finds_registry_numbers_and_parties(cli_home: Path, tmp_path:
         assert [h["id"] for h in json.loads(out)["hits"]] == [expected], query
     code, out, _ = run(["search", number.replace("-1/", "-2/"), "--json"], capsys)
     assert [h["id"] for h in json.loads(out)["hits"]] == [other]
+
+
+def test_reindex_in_worker_processes_leaves_no_plaintext(cli_home: Path, tmp_path: Path,  # noqa: F811
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         canary_scan: Scan) -> None:
+    ids = [_import(tmp_path, capsys, f"{i}.txt", f"Zapisnik {CANARIES[i]} o dobavi opreme.\n") for i in range(2)]
+    for path in (tmp_path / "docs").iterdir():
+        path.unlink()  # the originals (plaintext by nature) are not the index's business
+    code, out, err = run(["reindex"], capsys)
+    assert code == 0 and "Indexed 2 records." in out, err
+    code, out, _ = run(["search", CANARIES[1].lower(), "--json"], capsys)
+    assert [h["id"] for h in json.loads(out)["hits"]] == [ids[1]]
+    # the workers wrote sealed segments; their posting runs and the documents never touched a disk
+    assert canary_scan([cli_home, tmp_path / "tmpdir"], [*CANARIES, "dobavi"]) == []

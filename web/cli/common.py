@@ -115,6 +115,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         def update(done: int, total: int) -> None:
             if not bars:
                 bars.append(stack.enter_context(click.progressbar(
-                    length=total, label=label, file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty())))
+                    length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True,
+                    hidden=not sys.stderr.isatty())))
             bars[0].update(done - bars[0].pos)
         yield update
