@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from make_corpus import flate_bomb_pdf, hostile_corpus, simple_pdf
+from make_corpus import flate_bomb_pdf, hostile_corpus, many_pages_pdf, simple_pdf
 from pypdf import PdfReader
 
 from indexer.extract.pack_pages import Bookmark, Sheet, Stamp
@@ -87,10 +87,10 @@ def test_refused_materials_are_named_and_the_rest_is_stamped() -> None:
 
 def test_a_material_that_overruns_its_time_is_left_out() -> None:
     before = frozenset(_pack_workers())
-    parts = [PackPart("pdf", hostile_corpus()["many-pages.pdf"]()),  # 3000 pages: about 20 s of stamping
+    parts = [PackPart("pdf", many_pages_pdf(12_000)),  # stamping alone takes some 20 s on an idle machine
              PackPart("pdf", simple_pdf(["Zapisnik"]))]
     cover = Cover()
-    with SandboxedPackMaker(timeout_s=3) as maker:
+    with SandboxedPackMaker(timeout_s=2) as maker:
         joined = maker.make(parts, STAMP, FONT, cover)
     assert dict(joined.left_out) == {0: LeftOut.TIMEOUT}
     assert dict(cover.pages) == {1: 1}
