@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from records import checkpoints, registry
+from records import checkpoints, registry, retrieval
 from records.access import AccessScope, Permission
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.events import event, masked
@@ -30,7 +30,7 @@ from records.matters import CASEFILE_KEY
 from records.model import Confidentiality, Record, RecordId, State
 from records.plan import Plan
 from records.ports import CatalogTx, Ports
-from records.retrieval import visible_record
+
 
 KEY_PREFIX = "casefile."
 INDEX_KEY = "casefiles"
@@ -127,7 +127,7 @@ def add_record(ports: Ports, scope: AccessScope, casefile_id: str, record_id: Re
     _require_edit(scope)
     with ports.catalog.transaction() as tx:
         casefile = get(ports, scope, casefile_id)
-        record = visible_record(ports, scope, record_id)
+        record = retrieval.visible_record(ports, scope, record_id)
         _require_open(casefile, "add records to it")
         if record.state is State.DISPOSED:
             raise RecordsError(f"Record {record.registry_number} was disposed of; it cannot join a case file.")
@@ -153,7 +153,7 @@ def remove_record(ports: Ports, scope: AccessScope, casefile_id: str, record_id:
     _require_edit(scope)
     with ports.catalog.transaction() as tx:
         casefile = get(ports, scope, casefile_id)
-        record = visible_record(ports, scope, record_id)
+        record = retrieval.visible_record(ports, scope, record_id)
         _require_open(casefile, "remove records from it")
         if record.id not in casefile.record_ids:
             raise RecordsError(f"Record {record.registry_number} is not in case file {casefile.number}.")
@@ -202,26 +202,7 @@ def listing(ports: Ports, scope: AccessScope, *, show: str = "all") -> list[Case
 
 def records_of(ports: Ports, scope: AccessScope, casefile: CaseFile) -> list[Record]:
     """The records of the case file that the scope may see, in the order they were added."""
-    out = []
-    for rid in casefile.record_ids:
-        try:
-            record = ports.catalog.get(rid)
-        except RecordNotFound:
-            continue
-        if scope.can_see(record):
-            out.append(record)
-    return out
-
-
-def record_by_number(ports: Ports, scope: AccessScope, text: str) -> Record:
-    """A record the scope may see, named by its registry number (03.1-17/2026) or its id."""
-    text = text.strip()
-    if "/" not in text:
-        return visible_record(ports, scope, RecordId(text))
-    for record in ports.catalog.find():
-        if record.registry_number == text and scope.can_see(record):
-            return record
-    raise RecordNotFound(f"There is no record {text} that you may see: check the registry number.")
+    return retrieval.visible_records(ports, scope, casefile.record_ids)
 
 
 def casefile_of(ports: Ports, scope: AccessScope, record: Record) -> CaseFile | None:

@@ -180,29 +180,6 @@ def find(ports: Ports, scope: AccessScope, ref: str) -> Meeting:
     return meeting_of(ports, scope, ref)
 
 
-def visible_materials(ports: Ports, scope: AccessScope, ids: tuple[RecordId, ...]) -> list[Record]:
-    """The linked records `scope` may see, in order; the others are left out (never counted)."""
-    out = []
-    for record_id in ids:
-        try:
-            record = ports.catalog.get(record_id)
-        except RecordNotFound:
-            continue
-        if scope.can_see(record):
-            out.append(record)
-    return out
-
-
-def record_by_number(ports: Ports, scope: AccessScope, text: str) -> Record:
-    """The live record with this registry number (or id) that `scope` may see."""
-    text = text.strip()
-    for record in ports.catalog.find():
-        if text in (record.registry_number, record.id) and scope.can_see(record) \
-                and record.state is not State.DISPOSED:
-            return record
-    raise RecordsError(f"There is no record {text} that you may see: check the registry number.")
-
-
 def add_item(ports: Ports, scope: AccessScope, meeting_id: str, title: str, *, now: datetime,
              channel: str = "cli") -> AgendaItem:
     """Append an item to the agenda."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from records import checkpoints, meetings
+from records import checkpoints, meetings, retrieval
 from records.access import AccessScope
 from records.errors import AccessDenied, RecordsError
 from records.events import event
@@ -108,7 +108,7 @@ def content(ports: Ports, scope: AccessScope, meeting: Meeting, body: Body, reci
                            "so no pack can be made for them.")
     items = []
     for n, item in enumerate(meeting.items, 1):
-        shown = [r for r in meetings.visible_materials(ports, scope, item.materials)
+        shown = [r for r in retrieval.visible_records(ports, scope, item.materials)
                  if theirs.can_see(r) and r.state is not State.DISPOSED]
         items.append(PackItem(number=n, title=item.title, materials=tuple(
             _material(ports, r, with_data) for r in shown)))

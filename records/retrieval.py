@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from records import checkpoints
@@ -27,6 +27,29 @@ def visible_record(ports: Ports, scope: AccessScope, record_id: RecordId) -> Rec
     if not scope.may(Permission.READ) or not scope.can_see(record):
         raise _not_found(record_id)
     return record
+
+
+def visible_records(ports: Ports, scope: AccessScope, ids: Iterable[RecordId]) -> list[Record]:
+    """The records among `ids` that the scope may see, in order; gone and hidden ones are left out, never counted."""
+    out = []
+    for record_id in ids:
+        try:
+            record = ports.catalog.get(record_id)
+        except RecordNotFound:
+            continue
+        if scope.can_see(record):
+            out.append(record)
+    return out
+
+
+def record_by_number(ports: Ports, scope: AccessScope, text: str) -> Record:
+    """The live record with this registry number (03.1-17/2026) or id that the scope may see."""
+    text = text.strip()
+    for record in ports.catalog.find():
+        if text in (record.registry_number, record.id) and record.state is not State.DISPOSED \
+                and scope.can_see(record):
+            return record
+    raise RecordNotFound(f"There is no record {text} that you may see: check the registry number.")
 
 
 def view_record(ports: Ports, scope: AccessScope, record_id: RecordId, *, now: datetime,

@@ -10,7 +10,7 @@ from datetime import date
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from records import casefile_closing, casefiles, decisions, matters
+from records import casefile_closing, casefiles, decisions, matters, retrieval
 from records.access import Permission
 from records.casefiles import CaseFile
 from records.dates import parse_day
@@ -88,7 +88,7 @@ def view(casefile_id: str) -> str:
 def add_record(casefile_id: str) -> BaseResponse:
     s = guard.require(Permission.EDIT)
     p = guard.ports()
-    record = casefiles.record_by_number(p, s, _form("record"))
+    record = retrieval.record_by_number(p, s, _form("record"))
     casefiles.add_record(p, s, casefile_id, record.id, now=guard.now(), channel="web")
     return _back(casefile_id, "added")
 
@@ -148,7 +148,7 @@ def release(casefile_id: str, hold_id: str) -> BaseResponse:
 def decide(casefile_id: str) -> BaseResponse:
     s = guard.require(Permission.EDIT)
     p = guard.ports()
-    record = casefiles.record_by_number(p, s, _form("record"))
+    record = retrieval.record_by_number(p, s, _form("record"))
     decisions.issue(p, s, casefile_id, record.id, addressee=_form("addressee"), subject=_form("subject"),
                     issued_on=_day("issued_on", guard.now().date()), now=guard.now(), channel="web")
     return _back(casefile_id, "decided")

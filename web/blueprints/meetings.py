@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from records import meeting_bodies, meeting_filing, meetings, packs, resolutions
+from records import meeting_bodies, meeting_filing, meetings, packs, resolutions, retrieval
 from records.access import Permission
 from records.dates import parse_day
 from records.errors import RecordsError
@@ -126,9 +126,9 @@ def view(meeting_id: str) -> str:
     s = guard.require(Permission.READ)
     p = guard.ports()
     m = meetings.meeting_of(p, s, meeting_id)
-    materials = {item.item_id: meetings.visible_materials(p, s, item.materials) for item in m.items}
+    materials = {item.item_id: retrieval.visible_records(p, s, item.materials) for item in m.items}
     return render_template("meetings/view.html", m=m, body=_body(m.body), materials=materials,
-                           minutes=meetings.visible_materials(p, s, m.minutes), reason=packs.leave_out_reason,
+                           minutes=retrieval.visible_records(p, s, m.minutes), reason=packs.leave_out_reason,
                            words=PackWords.of(i18n.language()), classes=guard.plan().classes,
                            today=guard.now().date(), may_file=s.may(Permission.FILE))
 
@@ -178,7 +178,7 @@ def add_material(meeting_id: str, item_id: str) -> Response:
         _filed(meeting_filing.file_material(p, s, guard.state().office.file, meeting_id, item_id, data, request_,
                                             now=guard.now(), channel="web"))
     else:
-        record = meetings.record_by_number(p, s, request.form.get("registry_number", ""))
+        record = retrieval.record_by_number(p, s, request.form.get("registry_number", ""))
         meetings.add_material(p, s, meeting_id, item_id, record.id, now=guard.now(), channel="web")
     return _back(meeting_id, f"item-{item_id}")
 
@@ -202,7 +202,7 @@ def minutes(meeting_id: str) -> Response:
         _filed(meeting_filing.file_minutes(p, s, guard.state().office.file, _body(m.body), meeting_id, data, name,
                                            now=guard.now(), channel="web"))
     else:
-        record = meetings.record_by_number(p, s, request.form.get("registry_number", ""))
+        record = retrieval.record_by_number(p, s, request.form.get("registry_number", ""))
         meetings.add_minutes(p, s, meeting_id, record.id, now=guard.now(), channel="web")
     return _back(meeting_id, "minutes")
 

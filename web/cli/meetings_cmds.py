@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from records import meeting_bodies, meeting_filing, meetings, packs, resolutions
+from records import meeting_bodies, meeting_filing, meetings, packs, resolutions, retrieval
 from records.access import AccessScope
 from records.filing import FilingOutcome, FilingRequest
 from records.meetings import Meeting, Participant
@@ -31,7 +31,7 @@ def meeting_json(office: Office, scope: AccessScope, m: Meeting) -> dict[str, An
     def refs(ids: tuple[Any, ...]) -> list[dict[str, Any]]:
         return [{"id": r.id, "registry_number": r.registry_number, "title": r.title, "media_type": r.media_type,
                  "pack": packs.leave_out_reason(r) or "included"}
-                for r in meetings.visible_materials(office.ports, scope, ids)]
+                for r in retrieval.visible_records(office.ports, scope, ids)]
     return {"id": m.meeting_id, "body": m.body, "body_name": body.name(office.settings.language),
             "number": m.number, "date": m.day, "place": m.place, "principal": m.principal,
             "confidentiality": str(m.confidentiality), "record_class": m.record_class, "version": m.version,
