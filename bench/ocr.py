@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexer.extract.capture import SandboxedCapturer  # noqa: E402
-from indexer.extract.capture_worker import NICENESS  # noqa: E402
+from indexer.extract.capture_worker import NICENESS, yield_to_filing  # noqa: E402
 from records.access import AccessScope  # noqa: E402
 from records.ports import SearchRequest  # noqa: E402
 from tests import scans  # noqa: E402
@@ -43,16 +43,6 @@ def page_lines(n: int) -> list[str]:
     return [f"{LINES[(n + i) % len(LINES)]} {n}-{i}" for i in range(30)]
 
 
-def lowest() -> None:
-    """In the child: the capture worker's priority, its session's autogroup included."""
-    os.nice(NICENESS - os.nice(0))
-    try:
-        with open("/proc/self/autogroup", "w", encoding="ascii") as fh:
-            fh.write(str(NICENESS))
-    except OSError:
-        pass
-
-
 def bare(pngs: list[bytes]) -> float:
     """Bare tesseract at the capture worker's niceness (19, in a session of its own with that autogroup
     niceness too), so both sides get the same share of a busy machine: the ratio is the pipeline's own cost (drawing, previews, the worker), not the priority."""
@@ -60,7 +50,7 @@ def bare(pngs: list[bytes]) -> float:
     start = time.perf_counter()
     for png in pngs:
         subprocess.run(["tesseract", "stdin", "stdout", "-l", LANGS, "--dpi", "300"], input=png,
-                       capture_output=True, check=True, env=env, start_new_session=True, preexec_fn=lowest)
+                       capture_output=True, check=True, env=env, start_new_session=True, preexec_fn=yield_to_filing)
     return time.perf_counter() - start
 
 

@@ -26,7 +26,8 @@ def _limit(memory_mb: int) -> None:
 NICENESS = 19  # the lowest: the scheduler gives filing (niceness 0) the cores whenever it wants them
 
 
-def _yield_to_filing() -> None:
+def yield_to_filing() -> None:
+    """Drop this process (and its session) to the lowest priority; bench/ocr.py gives bare tesseract the same."""
     os.nice(NICENESS - os.nice(0))
     # The worker leads a session of its own, and Linux shares the processor between sessions
     # (autogroups) before niceness counts inside one: the session's own niceness is what puts it
@@ -47,7 +48,7 @@ def main() -> None:
 
 def _serve() -> None:
     _limit(int(sys.argv[1]) if len(sys.argv) > 1 else 1024)
-    _yield_to_filing()
+    yield_to_filing()
     proto_in, proto_out = protocol_pipes()
 
     import io
