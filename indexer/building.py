@@ -64,13 +64,19 @@ def _serve(conn: Connection) -> None:
         docs = conn.recv()
         if docs is None:
             return
-        # not compound: assembling one .seg would hold every part file and the whole .seg in memory
-        writer = SegmentWriter(index, _lk=False, limitmb=WORKER_LIMIT_MB, compound=False)
-        for i, doc in enumerate(docs, 1):
-            writer.add_document(**{k: v for k, v in document_of(doc).items() if k in known})
-            if i % PROGRESS_EVERY == 0:
-                conn.send(("progress", PROGRESS_EVERY))
-        segment = writer._finalize_segment()  # noqa: SLF001 - what MpWriter's sub-writers call
+        try:
+            # not compound: assembling one .seg would hold every part file and the whole .seg in memory
+            writer = SegmentWriter(index, _lk=False, limitmb=WORKER_LIMIT_MB, compound=False)
+            for i, doc in enumerate(docs, 1):
+                writer.add_document(**{k: v for k, v in document_of(doc).items() if k in known})
+                if i % PROGRESS_EVERY == 0:
+                    conn.send(("progress", PROGRESS_EVERY))
+            segment = writer._finalize_segment()  # noqa: SLF001 - what MpWriter's sub-writers call
+        except OSError as exc:
+            # A full or failing disk is the parent's to report, in one sentence; left to multiprocessing,
+            # it would print a traceback on the user's terminal.
+            conn.send(("oserror", (exc.errno, exc.strerror or str(exc))))
+            return
         conn.send(("segment", (segment, len(docs) % PROGRESS_EVERY)))
 
 
@@ -119,6 +125,8 @@ class _Workers:
                 raise _stopped() from None
             if kind == "progress":
                 report(value)
+            elif kind == "oserror":
+                raise OSError(*value)
             else:
                 segment, rest = value
                 self.segments[self.busy.pop(worker)] = segment
