@@ -90,7 +90,7 @@ def test_a_material_that_overruns_its_time_is_left_out() -> None:
     parts = [PackPart("pdf", many_pages_pdf(12_000)),  # stamping alone takes some 20 s on an idle machine
              PackPart("pdf", simple_pdf(["Zapisnik"]))]
     cover = Cover()
-    with SandboxedPackMaker(timeout_s=2) as maker:
+    with SandboxedPackMaker(timeout_s=3) as maker:
         joined = maker.make(parts, STAMP, FONT, cover)
     assert dict(joined.left_out) == {0: LeftOut.TIMEOUT}
     assert dict(cover.pages) == {1: 1}
