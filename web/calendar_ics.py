@@ -7,7 +7,7 @@ due 05.1-3/2026") unless the user opted in to titles; no document text ever goes
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
@@ -30,27 +30,25 @@ def calendar_bytes(items: Sequence[Deadline], *, label: Callable[[str], str], ti
         summary = f"{label(item.kind)} {item.record.registry_number}"
         if titles and item.record.title:
             summary += f": {item.record.title}"
-        event = Event()
-        event.add("uid", f"{item.record.id}-{item.kind}@strongroom")
-        event.add("dtstamp", now)
-        event.add("dtstart", item.day)
-        event.add("dtend", item.day + timedelta(days=1))
-        event.add("summary", summary)
-        event.add("transp", "TRANSPARENT")
-        cal.add_component(event)
+        cal.add_component(_all_day(f"{item.record.id}-{item.kind}@strongroom", item.day, summary, now))
     for due in resolutions:
         # A resolution's text is as sensitive as a title: only with the titles opt-in.
         r = due.entry.resolution
         summary = f"{label('resolution_due')} {due.entry.meeting.body} {r.number}"
         if titles:
             summary += f": {r.text}"
-        event = Event()
-        event.add("uid", f"resolution-{r.resolution_id}@strongroom")
-        event.add("dtstamp", now)
-        event.add("dtstart", due.day)
-        event.add("dtend", due.day + timedelta(days=1))
-        event.add("summary", summary)
-        event.add("transp", "TRANSPARENT")
-        cal.add_component(event)
+        cal.add_component(_all_day(f"resolution-{r.resolution_id}@strongroom", due.day, summary, now))
     data: bytes = cal.to_ical()
     return data
+
+
+def _all_day(uid: str, day: date, summary: str, now: datetime) -> Event:
+    """A deadline as a free all-day event, so it never blocks the user's calendar."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", now)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("summary", summary)
+    event.add("transp", "TRANSPARENT")
+    return event
