@@ -11,6 +11,11 @@ class RecordNotFound(RecordsError):
     pass
 
 
+class UnknownRegistryNumber(RecordsError):
+    """A registry number typed into a form names no live record the person may see: the form says so
+    (unlike an address that leads nowhere, which is a plain "not found" page)."""
+
+
 class AccessDenied(RecordsError):
     pass
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from records import checkpoints
 from records.access import AccessScope, Permission
-from records.errors import AccessDenied, IntegrityError, RecordNotFound
+from records.errors import AccessDenied, IntegrityError, RecordNotFound, UnknownRegistryNumber
 from records.events import event
 from records.model import BlobRole, Record, RecordId, State
 from records.ports import Ports
@@ -49,7 +49,7 @@ def record_by_number(ports: Ports, scope: AccessScope, text: str) -> Record:
         if text in (record.registry_number, record.id) and record.state is not State.DISPOSED \
                 and scope.can_see(record):
             return record
-    raise RecordNotFound(f"There is no record {text} that you may see: check the registry number.")
+    raise UnknownRegistryNumber(f"There is no record {text} that you may see: check the registry number.")
 
 
 def view_record(ports: Ports, scope: AccessScope, record_id: RecordId, *, now: datetime,

@@ -256,6 +256,8 @@ SENTENCES = (
            _("Class %(code)s takes %(kind)s, but the record has %(other)s: clear them or choose another class.")),
     _shape(r"There is no record class '(?P<code>[^']*)': use a class code of the plan, such as (?P<example>\S+)\.",
            _("There is no record class '%(code)s': use a class code of the plan, such as %(example)s.")),
+    _shape(r"There is no record (?P<number>\S+) that you may see: check the registry number\.",
+           _("There is no record %(number)s that you may see: check the registry number.")),
     _shape(r"The export period ends before it starts; check --from and --to\.",
            _("The export period ends before it starts: choose a From date before the To date.")),
 )

@@ -130,6 +130,13 @@ def test_no_list_or_count_shows_what_a_user_may_not_see(app: Flask, admin: Flask
     secretary = second_client(app, "sekretarka")  # confidential clearance: sees no secret record in a search
     found = secretary.get(f"/casefiles/{cid}", query_string={"q": "Kozorogovec"}).get_data(as_text=True)
     assert "Nothing found." in found
+    hidden_number = _registry_number(admin, hidden)
+    answers = {}
+    for typed in (hidden_number, "04.1-999/2026"):  # one she may not see, one that does not exist: same answer
+        code, page = _post(secretary, f"/casefiles/{cid}/records", f"/casefiles/{cid}", record=typed)
+        answers[typed] = (code, page.replace(typed, "N"))
+    assert answers[hidden_number] == answers["04.1-999/2026"]
+    assert answers[hidden_number][0] == 400 and "that you may see: check the registry number" in page
 
 
 def test_decisions_register_with_csv(app: Flask, admin: FlaskClient) -> None:
