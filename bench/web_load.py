@@ -28,17 +28,27 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.corpus import CLASSES as CORPUS_CLASSES  # noqa: E402
 from bench.corpus import PRINCIPALS, Vocabulary, queries, text_of  # noqa: E402
-from records.filing import FilingRequest  # noqa: E402
+from records.filing import FilingRequest, Prepared  # noqa: E402
 from records.model import Confidentiality, Role, User  # noqa: E402
 from vault import KdfParams, hash_password  # noqa: E402
+from records.ports import SealBatch  # noqa: E402
 from web.app import create_app  # noqa: E402
-from web.intake import BatchingIndex  # noqa: E402
 from web.office import Office, create_home  # noqa: E402
 from web.settings import Settings  # noqa: E402
 
 PASSWORD = "bench-password-123"
 CLASSES = ("03.1", "04.1", "00.2", "01.1", "02.1", "00.4")
+
+
+def web_queries(count: int = 200) -> list[str]:
+    """The bench queries with their class filters moved onto classes of the plan that `build` files into:
+    the corpus's own codes (05.1, 07.1, ...) are not in the default plan, and the search page rightly
+    refuses an unknown class (400) instead of finding nothing."""
+    moved = {code: CLASSES[i % len(CLASSES)] for i, code in enumerate(CORPUS_CLASSES)}
+    return [re.sub(r"class:(\S+)", lambda m: f"class:{moved.get(m.group(1), m.group(1))}", q)
+            for q in queries(Vocabulary(), count)]
 
 
 def build(home_dir: Path, n: int) -> float:
@@ -47,25 +57,31 @@ def build(home_dir: Path, n: int) -> float:
                                     kdf=KdfParams.fast_for_tests())
     vocab = Vocabulary()
     ports = office.ports
-    batching = BatchingIndex(ports.index, batch=500) if ports.index is not None else None
-    ports = replace(ports, index=batching)
+    # No index while seeding: one reindex at the end builds it in worker processes on every core, several
+    # times faster than feeding Whoosh one batch at a time (the catalogue is the truth either way).
+    ports = replace(ports, index=None)
     now = datetime.now(timezone.utc)
     started = time.perf_counter()
 
-    def one(i: int) -> None:
+    def one(i: int, blobs: SealBatch) -> Prepared:
         rng = random.Random(i)
         level = Confidentiality.SECRET if i % 2 else Confidentiality.INTERNAL  # half hidden from the viewer
-        office.file(text_of(vocab, i).encode("utf-8"), FilingRequest(
+        return office.prepare(text_of(vocab, i).encode("utf-8"), FilingRequest(
             original_name=f"doc-{i}.txt", record_class=CLASSES[i % len(CLASSES)],
             principal=PRINCIPALS[i % len(PRINCIPALS)], title=" ".join(vocab.sample(rng, 4)).capitalize(),
-            confidentiality=level, actor="bench"), ports=ports)
+            confidentiality=level, actor="bench"), blobs)
 
+    # The bulk import's group commit (one folder fsync, one catalogue transaction per 500): seeding 100k
+    # records one commit each would take most of an hour.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for done, _ in enumerate(pool.map(one, range(n)), 1):
-            if done % 1000 == 0:
-                print(f"  filed {done}/{n} ({time.perf_counter() - started:.0f} s)", flush=True)
-    if batching is not None:
-        batching.flush()
+        for first in range(0, n, 500):
+            blobs = ports.blobs.batch()
+            chunk = range(first, min(n, first + 500))
+            office.commit(blobs, list(pool.map(lambda i: one(i, blobs), chunk)), ports=ports)
+            if (first + len(chunk)) % 5000 == 0 or first + len(chunk) == n:
+                print(f"  filed {first + len(chunk)}/{n} ({time.perf_counter() - started:.0f} s)", flush=True)
+    office.reindex(actor="bench")
+    print(f"  indexed {n} ({time.perf_counter() - started:.0f} s)", flush=True)
     with office.ports.catalog.transaction() as tx:
         for name, role, level in (("admin", Role.ADMIN, Confidentiality.SECRET),
                                   ("viewer", Role.VIEWER, Confidentiality.INTERNAL)):
@@ -123,7 +139,7 @@ def main() -> None:
         server = create_server(app, host="127.0.0.1", port=port, threads=8)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        qs = queries(Vocabulary(), 200)
+        qs = web_queries()
         latencies: list[float] = []
         errors = [0]
         lock = threading.Lock()

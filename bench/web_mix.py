@@ -38,8 +38,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpus import Vocabulary, queries  # noqa: E402
-from bench.web_load import CLASSES, Client, build  # noqa: E402
+from bench.corpus import Vocabulary  # noqa: E402
+from bench.web_load import CLASSES, Client, build, web_queries  # noqa: E402
 from records.model import RecordId  # noqa: E402
 from web.office import Office  # noqa: E402
 from web.unlock import write_secret_key  # noqa: E402
@@ -52,6 +52,8 @@ WEIGHTS = {"search": 40, "view": 20, "preview": 10, "download": 10, "upload": 20
 FILTERS = ("class:03.1", "class:04.1", 'principal:"Acme d.o.o."', "year:2026", "confidentiality:internal")
 _RECORD_LINK = re.compile(r'href="/records/([0-9a-f]{32})"')
 _RESULT_ROW = re.compile(r'<tr class="(filed|duplicate|rejected)">(.*?)</tr>', re.S)
+_FRESH = random.Random()
+_ALERT = re.compile(r'role="alert">(.*?)</p>', re.S)
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -70,6 +72,8 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def error(self, kind: str, status: int, detail: str) -> None:
+        said = _ALERT.search(detail)  # an error page's one sentence, not its header
+        detail = said.group(1) if said else detail
         with self.lock:
             self.errors.append({"kind": kind, "status": status, "detail": detail[:300]})
 
@@ -84,15 +88,15 @@ class MixClient(Client):
 
     def raw(self, method: str, path: str, body: bytes | None = None,
             content_type: str | None = None) -> tuple[int, bytes]:
-        headers = {"Host": "127.0.0.1", "Cookie": self.cookie}
+        headers = {"Host": "127.0.0.1", "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if content_type:
             headers["Content-Type"] = content_type
         self.conn.request(method, path, body=body, headers=headers)
         response = self.conn.getresponse()
         data = response.read()
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
+        for cookie in response.msg.get_all("Set-Cookie") or ():  # web_load.Client's cookie jar
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value
         return response.status, data
 
     def upload(self, name: str, content: bytes, fields: dict[str, str]) -> tuple[int, str]:
@@ -134,6 +138,13 @@ def document(word: str, n: int, rng: random.Random, vocab: Vocabulary) -> tuple[
 
 
 def client_loop(k: int, port: int, deadline: float, tally: Tally, qs: list[str], think: float) -> None:
+    try:
+        _client_loop(k, port, deadline, tally, qs, think)
+    except Exception as exc:  # a bench bug must fail the run, not shrink it to the clients that survived
+        tally.error("client", -1, f"client {k} stopped: {type(exc).__name__}: {exc}")
+
+
+def _client_loop(k: int, port: int, deadline: float, tally: Tally, qs: list[str], think: float) -> None:
     admin = k % 2 == 0
     client = MixClient(port, "admin" if admin else "viewer")
     rng = random.Random(1000 + k)
@@ -181,9 +192,9 @@ def step(kind: str, client: MixClient, rng: random.Random, vocab: Vocabulary, se
             if rid not in seen:
                 seen.append(rid)
         del seen[:-200]
-        return status, text[:300]
+        return status, text
     if kind == "upload":
-        word = canary(rng)
+        word = canary(_FRESH)  # unseeded: a reused --home must not see last run's uploads as duplicates
         name, content = document(word, n, rng, vocab)
         fields = {"record_class": rng.choice(CLASSES), "title": f"Bench upload {k}-{n}",
                   "principal": "Acme d.o.o.", "confidentiality": rng.choice(("", "internal", "secret"))}
@@ -260,6 +271,11 @@ def missing_in_catalogue(home_dir: Path, uploads: list[Upload]) -> tuple[list[di
     return lost, total
 
 
+def record_count(home_dir: Path) -> int:
+    with Office.open(Settings(home=home_dir), passphrase=PASSPHRASE) as office:
+        return len(office.ports.catalog.find())
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     ms = sorted(x * 1000 for x in values)
     if not ms:
@@ -276,19 +292,24 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's requests (s)")
     parser.add_argument("--no-watch", action="store_true", help="serve without the drop-folder watcher")
     parser.add_argument("--keep", action="store_true", help="keep the temp home and server log")
+    parser.add_argument("--home", type=Path, help="seed the home here once and reuse it on later runs (a 100k "
+                                                  "home takes many minutes to seed); it is kept")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="strongroom-web-mix-"))
     server = None
     try:
-        home_dir = work / "home"
-        build_s = build(home_dir, args.records)
+        home_dir = args.home or work / "home"
+        build_s = 0.0
+        if not (home_dir / "catalog.db").exists():
+            build_s = build(home_dir, args.records)
+        seeded = record_count(home_dir)
         settings = Settings.load({"home": home_dir, "login_attempts_per_minute": 10_000}, environ={})
         settings.settings_file.write_text(settings.toml_text(), encoding="utf-8")
         write_secret_key(settings)
         port, log = free_port(), work / "server.log"
         server = start_server(home_dir, port, not args.no_watch, log)
         tally = Tally()
-        qs = queries(Vocabulary(), 200)
+        qs = web_queries()
         started = time.monotonic()
         deadline = started + args.seconds
         threads = [threading.Thread(target=client_loop, args=(k, port, deadline, tally, qs, args.think), daemon=True)
@@ -307,9 +328,10 @@ def main() -> int:
         tracebacks = server_log.count("Traceback") + server_log.lower().count("database is locked")
         requests = sum(len(v) for v in tally.latencies.values())
         summary = {
-            "clients": args.clients, "seconds": round(wall, 1), "seeded_records": args.records,
+            "clients": args.clients, "seconds": round(wall, 1), "seeded_records": seeded,
             "seed_s": round(build_s, 1), "think_s": args.think, "watcher": not args.no_watch, "server_threads": 8,
             "requests": requests, "throughput_rps": round(requests / wall, 1),
+            "all": percentiles([x for kind in KINDS for x in tally.latencies[kind]]),
             "kinds": {kind: {"count": len(tally.latencies[kind]), **percentiles(tally.latencies[kind])}
                       for kind in KINDS},
             "errors": len(tally.errors), "error_samples": tally.errors[:10],
@@ -319,7 +341,9 @@ def main() -> int:
         }
         print(json.dumps(summary, indent=2))
         k = summary["kinds"]
-        print(f"web mix, {args.clients} clients, {wall:.0f} s: {requests} requests ({requests / wall:.1f}/s); "
+        print(f"web mix, {seeded} records, {args.clients} clients, think {args.think} s, {wall:.0f} s: {requests} "
+              f"requests ({requests / wall:.1f}/s), all p50 {summary['all']['p50_ms']:.0f} ms p95 "
+              f"{summary['all']['p95_ms']:.0f} ms; "
               + ", ".join(f"{kind} {k[kind]['count']} p95 {k[kind]['p95_ms']:.0f} ms" for kind in KINDS)
               + f"; errors {len(tally.errors)}, uploads {len(tally.uploads)}, lost {len(lost)}, "
               f"server tracebacks {tracebacks}")

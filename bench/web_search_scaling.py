@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpus import Vocabulary, queries  # noqa: E402
+from bench.web_load import web_queries  # noqa: E402
 
 
 def _clients(conn: Connection, port: int, qs: list[str]) -> None:
@@ -140,7 +140,7 @@ def main() -> None:
             port = s.getsockname()[1]
         server = create_server(app, host="127.0.0.1", port=port, threads=8)
         threading.Thread(target=server.run, daemon=True).start()
-        load = Load(port, queries(Vocabulary(), 200))
+        load = Load(port, web_queries())
         mode = "in-process (no pool)" if args.in_process else "search pool"
         load.run(5, 2.0)  # warm: segment caches, templates, every worker's searcher
         ratios: list[float] = []
