@@ -81,6 +81,7 @@ class RecordFilter:
     filed_from: date | None = None
     filed_to: date | None = None
     parent_id: RecordId | None = None
+    registry_number: str | None = None  # unique: at most one record
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from records.access import AccessScope, Permission
 from records.errors import AccessDenied, IntegrityError, RecordNotFound, UnknownRegistryNumber
 from records.events import event
 from records.model import BlobRole, Record, RecordId, State
-from records.ports import Ports
+from records.ports import Ports, RecordFilter
 
 
 def _not_found(record_id: str) -> RecordNotFound:
@@ -45,9 +45,8 @@ def visible_records(ports: Ports, scope: AccessScope, ids: Iterable[RecordId]) -
 def record_by_number(ports: Ports, scope: AccessScope, text: str) -> Record:
     """The live record with this registry number (03.1-17/2026) or id that the scope may see."""
     text = text.strip()
-    for record in ports.catalog.find():
-        if text in (record.registry_number, record.id) and record.state is not State.DISPOSED \
-                and scope.can_see(record):
+    for record in _by_number_or_id(ports, text):
+        if record.state is not State.DISPOSED and scope.can_see(record):
             return record
     raise UnknownRegistryNumber(f"There is no record {text} that you may see: check the registry number.")
 
@@ -127,7 +126,17 @@ def _stream(ports: Ports, record: Record, role: BlobRole) -> Iterator[bytes]:
 def id_of(ports: Ports, text: str) -> str:
     """The record id a person typed as a registry number (03.1-7/2026), or `text` itself (an id)."""
     if "/" in text:
-        for record in ports.catalog.find():
-            if record.registry_number == text.strip():
-                return record.id
+        for record in ports.catalog.find(RecordFilter(registry_number=text.strip())):
+            return record.id
     return text
+
+
+def _by_number_or_id(ports: Ports, text: str) -> list[Record]:
+    # one indexed lookup each (the registry number is unique), never a walk through the whole catalogue
+    found = ports.catalog.find(RecordFilter(registry_number=text))
+    if found:
+        return found
+    try:
+        return [ports.catalog.get(RecordId(text))]
+    except RecordNotFound:
+        return []

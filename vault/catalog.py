@@ -94,7 +94,8 @@ class SqlCipherCatalog:
     def find(self, flt: RecordFilter = RecordFilter()) -> list[Record]:
         where, params = [], []
         for column, value in (("record_class", flt.record_class), ("principal", flt.principal),
-                              ("state", flt.state), ("parent_id", flt.parent_id)):
+                              ("state", flt.state), ("parent_id", flt.parent_id),
+                              ("registry_number", flt.registry_number)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(str(value))

@@ -71,6 +71,8 @@ def test_record_round_trip_and_find(home: Home) -> None:
     assert home.catalog.find(RecordFilter(principal="Uprava d.o.o.", state=State.ACTIVE)) == [a]
     assert {r.id for r in home.catalog.find(RecordFilter(filed_from=date(2026, 11, 23)))} == {a.id, b.id}
     assert home.catalog.find(RecordFilter(filed_to=date(2026, 11, 22))) == []
+    assert home.catalog.find(RecordFilter(registry_number=b.registry_number)) == [b]
+    assert home.catalog.find(RecordFilter(registry_number="99.9-1/2026")) == []
     changed = make_record(id=a.id, registry_number=a.registry_number, state=State.DUE, holds=())
     with home.catalog.transaction() as tx:
         tx.replace(changed)

@@ -18,6 +18,7 @@ from records.access import AccessScope
 from records.dates import parse_day
 from records.errors import AccessDenied, RecordNotFound, RecordsError
 from records.model import RecordId
+from records.ports import RecordFilter
 from vault import check_password
 from web.office import Office, utcnow
 from web.settings import Settings
@@ -85,7 +86,7 @@ DAY = DayType()
 def record_id(office: Office, text: str) -> RecordId:
     """A record id, or the id of the record with this registry number."""
     if "/" in text:
-        match = [r.id for r in office.ports.catalog.find() if r.registry_number == text]
+        match = [r.id for r in office.ports.catalog.find(RecordFilter(registry_number=text.strip()))]
         if match:
             return match[0]
         raise RecordNotFound(f"There is no record {text}: check the registry number (`strongroom list`).")
