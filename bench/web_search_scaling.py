@@ -1,7 +1,7 @@
 """Does web search scale with clients? requests/s at 5 clients against requests/s at 1 client, same run.
 
     .venv/bin/python bench/web_search_scaling.py [--records 2000] [--seconds 8] [--rounds 3]
-        [--saturate 20] [--in-process]
+        [--saturate 20] [--in-process] [--home DIR]
 
 Files N records through the real use case (bench/web_load.py's home: half the records hidden from
 the viewer), serves the real app with waitress on loopback, then per round runs 1 and 5 signed-in
@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--saturate", type=int, default=0, help="one more round with this many clients")
     parser.add_argument("--in-process", action="store_true", help="no search pool (the old baseline)")
+    parser.add_argument("--home", type=Path, help="seed the home here once and reuse it (web_mix.py's --home)")
     args = parser.parse_args()
     from waitress import create_server
 
@@ -122,9 +123,10 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="strongroom-scaling-bench-"))
     try:
-        home_dir = work / "home"
-        print(f"filing {args.records} records...", flush=True)
-        build(home_dir, args.records)
+        home_dir = args.home or work / "home"
+        if not (home_dir / "catalog.db").exists():
+            print(f"filing {args.records} records...", flush=True)
+            build(home_dir, args.records)
         settings = Settings.load({"home": home_dir, "login_attempts_per_minute": 1000}, environ={})
         office = Office.open(settings, passphrase="bench passphrase")
         if args.in_process:
@@ -144,7 +146,8 @@ def main() -> None:
         mode = "in-process (no pool)" if args.in_process else "search pool"
         load.run(5, 2.0)  # warm: segment caches, templates, every worker's searcher
         ratios: list[float] = []
-        print(f"web search scaling, {mode}, {args.records} records, {args.seconds:.0f} s per level")
+        records = len(office.ports.catalog.find())
+        print(f"web search scaling, {mode}, {records} records, {args.seconds:.0f} s per level")
         for r in range(1, args.rounds + 1):
             one = load.run(1, args.seconds)
             five = load.run(5, args.seconds)
