@@ -35,6 +35,10 @@ class SqlCipherCatalog:
         # also signed a checkpoint: the home moves its rollback anchor there (vault/anchor.py),
         # never before the commit.
         self.after_audit_commit: Callable[[bool], None] | None = None
+        # record id -> (its stored row's fingerprint, the Record decoded from it): the start page, the
+        # calendar and the retention page read every record, and decoding 100,000 rows took ~10 s
+        # (issue 21). Records are immutable; a row changed by any process has a new fingerprint.
+        self._decoded: dict[str, tuple[tuple[int, int], Record]] = {}
         self._conn = _connect(path, key)
         try:
             migrate(self._conn)
@@ -89,7 +93,7 @@ class SqlCipherCatalog:
         if not rows:
             raise RecordNotFound(f"There is no record {record_id}: check the id (`strongroom list`).")
         with _decoding(self.path):
-            return record_from_json(rows[0][0])
+            return self._decode(record_id, rows[0][0])
 
     def find(self, flt: RecordFilter = RecordFilter()) -> list[Record]:
         where, params = [], []
@@ -105,10 +109,26 @@ class SqlCipherCatalog:
         if flt.filed_to is not None:
             where.append("substr(filed_at, 1, 10) <= ?")
             params.append(flt.filed_to.isoformat())
-        sql = "SELECT body FROM records" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self._query(sql + " ORDER BY filed_at, registry_number", tuple(params))
+        sql = "SELECT id, body FROM records" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self._query(sql, tuple(params))  # sorted here: SQLite would sort the rows with their bodies
         with _decoding(self.path):
-            return [record_from_json(r[0]) for r in rows]
+            found = sorted((self._decode(rid, body) for rid, body in rows),
+                           key=lambda r: (r.filed_at, r.registry_number))
+        if not where:  # every record was just read: forget the ones no longer there (a restore, say)
+            if len(self._decoded) > len(rows):
+                present = {rid for rid, _ in rows}
+                self._decoded = {rid: hit for rid, hit in self._decoded.items() if rid in present}
+        return found
+
+    def _decode(self, record_id: str, body: str) -> Record:
+        # str hash is SipHash keyed per process: a row cannot be crafted to collide with another
+        stamp = (hash(body), len(body))
+        hit = self._decoded.get(record_id)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        record = record_from_json(body)
+        self._decoded[record_id] = (stamp, record)
+        return record
 
     def data_key(self, record_id: RecordId) -> WrappedKey | None:
         rows = self._query("SELECT wrapped FROM data_keys WHERE record_id = ?", (record_id,))

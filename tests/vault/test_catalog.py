@@ -81,6 +81,31 @@ def test_record_round_trip_and_find(home: Home) -> None:
         home.catalog.get(RecordId("nope"))
 
 
+def test_decoded_records_follow_changes_made_by_any_connection(home: Home, home_path: Path) -> None:
+    """find() keeps what it decoded, and must still show every change: this process's, and another's."""
+    a, b = make_record(filed_at=NOW), make_record(filed_at=datetime(2026, 11, 22, tzinfo=timezone.utc))
+    with home.catalog.transaction() as tx:
+        tx.add(a, home.blobs.new_data_key(a.id), "mac-a")
+        tx.add(b, home.blobs.new_data_key(b.id), "mac-b")
+    assert home.catalog.find() == [b, a]  # by filing time, as before
+    first = home.catalog.find()[1]
+    assert home.catalog.find()[1] is first  # decoded once
+    retitled = make_record(id=a.id, registry_number=a.registry_number, filed_at=NOW, title="Nov naslov")
+    with home.catalog.transaction() as tx:
+        tx.replace(retitled)
+    assert home.catalog.find()[1].title == "Nov naslov" and home.catalog.get(a.id).title == "Nov naslov"
+    key = home.keyring.catalog
+    other = SqlCipherCatalog(home_path / "catalog.db", key)  # another process, say the CLI
+    try:
+        with other.transaction() as tx:
+            tx.replace(make_record(id=b.id, registry_number=b.registry_number, filed_at=b.filed_at,
+                                   state=State.DUE, title="Drugi"))
+    finally:
+        other.close()
+    assert [(r.title, r.state) for r in home.catalog.find()] == [("Drugi", State.DUE), ("Nov naslov", State.ACTIVE)]
+    assert home.catalog.find(RecordFilter(state=State.DUE))[0].title == "Drugi"
+
+
 def test_duplicate_content_mac_and_shred(home: Home) -> None:
     a = make_record()
     key = home.blobs.new_data_key(a.id)
