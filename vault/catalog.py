@@ -163,27 +163,23 @@ class SqlCipherCatalog:
         if action:
             where.append("substr(json_extract(json, '$.action'), 1, ?) = ?")
             params += [len(action), action]
-        for path, value in (("$.actor", actor), ("$.record", record_id)):
-            if value:
-                where.append(f"json_extract(json, '{path}') = ?")
-                params.append(value)
+        if actor:
+            where.append("json_extract(json, '$.actor') = ?")
+            params.append(actor)
+        if record_id:
+            where.append("record_id = ?")
+            params.append(record_id)
         rows = self._query(f"SELECT json FROM audit WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
                            (*params, max(0, limit)))
         return [_entry(json.loads(r[0])) for r in rows]
 
     def record_history(self, record_id: RecordId, limit: int) -> list[AuditEntry]:
-        """The newest `limit` entries about one record, oldest first. instr() narrows the scan inside
-        SQLite: a record page must not parse the whole, ever-growing audit log in Python."""
-        rows = self._query("SELECT json FROM audit WHERE instr(json, ?) > 0 ORDER BY seq DESC", (record_id,))
-        out: list[AuditEntry] = []
-        for (text,) in rows:
-            with _decoding(self.path):
-                entry = _entry(_document(text))
-            if entry.event.record_id == record_id:  # the id may also appear inside another entry
-                out.append(entry)
-                if len(out) >= limit:
-                    break
-        return out[::-1]
+        """The newest `limit` entries about one record, oldest first, through the record's index (a
+        record page must not read the whole, ever-growing trail)."""
+        rows = self._query("SELECT json FROM audit WHERE record_id = ? ORDER BY seq DESC LIMIT ?",
+                           (record_id, max(0, limit)))
+        with _decoding(self.path):
+            return [_entry(_document(text)) for (text,) in reversed(rows)]
 
     def audit_head(self) -> AuditEntry | None:
         rows = self._query("SELECT json FROM audit ORDER BY seq DESC LIMIT 1")
@@ -241,6 +237,9 @@ class SqlCipherCatalog:
                     if r[0] != "ok"]
         problems += [f"catalogue row {r[1]} of {r[0]} points to a missing {r[2]} row"
                      for r in self._query("PRAGMA foreign_key_check")]
+        problems += [f"The audit trail's record index disagrees with audit entry {r[0]} (it was altered): a "
+                     "record's history page would miss or show the wrong entries; restore the catalogue from a backup."
+                     for r in self._query("SELECT seq FROM audit WHERE record_id IS NOT json_extract(json, '$.record')")]
         return problems
 
 
@@ -293,8 +292,8 @@ class _Tx:
         row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (int(row[0]) + 1, str(row[1])) if row else (1, GENESIS)
         entry = chain(seq, event, prev)
-        self._conn.execute("INSERT INTO audit (seq, json, prev_hash, hash) VALUES (?, ?, ?, ?)",
-                           (seq, canonical(entry.to_json()).decode(), prev, entry.hash))
+        self._conn.execute("INSERT INTO audit (seq, json, prev_hash, hash, record_id) VALUES (?, ?, ?, ?, ?)",
+                           (seq, canonical(entry.to_json()).decode(), prev, entry.hash, event.record_id))
         self.audited = True
         return entry
 

@@ -192,3 +192,30 @@ def test_nested_transaction_is_refused(home: Home) -> None:
     with home.catalog.transaction(), pytest.raises(RuntimeError):
         with home.catalog.transaction():
             pass
+
+
+def test_a_catalogue_from_before_the_trail_index_is_upgraded_on_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                    ) -> None:
+    from records.audit import AuditEvent, canonical, chain
+    from vault import migrations
+    path, key = tmp_path / "catalog.db", b"\x07" * 32
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    old = SqlCipherCatalog(path, key)
+    for rid in ("r1", "r2", "r1", None):
+        old._conn.execute("BEGIN IMMEDIATE")  # as the code before it wrote the trail: no record column
+        row = old._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        entry = chain(row[0] + 1 if row else 1, AuditEvent(ts=NOW, actor="ana", action="record.view", record_id=rid),
+                      row[1] if row else GENESIS)
+        old._conn.execute("INSERT INTO audit (seq, json, prev_hash, hash) VALUES (?, ?, ?, ?)",
+                          (entry.seq, canonical(entry.to_json()).decode(), entry.prev_hash, entry.hash))
+        old._conn.execute("COMMIT")
+    old.close()
+    monkeypatch.undo()
+    upgraded = SqlCipherCatalog(path, key)
+    try:
+        assert [e.seq for e in upgraded.record_history(RecordId("r1"), 10)] == [1, 3]
+        assert [e.seq for e in upgraded.record_history(RecordId("r1"), 1)] == [3]  # the newest, oldest first
+        assert [e.seq for e in upgraded.audit_page(record_id="r2")] == [2]
+        assert upgraded.integrity_problems() == []
+    finally:
+        upgraded.close()

@@ -101,6 +101,21 @@ def test_altered_audit_entry_is_reported(home: Home) -> None:
     assert problems == ["The audit trail is broken: audit entry 1 was altered (its hash does not match)."]
 
 
+def test_altered_record_index_of_the_trail_is_reported(home: Home) -> None:
+    """The record column indexes the trail for history pages; it is not hashed, so verify compares it."""
+    from datetime import datetime, timezone
+
+    from records.audit import AuditEvent
+    with home.catalog.transaction() as tx:
+        tx.append_audit(AuditEvent(ts=datetime.now(timezone.utc), actor="ana", action="record.view", record_id="r1"))
+    seq = home.catalog.audit_head().seq  # type: ignore[union-attr]
+    assert [e.seq for e in home.catalog.record_history("r1", 10)] == [seq]
+    assert home.verify() == []
+    home.catalog._conn.execute("UPDATE audit SET record_id = 'r2' WHERE seq = ?", (seq,))  # hiding it
+    assert home.catalog.record_history("r1", 10) == []
+    assert any(f"disagrees with audit entry {seq}" in p for p in home.verify())
+
+
 def test_deleted_audit_entry_is_reported(home: Home) -> None:
     from datetime import datetime, timezone
 
