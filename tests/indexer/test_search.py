@@ -452,3 +452,25 @@ def test_plain_words_make_the_query_whoosh_s_parser_makes() -> None:
         parser = query_language._text_parser(schema)  # noqa: SLF001
         assert fast == parser.parse(free).normalize(), text
     assert plain > 120  # the bench's single words and word pairs take the short way
+
+
+def test_what_segments_yield_is_reused_across_commits_and_never_stale(tmp_path: Path) -> None:
+    """Scope sets, facet columns and field lengths are kept per segment across commits (a filing must
+    not make the next search rebuild them all); a record re-classified or made secret in a later commit
+    must still leave the old segment's sets, facets and counts at once."""
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    viewer = AccessScope(actor="v", role=Role.VIEWER, clearance=Confidentiality.INTERNAL, principals=None)
+    ix.upsert([doc(f"a{i}", "letno poročilo", record_class="03.1") for i in range(5)])
+    ix.upsert([doc("b0", "letno poročilo", record_class="04.1")])  # a second segment
+    first = ix.search(SearchRequest("poročilo"), viewer, lambda _: "")
+    assert first.total == 6 and first.facets["record_class"] == {"03.1": 5, "04.1": 1}
+    kept = {k for k in ix._segments if k[0] in ("scope", "column")}  # noqa: SLF001
+    ix.upsert([doc("a0", "letno poročilo", record_class="04.1", confidentiality=Confidentiality.SECRET),
+               doc("a1", "letno poročilo", record_class="04.1")])
+    after = ix.search(SearchRequest("poročilo"), viewer, lambda _: "")
+    assert sorted(h.record_id for h in after.hits) == ["a1", "a2", "a3", "a4", "b0"]
+    assert after.total == 5 and after.facets["record_class"] == {"03.1": 3, "04.1": 2}
+    admin = ix.search(SearchRequest("poročilo"), AccessScope.system(), lambda _: "")
+    assert admin.total == 6 and admin.facets["record_class"] == {"03.1": 3, "04.1": 3}
+    reused = {k for k in ix._segments if k[0] in ("scope", "column")} & kept  # noqa: SLF001
+    assert any(k[0] == "column" for k in reused)  # b0's untouched segment was not read again
