@@ -474,3 +474,28 @@ def test_what_segments_yield_is_reused_across_commits_and_never_stale(tmp_path: 
     assert admin.total == 6 and admin.facets["record_class"] == {"03.1": 3, "04.1": 3}
     reused = {k for k in ix._segments if k[0] in ("scope", "column")} & kept  # noqa: SLF001
     assert any(k[0] == "column" for k in reused)  # b0's untouched segment was not read again
+
+
+def test_a_reopened_searcher_keeps_untouched_segments_open_and_follows_every_change(tmp_path: Path) -> None:
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    ix.upsert([doc(f"a{i}", "zapisnik seje") for i in range(4)])
+    ix.upsert([doc("b0", "zapisnik seje")])
+    ix.search(SearchRequest("zapisnik"), AccessScope.system(), lambda _: "")
+
+    def readers() -> dict[str, object]:
+        return {r.segment().segment_id(): r for r, _ in ix.searcher().ixreader.leaf_readers()}
+    before = readers()
+    ix.upsert([doc("c0", "zapisnik seje")])  # a new segment; the others untouched
+    after = readers()
+    assert all(after[k] is before[k] for k in before) and len(after) == len(before) + 1
+    ix.remove([RecordId("a2")])  # a deletion in the first segment: its reader must be opened again
+    assert readers()[next(iter(before))] is not before[next(iter(before))]
+    expected = {"a0", "a1", "a3", "b0", "c0"}
+    for n in range(25):  # enough commits for whoosh to merge segments under the reused readers
+        ix.upsert([doc(f"d{n}", "zapisnik seje")])
+        expected.add(f"d{n}")
+        if n % 5 == 0:
+            ix.remove([RecordId(f"d{n}")])
+            expected.discard(f"d{n}")
+        found = ix.search(SearchRequest("zapisnik", page_len=200), AccessScope.system(), lambda _: "")
+        assert {h.record_id for h in found.hits} == expected and found.total == len(expected)
