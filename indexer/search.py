@@ -117,8 +117,11 @@ class WhooshIndex:
 
     def _reset_caches(self, s: Searcher) -> None:
         self._filters, self._columns = {}, {}
-        live = {_segment_id(sub) for sub, _ in s.leaf_searchers()}
-        self._segments = {k: v for k, v in self._segments.items() if k[1] in live}
+        live = {_segment_id(sub): _deleted_count(sub) for sub, _ in s.leaf_searchers()}
+        # a scope's set is only good for the deletions it saw: an edit deletes in an old segment, and
+        # the sets of earlier deletion counts would otherwise pile up, one per edit
+        self._segments = {k: v for k, v in self._segments.items()
+                          if k[1] in live and (k[0] != "scope" or k[2] == live[k[1]])}
 
     def _segment_part(self, key: tuple[Any, ...], build: Any) -> Any:
         found = self._segments.get(key)
@@ -267,7 +270,7 @@ class WhooshIndex:
         return matched, shown
 
     def _lengths(self, sub: Any, field: str) -> bytes | None:
-        """A segment's field-length bytes, read once per searcher (indexer.topk scores from them)."""
+        """A segment's field-length bytes, read once per segment (indexer.topk scores from them)."""
         key = ("lengths", _segment_id(sub), field)
         if key not in self._segments:
             column = sub.reader()._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)  # noqa: SLF001

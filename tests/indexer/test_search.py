@@ -474,6 +474,9 @@ def test_what_segments_yield_is_reused_across_commits_and_never_stale(tmp_path: 
     assert admin.total == 6 and admin.facets["record_class"] == {"03.1": 3, "04.1": 3}
     reused = {k for k in ix._segments if k[0] in ("scope", "column")} & kept  # noqa: SLF001
     assert any(k[0] == "column" for k in reused)  # b0's untouched segment was not read again
+    scopes = [k for k in ix._segments if k[0] == "scope"]  # noqa: SLF001
+    assert len(scopes) == len({k[1:] for k in scopes}) and len({(k[1], k[3]) for k in scopes}) == len(scopes)
+    # one set per segment and scope: the first segment's set from before its deletions is gone
 
 
 def test_a_reopened_searcher_keeps_untouched_segments_open_and_follows_every_change(tmp_path: Path) -> None:
