@@ -178,19 +178,20 @@ def test_a_document_that_keeps_killing_the_stage_fails_with_a_reason(office: Off
 
 
 @needs_tesseract
+@pytest.mark.timeout(900)  # OCR runs at the lowest priority: on a machine busy with other work it crawls
 def test_the_background_thread_stops_after_the_page_in_hand_and_the_document_waits_again(office: Office) -> None:
-    record_id = _file(office, scans.scanned_pdf(SLOVENE, ESTONIAN, SLOVENE, ESTONIAN), "sken.pdf")
+    record_id = _file(office, scans.scanned_pdf(SLOVENE, ESTONIAN, SLOVENE), "sken.pdf")  # done, in hand, waiting
     thread = office.start_capture()
 
     def started() -> bool:
         job = capture.status(office.ports.catalog, record_id)
         return job is not None and job.state is capture.JobState.RUNNING and job.done >= 1
 
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 400
     while not started() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert started()
-    thread.stop(timeout=120)
+    thread.stop(timeout=300)
     assert not thread.running and thread.error is None
     job = capture.status(office.ports.catalog, record_id)
     assert job is not None and job.state is capture.JobState.QUEUED and job.attempts == 0
