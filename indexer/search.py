@@ -279,8 +279,9 @@ class WhooshIndex:
         return found
 
     def _facets(self, s: Searcher, docs: list[int]) -> dict[str, dict[str, int]]:
-        """Counts per facet value over the (already filtered) matching documents. The column values
-        are read into lists once per searcher; whoosh's own facets re-read each column per query."""
+        """Counts per facet value over the (already filtered) matching documents. Each segment's column
+        values are read into a list once (kept across commits) and joined once per searcher; whoosh's
+        own facets re-read each column per query."""
         if not self._columns:
             for name in FACET_FIELDS:
                 values: list[str] = []

@@ -171,15 +171,13 @@ class SqlCipherCatalog:
             params.append(record_id)
         rows = self._query(f"SELECT json FROM audit WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
                            (*params, max(0, limit)))
-        return [_entry(json.loads(r[0])) for r in rows]
+        with _decoding(self.path):
+            return [_entry(_document(r[0])) for r in rows]
 
     def record_history(self, record_id: RecordId, limit: int) -> list[AuditEntry]:
-        """The newest `limit` entries about one record, oldest first, through the record's index (a
-        record page must not read the whole, ever-growing trail)."""
-        rows = self._query("SELECT json FROM audit WHERE record_id = ? ORDER BY seq DESC LIMIT ?",
-                           (record_id, max(0, limit)))
-        with _decoding(self.path):
-            return [_entry(_document(text)) for (text,) in reversed(rows)]
+        """The newest `limit` entries about one record, oldest first, through the trail's record index
+        (a record page must not read the whole, ever-growing trail)."""
+        return self.audit_page(record_id=record_id, limit=limit)[::-1]
 
     def audit_head(self) -> AuditEntry | None:
         rows = self._query("SELECT json FROM audit ORDER BY seq DESC LIMIT 1")
