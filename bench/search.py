@@ -7,7 +7,8 @@ Against an older commit, in the same run (a copy of its files runs the same phas
 
     # index build, docs/s and peak RSS (the whole process tree), new / old, per round
     .venv/bin/python bench/search.py --baseline 5840022 --what build --n 20000 --rounds 3
-    # query p50 / p95 on one index (built once into --dir by the new code, then reused), new / old
+    # query p50 / p95, each side on an index its own code built (once into --dir/new and
+    # --dir/old, then reused), new / old
     .venv/bin/python bench/search.py --baseline 5840022 --what query --n 100000 --dir /tmp/bench100k --rounds 3
 
 Each phase runs in its own process so peak RSS is per phase. Prints one JSON summary.
@@ -172,9 +173,13 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     common = ["--n", str(args.n), "--queries", str(args.queries), "--storage", "sealed", "--batch", str(args.batch)]
     rounds: list[dict[str, Any]] = []
     try:
-        if args.what == "query" and not (work / "sealed").exists():
-            print(json.dumps({"built": _sampled_phase(code["new"], ["--phase", "build", "--dir", str(work),
-                                                                        *common])}), file=sys.stderr, flush=True)
+        if args.what == "query":
+            # each side queries an index its own code built (the posting format changed with
+            # indexer/codec.py: older code cannot read the new one); built once, then reused
+            for which in ("new", "old"):
+                if not (work / which / "sealed").exists():
+                    built = _sampled_phase(code[which], ["--phase", "build", "--dir", str(work / which), *common])
+                    print(json.dumps({"built": which, **built}), file=sys.stderr, flush=True)
         for r in range(args.rounds):
             row: dict[str, Any] = {}
             for which in (("old", "new") if r % 2 == 0 else ("new", "old")):
@@ -183,7 +188,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
                     row[which] = _sampled_phase(code[which], ["--phase", "build", "--dir", str(folder), *common])
                     shutil.rmtree(folder, ignore_errors=True)
                 else:
-                    row[which] = _sampled_phase(code[which], ["--phase", "query", "--dir", str(work), *common])
+                    row[which] = _sampled_phase(code[which], ["--phase", "query", "--dir", str(work / which), *common])
             print(json.dumps({"round": r + 1, **row}), file=sys.stderr, flush=True)
             rounds.append(row)
     finally:

@@ -29,6 +29,7 @@ from typing import Any
 from whoosh.index import FileIndex, LockError
 from whoosh.writing import SegmentWriter
 
+from indexer.codec import FlatCodec
 from indexer.errors import IndexBusy, IndexerError
 from indexer.schema import document_of
 from indexer.storage import SealedStorage
@@ -66,7 +67,7 @@ def _serve(conn: Connection) -> None:
             return
         try:
             # not compound: assembling one .seg would hold every part file and the whole .seg in memory
-            writer = SegmentWriter(index, _lk=False, limitmb=WORKER_LIMIT_MB, compound=False)
+            writer = SegmentWriter(index, _lk=False, limitmb=WORKER_LIMIT_MB, compound=False, codec=FlatCodec())
             for i, doc in enumerate(docs, 1):
                 writer.add_document(**{k: v for k, v in document_of(doc).items() if k in known})
                 if i % PROGRESS_EVERY == 0:
@@ -206,7 +207,7 @@ def _dispatch(pool: _Workers, number: int, chunk: list[IndexDoc], report: Callab
 def _publish(index: FileIndex, segments: list[Any]) -> None:
     """One TOC listing the workers' segments, written under the index lock (as MpWriter does)."""
     try:
-        writer = index.writer(timeout=WRITE_TIMEOUT)
+        writer = index.writer(timeout=WRITE_TIMEOUT, codec=FlatCodec())
     except LockError:
         raise IndexBusy("The search index is being updated by another process: try again in a minute.") from None
     try:

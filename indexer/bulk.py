@@ -36,7 +36,7 @@ class _Postings:
     def below(self, hi: int) -> list[int]:
         """The docnums under `hi` not yet handed out."""
         m, out = self._m, []
-        if type(m) is W3LeafMatcher:  # noqa: E721 - its block layout is what is read here
+        if isinstance(m, W3LeafMatcher):  # whoosh 3's block matcher (or indexer.codec's): its blocks are read here
             while m.is_active():
                 if m._ids is None:  # noqa: SLF001 - the block's docnums, decoded once
                     m._read_ids()  # noqa: SLF001

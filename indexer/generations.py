@@ -12,6 +12,7 @@ from pathlib import Path
 from whoosh.index import FileIndex, LockError
 
 from indexer import building
+from indexer.codec import FlatCodec
 from indexer.errors import IndexBusy, IndexCorrupt, IndexerError, IndexMissing
 from indexer.schema import build_schema, document_of
 from indexer.storage import SealedStorage
@@ -111,7 +112,7 @@ def rebuild(root: str | Path, key: bytes, docs: Iterable[IndexDoc], progress: Pr
 
 def write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]) -> None:
     try:
-        writer = index.writer(timeout=WRITE_TIMEOUT, limitmb=WRITE_LIMIT_MB)
+        writer = index.writer(timeout=WRITE_TIMEOUT, limitmb=WRITE_LIMIT_MB, codec=FlatCodec())
     except LockError:
         raise IndexBusy("The search index is being updated by another process: try again in a minute.") from None
     try:

@@ -1,4 +1,4 @@
-"""The top N of a word query: every match scored from whole posting blocks, whoosh's own score for the few that can rank.
+"""The top N of a word query: matches scored from whole posting blocks, documents that cannot rank skipped.
 
 A word is an Or over five fields; whoosh answers it with an ArrayUnionMatcher that scores every
 posting of every field one matcher call at a time (several Python calls each, and a column read
@@ -7,30 +7,43 @@ a posting depends only on its weight and its field length byte, so here each pos
 read whole and scored from a small (weight, length) table built with the same scorer; the
 fields of a word are summed and the words of an And intersected in dictionaries (C loops).
 
+Counting needs only the first COUNT_LIMIT matches in document order, so every match is scored
+only until those are found (_prefix). Past that point a document can rank only if it beats the
+N-th best sum so far, and most of a common word's postings cannot (max-score pruning, _rest):
+the fields whose highest possible scores together stay below it are not read whole; only
+documents holding another field are candidates, and those low fields are looked up per
+candidate, skipping whole blocks by their headers, until the candidate is either scored or
+shown unable to rank (with the block's own bound, before its postings are decoded). At 100,000
+records a common word went from ~120 to ~15-40 ms (bench/search.py).
+
 Those sums may differ from whoosh's in the last bits (whoosh adds the same parts grouped by its
 matcher tree), and ranking ties are common (quantised lengths, equal term counts). So they only
 choose candidates: every document whose sum comes within a relative 1e-9 of the N-th best is
-scored again by whoosh's own matcher for the query (skip_to, score), and the top N is taken by
-(that score, descending; docnum, ascending), which is how whoosh's TopCollector orders its top N,
-pruned or not. The same pass gives the first matches in document order, for counting.
+kept by the pruning and scored again by whoosh's own matcher for the query (skip_to, score), and
+the top N is taken by (that score, descending; docnum, ascending), which is how whoosh's
+TopCollector orders its top N, pruned or not.
 """
-
 from __future__ import annotations
 
 import heapq
+import sys
+from bisect import bisect_left
 from collections.abc import Callable, Collection
+from itertools import chain
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.query import And, Or, Query, Term
-from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from indexer.ranking import _CappedScorer
 
 OR_ARRAY_DOCS = 5_000  # whoosh.query.Or._matcher: up to this many documents a segment preloads an Or
 MARGIN = 1e-9  # relative: far above float rounding, far below any real score difference
+END = sys.maxsize  # a docnum past every segment's last
+BLOCK = 128  # whoosh's postings per block
+WHOLE = 8 * BLOCK  # a field's postings read whole rather than looked up per candidate
 _LENGTH = [1] + [byte_to_length(b) for b in range(1, 256)]  # a length byte of 0 reads as 1 (dfl's default)
 
 # (segment searcher, field) -> the field length byte of each document of the segment
@@ -57,71 +70,6 @@ def _groups(q: Query) -> list[list[Term]] | None:
     return None
 
 
-def _term_scores(sub: Any, term: Term, lengths: Lengths) -> dict[int, float] | None:
-    schema = sub.schema
-    if term.fieldname not in schema or not schema[term.fieldname].scorable:
-        return None
-    field = schema[term.fieldname]
-    try:
-        text = field.to_bytes(term.text)
-    except ValueError:
-        return {}
-    reader = sub.reader()
-    if (term.fieldname, text) not in reader:
-        return {}
-    try:
-        m = reader.postings(term.fieldname, text)
-    except TermNotFound:
-        return {}
-    if isinstance(m, FilterMatcher):
-        m = m.child  # deleted documents are not in `allowed`, which every result is checked against
-    scorer = sub.weighting.scorer(sub, term.fieldname, text)
-    lens = lengths(sub, term.fieldname)
-    if type(m) is not W3LeafMatcher or type(scorer) is not _CappedScorer or lens is None:  # noqa: E721
-        return None
-    boost = term.boost
-    table: dict[tuple[float, int], float] = {}
-    out: dict[int, float] = {}
-    score = scorer._score  # noqa: SLF001 - the per-posting formula, without the matcher around it
-    while m.is_active():
-        if m._ids is None:  # noqa: SLF001 - the block's docnums and weights, decoded once
-            m._read_ids()  # noqa: SLF001
-        if m._weights is None:  # noqa: SLF001
-            m._read_weights()  # noqa: SLF001
-        for doc, weight in zip(m._ids, m._weights):  # noqa: SLF001
-            key = (weight, lens[doc])
-            value = table.get(key)
-            if value is None:
-                value = table[key] = score(weight, _LENGTH[key[1]]) * boost
-            out[doc] = value
-        m._next_block()  # noqa: SLF001
-    return out
-
-
-def _segment_scores(sub: Any, groups: list[list[Term]], lengths: Lengths) -> dict[int, float] | None:
-    total: dict[int, float] | None = None
-    for group in groups:
-        word: dict[int, float] | None = None
-        for term in group:
-            part = _term_scores(sub, term, lengths)
-            if part is None:
-                return None
-            if word is None:
-                word = part
-            else:
-                get = word.get
-                word.update({d: get(d, 0.0) + s for d, s in part.items()})
-        word = word or {}
-        if total is None:
-            total = word
-        else:
-            other = total
-            total = {d: other[d] + s for d, s in word.items() if d in other}
-        if not total:
-            return {}
-    return total or {}
-
-
 def _sums_are_whooshs(groups: list[list[Term]], subs: list[Any]) -> bool:
     """Whether the sums above are whoosh's to the last bit, so no candidate needs its score again.
     whoosh adds a word's fields left to right (0 + a + b + c) when it preloads a small segment
@@ -141,24 +89,34 @@ def top(searcher: Any, q: Query, allowed: Collection[int], limit: int, count: in
     groups = _groups(q)
     if groups is None:
         return None
-    per_segment = []
+    segments = []
+    formulas: dict[Term, Callable[[float, float], float]] = {}
     for sub, offset in searcher.leaf_searchers():
-        scores = _segment_scores(sub, groups, lengths)
-        if scores is None:
+        words = _field_terms(sub, groups, lengths, formulas)
+        if words is None:
             return None
-        per_segment.append((sub, offset, {d: s for d, s in scores.items() if d + offset in allowed}))
+        segments.append((sub, offset, words))
     first: list[int] = []
-    for _, offset, scores in per_segment:
-        if len(first) >= count:
-            break
-        first.extend(sorted(d + offset for d in scores))
-    best = heapq.nlargest(limit, (s for _, _, scores in per_segment for s in scores.values()))
+    best: list[float] = []  # a min-heap of the `limit` highest sums so far
+    per_segment = []
+    for sub, offset, words in segments:
+        if not words:
+            continue
+        scored: dict[int, float] = {}
+        reach = -1
+        if len(first) < count:
+            reach = _prefix(words, allowed, offset, count - len(first), scored, first)
+            best = heapq.nlargest(limit, chain(best, scored.values()))
+            heapq.heapify(best)
+        if reach < END:
+            _rest(words, allowed, offset, reach, best, limit, scored)
+        per_segment.append((sub, offset, scored))
     if not best:
         return [], first[:count]
     if _sums_are_whooshs(groups, [sub for sub, _, _ in per_segment]):
         everything = [(s, d + offset) for _, offset, scores in per_segment for d, s in scores.items()]
         return heapq.nsmallest(limit, everything, key=lambda pair: (-pair[0], pair[1])), first[:count]
-    floor = best[-1] - MARGIN * max(1.0, abs(best[-1])) if len(best) >= limit else float("-inf")
+    floor = _floor(best, limit)
     ranked: list[tuple[float, int]] = []
     context = searcher.context()
     for sub, offset, scores in per_segment:
@@ -175,3 +133,279 @@ def top(searcher: Any, q: Query, allowed: Collection[int], limit: int, count: in
                 ranked.append((m.score(), doc + offset))
     ranked.sort(key=lambda pair: (-pair[0], pair[1]))
     return ranked[:limit], first[:count]
+
+
+def _floor(best: list[float], limit: int) -> float:
+    """The lowest sum that may still rank: within MARGIN of the N-th best (ties and rounding)."""
+    if len(best) < limit:
+        return float("-inf")
+    nth = best[0]
+    return nth - MARGIN * max(1.0, abs(nth))
+
+
+def _prefix(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int, need: int,
+            scored: dict[int, float], first: list[int]) -> int:
+    """Score every match of the segment from its start until `need` matches are found (or to its
+    end), into `scored`, appending the matches to `first` in document order; returns the last
+    docnum covered (END: the whole segment). Read in growing steps of blocks, each step scoring
+    the documents that every field's postings have passed."""
+    terms = [t for word in words for t in word]
+    cursors = [t.postings() for t in terms]
+    reached = [-1] * len(terms)
+    pending: list[dict[int, float]] = [{} for _ in terms]
+    found = 0
+    goal = need + need // 2 + BLOCK
+    while True:
+        for i, t in enumerate(terms):
+            if reached[i] < goal:
+                reached[i] = t.read(cursors[i], pending[i], goal)
+        # every field's postings up to `upto` have been read; a field read to its end may hold
+        # later documents, which wait until the other fields reach them
+        upto = END if all(r == END for r in reached) else goal
+        parts: list[dict[int, float]] = []
+        for i, p in enumerate(pending):
+            if max(p, default=-1) <= upto:
+                parts.append(p)
+                pending[i] = {}
+            else:
+                parts.append({d: s for d, s in p.items() if d <= upto})
+                pending[i] = {d: s for d, s in p.items() if d > upto}
+        sums = _combine(words, parts)
+        matches = sorted(d for d in sums if d + offset in allowed)
+        scored.update((d, sums[d]) for d in matches)
+        first.extend(d + offset for d in matches)
+        found += len(matches)
+        if found >= need or upto == END:
+            return upto
+        goal = 2 * upto + BLOCK
+
+
+def _combine(words: list[list[_FieldTerm]], parts: list[dict[int, float]]) -> dict[int, float]:
+    """Each document's sum over its words (all must match), a word's fields added in order."""
+    total: dict[int, float] | None = None
+    at = 0
+    for word in words:
+        sums: dict[int, float] | None = None
+        for part in parts[at:at + len(word)]:
+            if sums is None:
+                sums = dict(part)
+            else:
+                get = sums.get
+                sums.update({d: get(d, 0.0) + s for d, s in part.items()})
+        at += len(word)
+        if total is None:
+            total = sums or {}
+        else:
+            other = total
+            total = {d: other[d] + s for d, s in (sums or {}).items() if d in other}
+        if not total:
+            return {}
+    return total or {}
+
+
+def _rest(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int, after: int,
+          best: list[float], limit: int, scored: dict[int, float]) -> None:
+    """Score the matches past `after` that can still reach the top `limit` (max-score pruning).
+    Fields whose bounds together stay below the N-th best cannot lift a document into the top on
+    their own: only documents holding one of the other fields are candidates, and those fields'
+    postings are read whole; the low fields are looked up per candidate, highest bound first, and
+    a candidate is dropped as soon as what it has plus what it could still get falls short."""
+    terms = sorted((t for word in words for t in word), key=lambda t: t.bound)
+    floor = _floor(best, limit)
+    low, cut = 0.0, 0
+    while cut < len(terms) and low + terms[cut].bound < floor:
+        low += terms[cut].bound
+        cut += 1
+    if cut == len(terms):
+        return  # every field together scores below the N-th best: nothing here can rank
+    essential = terms[cut:]
+    # the low fields are looked up per candidate, highest bound first; a short posting list is
+    # read whole instead (a few blocks cost less than the lookups that would decode them anyway)
+    lookups = [t for t in reversed(terms[:cut]) if t.count > WHOLE]
+    postings: dict[_FieldTerm, dict[int, float]] = {}
+    for t in (*essential, *(t for t in terms[:cut] if t.count <= WHOLE)):
+        m = t.postings()
+        if after >= 0 and m.is_active():
+            m.skip_to(after + 1)
+        got: dict[int, float] = {}
+        t.read(m, got, END)
+        postings[t] = got
+    candidates: set[int] = set().union(*(postings[t] for t in essential))
+    for word in words:
+        if all(t in postings for t in word):  # a match holds one of this word's fields, all read
+            candidates.intersection_update(set().union(*(postings[t] for t in word)))
+    low = sum(t.bound for t in lookups)
+    cursors = [t.postings() for t in lookups]
+    for doc in sorted(d for d in candidates if d > after and d + offset in allowed):
+        have = {t: got[doc] for t, got in postings.items() if doc in got}
+        partial = sum(have.values())
+        rest = low
+        floor = _floor(best, limit)
+        for t, m in zip(lookups, cursors):
+            if partial + rest < floor:
+                break
+            rest -= t.bound
+            if not m.is_active():
+                continue
+            if doc > m._maxid:  # noqa: SLF001 - skip whole blocks by their headers, nothing decoded
+                m._skip_to_block(lambda: doc > m._maxid)  # noqa: SLF001, B023 - called at once
+                if not m.is_active():
+                    continue
+            # the block's own bound (its highest weight, its shortest length) is often far below
+            # the field's: a candidate that cannot rank even with it is dropped before decoding
+            if partial + rest + t.block_bound(m) < floor:
+                break
+            if m._ids is None:  # noqa: SLF001
+                m._read_ids()  # noqa: SLF001
+            ids = m._ids  # noqa: SLF001
+            at = m._i = bisect_left(ids, doc, m._i)  # noqa: SLF001
+            if at < len(ids) and ids[at] == doc:
+                if m._weights is None:  # noqa: SLF001
+                    m._read_weights()  # noqa: SLF001
+                value = t.value(m._weights[at], doc)  # noqa: SLF001
+                have[t] = value
+                partial += value
+        else:
+            if partial >= floor:
+                total = _total(words, have)
+                if total is not None:
+                    scored[doc] = total
+                    if len(best) < limit:
+                        heapq.heappush(best, total)
+                    elif total > best[0]:
+                        heapq.heapreplace(best, total)
+
+
+def _total(words: list[list[_FieldTerm]], have: dict[_FieldTerm, float]) -> float | None:
+    """A document's sum added as _combine adds it (so equal to the last bit); None when a word
+    has none of its fields."""
+    total: float | None = None
+    for word in words:
+        sums: float | None = None
+        for t in word:
+            value = have.get(t)
+            if value is not None:
+                sums = value if sums is None else sums + value
+        if sums is None:
+            return None
+        total = sums if total is None else total + sums
+    return total
+
+
+def _field_terms(sub: Any, groups: list[list[Term]], lengths: Lengths,
+                 formulas: dict[Term, Callable[[float, float], float]]) -> list[list[_FieldTerm]] | None:
+    """Each word's field terms present in the segment (a word none of whose fields is here leaves
+    the segment without matches: []); None when a field is scored otherwise or not read from blocks."""
+    schema, reader = sub.schema, sub.reader()
+    words: list[list[_FieldTerm]] = []
+    for group in groups:
+        word: list[_FieldTerm] = []
+        for term in group:
+            if term.fieldname not in schema or not schema[term.fieldname].scorable:
+                return None
+            field = schema[term.fieldname]
+            try:
+                text = field.to_bytes(term.text)
+            except ValueError:
+                continue
+            if (term.fieldname, text) not in reader:
+                continue
+            found = _FieldTerm.make(sub, term, text, lengths, formulas)
+            if found is None:
+                return None
+            word.append(found)
+        if not word:
+            return []
+        words.append(word)
+    return words
+
+
+class _FieldTerm:
+    """One word in one field of one segment: its postings read whole block by block, each posting
+    scored from a small (weight, length byte) table built with the same scorer, and the most any
+    posting can score (its highest weight at its shortest length), which lets the search skip
+    documents that cannot reach the top N."""
+
+    __slots__ = ("blocks", "bound", "count", "fieldname", "formula", "lens", "reader", "table", "text")
+
+    def __init__(self, reader: Any, fieldname: str, text: bytes, lens: bytes,
+                 formula: Callable[[float, float], float]) -> None:
+        self.reader, self.fieldname, self.text, self.lens, self.formula = reader, fieldname, text, lens, formula
+        self.table: dict[tuple[float, int], float] = {}  # (weight, length byte) -> score
+        self.blocks: dict[tuple[float, float], float] = {}  # (highest weight, shortest length) -> bound
+        self.bound = 0.0  # the most any posting scores
+        self.count = 0  # postings in the segment
+
+    def score(self, weight: float, length_byte: int) -> float:
+        return self.formula(weight, _LENGTH[length_byte])
+
+    def block_bound(self, m: Any) -> float:
+        """The most any posting of m's current block can score, from the block's header."""
+        key = (m._maxweight, m._minlength)  # noqa: SLF001
+        found = self.blocks.get(key)
+        if found is None:
+            found = self.blocks[key] = self.formula(*key)
+        return found
+
+    @classmethod
+    def make(cls, sub: Any, term: Term, text: bytes, lengths: Lengths,
+             formulas: dict[Term, Callable[[float, float], float]]) -> _FieldTerm | None:
+        lens = lengths(sub, term.fieldname)
+        formula = formulas.get(term)
+        if formula is None:
+            # idf and the average length are the whole index's (the scorer asks the top searcher),
+            # so one scorer serves every segment; building it costs a lookup in each segment
+            scorer = sub.weighting.scorer(sub, term.fieldname, text)
+            if type(scorer) is not _CappedScorer:  # noqa: E721
+                return None
+            raw, boost = scorer._score, term.boost  # noqa: SLF001 - the per-posting formula alone
+
+            def formula(weight: float, length: float) -> float:
+                value: float = raw(weight, length) * boost
+                return value
+            formulas[term] = formula
+        if lens is None:
+            return None
+        found = cls(sub.reader(), term.fieldname, text, lens, formula)
+        info = sub.reader().term_info(term.fieldname, text)
+        found.count = info.doc_frequency()
+        # a score rises with the weight and falls as the length grows (flat past LENGTH_CAP), so
+        # the highest weight at the shortest length (both as stored: whole counts, quantised
+        # lengths) bounds every posting; no length at all is read as 0, which only raises it
+        found.bound = formula(info.max_weight(), info.min_length() or 0)
+        return found if isinstance(found.postings(), W3LeafMatcher) else None
+
+    def postings(self) -> Any:
+        m = self.reader.postings(self.fieldname, self.text)
+        # deleted documents are not in `allowed`, which every result is checked against
+        return m.child if isinstance(m, FilterMatcher) else m
+
+    def value(self, weight: float, doc: int) -> float:
+        key = (weight, self.lens[doc])
+        found = self.table.get(key)
+        if found is None:
+            found = self.table[key] = self.score(*key)
+        return found
+
+    def read(self, m: Any, into: dict[int, float], until: int) -> int:
+        """Score every posting of m's blocks from its current one on, up to and including the
+        block that reaches `until`, into `into`; m moves to the next block. Returns the last
+        docnum read (END once every posting is read)."""
+        table, lens, score = self.table, self.lens, self.score
+        last = -1
+        while m.is_active():
+            if m._ids is None:  # noqa: SLF001 - the block's docnums and weights, decoded once
+                m._read_ids()  # noqa: SLF001
+            if m._weights is None:  # noqa: SLF001
+                m._read_weights()  # noqa: SLF001
+            for doc, weight in zip(m._ids, m._weights):  # noqa: SLF001
+                key = (weight, lens[doc])
+                value = table.get(key)
+                if value is None:
+                    value = table[key] = score(*key)
+                into[doc] = value
+            last = m._maxid  # noqa: SLF001
+            m._next_block()  # noqa: SLF001
+            if last >= until:
+                break
+        return last if m.is_active() else END

@@ -1,0 +1,169 @@
+"""Posting blocks read without unpickling: whoosh 3's codec with each block's data in flat arrays.
+
+whoosh 3 writes a block of up to 128 postings as one zlib-compressed pickle of (docnum gaps,
+weights, values). Reading any of it unpickles all of it, the words' positions too, and undoes
+the gaps in Python: ~100 microseconds a block, most of a search's time at 100,000 records
+(issue 21), though ranking and counting need only the docnums and weights. Here a block's data
+is a flag byte, the gaps as an array of the narrowest unsigned type that holds them, the
+weights as float32 (what whoosh's writer keeps them as; nothing when all are 1), then the
+values: fixed-size ones joined, positions as a compressed pickle that only a phrase reads.
+Docnums and weights then come out of `array.frombytes` and `itertools.accumulate`, in C.
+
+Everything else is whoosh 3's: the block headers (count, last docnum, highest weight, length
+bytes) that skipping reads, the term infos, columns and stored fields. A segment records the codec
+that wrote it, so segments written before this codec are read as they were; merging rewrites
+them. Term vectors (unused by the schema) keep whoosh's format.
+"""
+
+from __future__ import annotations
+
+import sys
+import zlib
+from array import array
+from itertools import accumulate
+from pickle import dumps, loads
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.util.numeric import length_to_byte
+
+MAGIC = b"SRb1"  # a block list in this layout; whoosh 3's reader rejects it ("Block tag error")
+_GAPS = ("B", "H", "I")  # flag bits 0-1: the gaps' array type
+_ONES, _COUNTS, _FLOATS = 0, 4, 8  # flag bits 2-3: every weight 1.0, whole counts below 256 (bytes), float32
+_WEIGHTS = 12
+_NO_VALUES, _FIXED, _PICKLED, _PACKED = 0, 16, 32, 48  # flag bits 4-5: how the values are kept
+_SWAP = sys.byteorder != "little"  # arrays are kept little-endian on disk
+
+
+class FlatCodec(W3Codec):  # type: ignore[misc]  # whoosh is untyped
+    """whoosh 3's codec writing and reading posting blocks as flat arrays (see the module text)."""
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        if byteids:  # term vectors: whoosh reads them with its own matcher, whatever the codec
+            return super().postings_writer(dbfile, byteids=True)
+        return FlatPostingsWriter(dbfile, blocklimit=self._blocklimit, compression=self._compression,
+                                  inlinelimit=self._inlinelimit)
+
+    def postings_reader(self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None) -> Any:
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        return FlatLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+def _array(typecode: str, values: Any) -> bytes:
+    packed = array(typecode, values)
+    if _SWAP:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(typecode: str, data: memoryview) -> array[Any]:
+    packed = array(typecode)
+    packed.frombytes(data)
+    if _SWAP:
+        packed.byteswap()
+    return packed
+
+
+class FlatPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # whoosh is untyped
+    def _write_block(self, last: bool = False) -> None:
+        postfile = self._postfile
+        if not self._blockcount:
+            postfile.write(MAGIC)
+        self._terminfo.add_block(self)
+        ids = self._ids
+        gaps = [ids[0], *(b - a for a, b in zip(ids, ids[1:]))]
+        widest = max(gaps)
+        kind = 0 if widest < 1 << 8 else 1 if widest < 1 << 16 else 2
+        parts = [b"", _array(_GAPS[kind], gaps)]
+        flags = kind
+        weights = self._weights
+        if any(w != 1.0 for w in weights):
+            if all(0 <= w < 256 and w == int(w) for w in weights):  # term counts: one byte each
+                flags |= _COUNTS
+                parts.append(bytes(int(w) for w in weights))
+            else:
+                flags |= _FLOATS
+                parts.append(_array("f", weights))
+        fixed = self._format.fixed_value_size()
+        if fixed is None or fixed < 0:
+            values = dumps(tuple(self._values), 2)
+            if self._compression and len(values) > 64:
+                flags |= _PACKED
+                values = zlib.compress(values, self._compression)
+            else:
+                flags |= _PICKLED
+            parts.append(values)
+        elif fixed > 0:
+            flags |= _FIXED
+            parts.append(b"".join(self._values))
+        parts[0] = bytes((flags,))
+        databytes = b"".join(parts)
+        # the header whoosh 3 skips by: count, last docnum, highest weight, compression (none:
+        # this reader never inflates the whole block), shortest and longest length as bytes
+        infobytes = dumps((len(ids), ids[-1], self._maxweight, 0, length_to_byte(self._minlength),
+                           length_to_byte(self._maxlength)), 2)
+        blocklength = len(infobytes) + len(databytes)
+        postfile.write_int(-blocklength if last else blocklength)
+        postfile.write(infobytes)
+        postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
+class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
+    """whoosh 3's block matcher over FlatPostingsWriter's blocks: only the data reads differ."""
+
+    def _read_header(self) -> None:
+        postfile = self._postfile
+        postfile.seek(self._startoffset)
+        magic = postfile.read(len(MAGIC))
+        if magic != MAGIC:
+            raise ValueError(f"not a Strongroom posting list (tag {magic!r})")
+        self._baseoffset = postfile.tell()
+
+    def _read_data(self) -> None:
+        data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+        self._data = memoryview(data)
+
+    def _read_ids(self) -> None:
+        if self._data is None:
+            self._read_data()
+        kind = _GAPS[self._data[0] & 3]
+        end = 1 + self._blocklength * array(kind).itemsize
+        self._ids = tuple(accumulate(_unpack(kind, self._data[1:end])))
+
+    def _weights_at(self) -> int:
+        at: int = 1 + self._blocklength * array(_GAPS[self._data[0] & 3]).itemsize
+        return at
+
+    def _read_weights(self) -> None:
+        if self._data is None:
+            self._read_data()
+        how, at, n = self._data[0] & _WEIGHTS, self._weights_at(), self._blocklength
+        if how == _COUNTS:  # whole counts as floats, as whoosh's own blocks give them
+            self._weights = array("f", self._data[at:at + n])
+        elif how == _FLOATS:
+            self._weights = _unpack("f", self._data[at:at + 4 * n])
+        else:
+            self._weights = array("f", [1.0]) * n
+
+    def _read_values(self) -> None:
+        if self._data is None:
+            self._read_data()
+        flags = self._data[0]
+        at = self._weights_at() + {_ONES: 0, _COUNTS: 1, _FLOATS: 4}[flags & _WEIGHTS] * self._blocklength
+        how = flags & _PACKED
+        if how == _NO_VALUES:
+            self._values = (None,) * self._blocklength
+        elif how == _FIXED:
+            size = self._fixedsize
+            data = bytes(self._data[at:])
+            self._values = tuple(data[i:i + size] for i in range(0, len(data), size))
+        else:
+            data = bytes(self._data[at:])
+            self._values = loads(zlib.decompress(data) if how == _PACKED else data)
+
+
+__all__ = ["MAGIC", "FlatCodec", "FlatLeafMatcher", "FlatPostingsWriter"]
