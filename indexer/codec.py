@@ -1,22 +1,24 @@
-"""Posting blocks read without unpickling: whoosh 3's codec with each block's data in flat arrays.
+"""Posting blocks read without unpickling: whoosh 3's codec with each block in flat arrays.
 
-whoosh 3 writes a block of up to 128 postings as one zlib-compressed pickle of (docnum gaps,
-weights, values). Reading any of it unpickles all of it, the words' positions too, and undoes
-the gaps in Python: ~100 microseconds a block, most of a search's time at 100,000 records
-(issue 21), though ranking and counting need only the docnums and weights. Here a block's data
-is a flag byte, the gaps as an array of the narrowest unsigned type that holds them, the
-weights as float32 (what whoosh's writer keeps them as; nothing when all are 1), then the
-values: fixed-size ones joined, positions as a compressed pickle that only a phrase reads.
-Docnums and weights then come out of `array.frombytes` and `itertools.accumulate`, in C.
+whoosh 3 writes a block of up to 128 postings as a pickled header, then one zlib-compressed
+pickle of (docnum gaps, weights, values). Reading any of it unpickles all of it, the words'
+positions too, and undoes the gaps in Python: ~100 microseconds a block, most of a search's time
+at 100,000 records (issue 21), though ranking and counting need only docnums and weights, and
+skipping only the headers. Here a block is a fixed struct header (_HEAD: the same fields), then a
+flag byte, the gaps as an array of the narrowest unsigned type that holds them, the weights (one
+byte each when they are whole counts below 256, as term frequencies are; float32, what whoosh's
+writer keeps them as, otherwise; nothing when all are 1), then the values: fixed-size ones
+joined, positions as a compressed pickle that only a phrase reads. Headers come out of
+`struct.unpack`, docnums out of `array.frombytes` and `itertools.accumulate`, all in C.
 
-Everything else is whoosh 3's: the block headers (count, last docnum, highest weight, length
-bytes) that skipping reads, the term infos, columns and stored fields. A segment records the codec
-that wrote it, so segments written before this codec are read as they were; merging rewrites
-them. Term vectors (unused by the schema) keep whoosh's format.
+The term infos, columns and stored fields stay whoosh 3's. A segment records the codec that
+wrote it, so segments written before this codec are read as they were; merging rewrites them.
+Term vectors (unused by the schema) keep whoosh's format.
 """
 
 from __future__ import annotations
 
+import struct
 import sys
 import zlib
 from array import array
@@ -25,7 +27,7 @@ from pickle import dumps, loads
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 MAGIC = b"SRb1"  # a block list in this layout; whoosh 3's reader rejects it ("Block tag error")
 _GAPS = ("B", "H", "I")  # flag bits 0-1: the gaps' array type
@@ -33,6 +35,10 @@ _ONES, _COUNTS, _FLOATS = 0, 4, 8  # flag bits 2-3: every weight 1.0, whole coun
 _WEIGHTS = 12
 _NO_VALUES, _FIXED, _PICKLED, _PACKED = 0, 16, 32, 48  # flag bits 4-5: how the values are kept
 _SWAP = sys.byteorder != "little"  # arrays are kept little-endian on disk
+# a block's header, what skipping reads: the data's length (negative for the last block), the
+# postings in it, its last docnum, highest weight, shortest and longest field length as bytes
+_HEAD = struct.Struct("<iHIdBB")
+_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
 class FlatCodec(W3Codec):  # type: ignore[misc]  # whoosh is untyped
@@ -100,20 +106,21 @@ class FlatPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # whoosh is u
             parts.append(b"".join(self._values))
         parts[0] = bytes((flags,))
         databytes = b"".join(parts)
-        # the header whoosh 3 skips by: count, last docnum, highest weight, compression (none:
-        # this reader never inflates the whole block), shortest and longest length as bytes
-        infobytes = dumps((len(ids), ids[-1], self._maxweight, 0, length_to_byte(self._minlength),
-                           length_to_byte(self._maxlength)), 2)
-        blocklength = len(infobytes) + len(databytes)
-        postfile.write_int(-blocklength if last else blocklength)
-        postfile.write(infobytes)
+        length = -len(databytes) if last else len(databytes)
+        postfile.write(_HEAD.pack(length, len(ids), ids[-1], self._maxweight, length_to_byte(self._minlength),
+                                  length_to_byte(self._maxlength)))
         postfile.write(databytes)
         self._blockcount += 1
         self._new_block()
 
 
 class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
-    """whoosh 3's block matcher over FlatPostingsWriter's blocks: only the data reads differ."""
+    """whoosh 3's block matcher over FlatPostingsWriter's blocks: only the block reads differ."""
+
+    _data: Any  # the current block's data (a memoryview), None until read
+    _ids: Any
+    _weights: Any
+    _values: Any
 
     def _read_header(self) -> None:
         postfile = self._postfile
@@ -122,6 +129,18 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
         if magic != MAGIC:
             raise ValueError(f"not a Strongroom posting list (tag {magic!r})")
         self._baseoffset = postfile.tell()
+
+    def _goto(self, position: int) -> None:
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        length, count, maxid, maxweight, shortest, longest = _HEAD.unpack(self._postfile.get(position, _HEAD.size))
+        if length < 0:
+            self._lastblock = True
+            length = -length
+        self._dataoffset = position + _HEAD.size
+        self._nextoffset = self._dataoffset + length
+        self._blocklength, self._maxid, self._maxweight, self._compression = count, maxid, maxweight, 0
+        self._minlength, self._maxlength = _LENGTHS[shortest], _LENGTHS[longest]
 
     def _read_data(self) -> None:
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)

@@ -16,25 +16,27 @@ candidate, skipping whole blocks by their headers, until the candidate is either
 shown unable to rank (with the block's own bound, before its postings are decoded). At 100,000
 records a common word went from ~120 to ~15-40 ms (bench/search.py).
 
-Those sums may differ from whoosh's in the last bits (whoosh adds the same parts grouped by its
-matcher tree), and ranking ties are common (quantised lengths, equal term counts). So they only
-choose candidates: every document whose sum comes within a relative 1e-9 of the N-th best is
-kept by the pruning and scored again by whoosh's own matcher for the query (skip_to, score), and
-the top N is taken by (that score, descending; docnum, ascending), which is how whoosh's
-TopCollector orders its top N, pruned or not.
+The sums are whoosh's own floats: a word's fields are added in the grouping whoosh's matcher
+uses (a tree by document counts in a large segment, left to right in a small one: _plan), and
+two words as a + b. Three or more words whoosh groups by estimated size, so there the sums only
+choose candidates: every document within a relative 1e-9 of the N-th best (the pruning keeps
+them all) is scored again by whoosh's own matcher (skip_to, score). Either way the top N is
+taken by (score, descending; docnum, ascending), which is how whoosh's TopCollector orders its
+top N (tests/indexer/test_topk.py compares it with whoosh's, each way).
 """
+
 from __future__ import annotations
 
 import heapq
 import sys
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Collection
 from itertools import chain
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.query import And, Or, Query, Term
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from indexer.ranking import _CappedScorer
@@ -48,6 +50,10 @@ _LENGTH = [1] + [byte_to_length(b) for b in range(1, 256)]  # a length byte of 0
 
 # (segment searcher, field) -> the field length byte of each document of the segment
 Lengths = Callable[[Any, str], bytes | None]
+# a query's words in one segment: each word's field terms in order, None where the segment lacks one
+Words = list[list["_FieldTerm | None"]]
+Plan = int | tuple["Plan", "Plan"]  # a field's place in its word, or two joined
+Plans = list[Plan | None]  # per word; None: summed left to right
 
 
 def _groups(q: Query) -> list[list[Term]] | None:
@@ -70,15 +76,11 @@ def _groups(q: Query) -> list[list[Term]] | None:
     return None
 
 
-def _sums_are_whooshs(groups: list[list[Term]], subs: list[Any]) -> bool:
-    """Whether the sums above are whoosh's to the last bit, so no candidate needs its score again.
-    whoosh adds a word's fields left to right (0 + a + b + c) when it preloads a small segment
-    (Or's ArrayUnionMatcher, up to OR_ARRAY_DOCS documents) and two words as a + b; so do we.
-    In a larger segment a word of three or more fields is a binary tree of unions, a + (b + c),
-    and three or more words are grouped likewise: then the candidates are scored again."""
-    if len(groups) > 2:
-        return False
-    return all(len(g) <= 2 for g in groups) or all(sub.doc_count_all() <= OR_ARRAY_DOCS for sub in subs)
+def _sums_are_whooshs(groups: list[list[Term]]) -> bool:
+    """Whether the sums here are whoosh's to the last bit, so no candidate needs its score again.
+    A word's fields are added as whoosh adds them (see _word_sums) and two words as a + b; three
+    or more words whoosh groups by their estimated sizes, and then the candidates are scored again."""
+    return len(groups) <= 2
 
 
 def top(searcher: Any, q: Query, allowed: Collection[int], limit: int, count: int,
@@ -103,17 +105,18 @@ def top(searcher: Any, q: Query, allowed: Collection[int], limit: int, count: in
         if not words:
             continue
         scored: dict[int, float] = {}
+        plans: Plans = [_plan(word) if sub.doc_count_all() > OR_ARRAY_DOCS else None for word in words]
         reach = -1
         if len(first) < count:
-            reach = _prefix(words, allowed, offset, count - len(first), scored, first)
+            reach = _prefix(words, plans, allowed, offset, count - len(first), scored, first)
             best = heapq.nlargest(limit, chain(best, scored.values()))
             heapq.heapify(best)
         if reach < END:
-            _rest(words, allowed, offset, reach, best, limit, scored)
+            _rest(words, plans, allowed, offset, reach, best, limit, scored)
         per_segment.append((sub, offset, scored))
     if not best:
         return [], first[:count]
-    if _sums_are_whooshs(groups, [sub for sub, _, _ in per_segment]):
+    if _sums_are_whooshs(groups):
         everything = [(s, d + offset) for _, offset, scores in per_segment for d, s in scores.items()]
         return heapq.nsmallest(limit, everything, key=lambda pair: (-pair[0], pair[1])), first[:count]
     floor = _floor(best, limit)
@@ -143,13 +146,13 @@ def _floor(best: list[float], limit: int) -> float:
     return nth - MARGIN * max(1.0, abs(nth))
 
 
-def _prefix(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int, need: int,
+def _prefix(words: Words, plans: Plans, allowed: Collection[int], offset: int, need: int,
             scored: dict[int, float], first: list[int]) -> int:
     """Score every match of the segment from its start until `need` matches are found (or to its
     end), into `scored`, appending the matches to `first` in document order; returns the last
     docnum covered (END: the whole segment). Read in growing steps of blocks, each step scoring
     the documents that every field's postings have passed."""
-    terms = [t for word in words for t in word]
+    terms = [t for word in words for t in word if t is not None]
     cursors = [t.postings() for t in terms]
     reached = [-1] * len(terms)
     pending: list[dict[int, float]] = [{} for _ in terms]
@@ -170,7 +173,7 @@ def _prefix(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int
             else:
                 parts.append({d: s for d, s in p.items() if d <= upto})
                 pending[i] = {d: s for d, s in p.items() if d > upto}
-        sums = _combine(words, parts)
+        sums = _combine(words, dict(zip(terms, parts)), plans)
         matches = sorted(d for d in sums if d + offset in allowed)
         scored.update((d, sums[d]) for d in matches)
         first.extend(d + offset for d in matches)
@@ -180,37 +183,63 @@ def _prefix(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int
         goal = 2 * upto + BLOCK
 
 
-def _combine(words: list[list[_FieldTerm]], parts: list[dict[int, float]]) -> dict[int, float]:
-    """Each document's sum over its words (all must match), a word's fields added in order."""
+def _combine(words: Words, parts: dict[_FieldTerm, dict[int, float]], plans: Plans) -> dict[int, float]:
+    """Each document's sum over its words (all must match), each word's fields added as whoosh adds them."""
     total: dict[int, float] | None = None
-    at = 0
-    for word in words:
-        sums: dict[int, float] | None = None
-        for part in parts[at:at + len(word)]:
-            if sums is None:
-                sums = dict(part)
-            else:
-                get = sums.get
-                sums.update({d: get(d, 0.0) + s for d, s in part.items()})
-        at += len(word)
+    for word, plan in zip(words, plans):
+        sums = _word_sums([None if t is None else parts[t] for t in word], plan)
         if total is None:
-            total = sums or {}
+            total = sums
         else:
             other = total
-            total = {d: other[d] + s for d, s in (sums or {}).items() if d in other}
+            total = {d: other[d] + s for d, s in sums.items() if d in other}
         if not total:
             return {}
     return total or {}
 
 
-def _rest(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int, after: int,
+def _plan(word: list[_FieldTerm | None]) -> Plan:
+    """How whoosh's DefaultOr (segments above OR_ARRAY_DOCS) joins a word's fields: a Huffman-like
+    tree by each field's document count in the segment (whoosh.util.make_weighted_tree: the two
+    smallest joined first; ties keep their order, as whoosh's matchers never compare below each
+    other), so sums grouped by it are whoosh's own floats."""
+    nodes: list[tuple[int, Plan]] = sorted(((0 if t is None else t.count, i) for i, t in enumerate(word)),
+                                           key=lambda node: node[0])
+    while len(nodes) > 1:
+        a, b = nodes.pop(0), nodes.pop(0)
+        insort(nodes, (a[0] + b[0], (a[1], b[1])), key=lambda node: node[0])
+    return nodes[0][1]
+
+
+def _word_sums(fields: list[dict[int, float] | None], plan: Plan | None) -> dict[int, float]:
+    """A word's per-document sum over its fields (None: not in the segment): grouped by `plan`,
+    or left to right (whoosh's preloaded Or of a small segment) without one."""
+    if plan is None:
+        sums: dict[int, float] = {}
+        for part in fields:
+            if part:
+                get = sums.get
+                sums.update({d: s if (x := get(d)) is None else x + s for d, s in part.items()})
+        return sums
+    if isinstance(plan, int):
+        return fields[plan] or {}
+    left, right = _word_sums(fields, plan[0]), _word_sums(fields, plan[1])
+    if not left or not right:
+        return left or right
+    merged = dict(left)
+    get = left.get
+    merged.update({d: s if (x := get(d)) is None else x + s for d, s in right.items()})
+    return merged
+
+
+def _rest(words: Words, plans: Plans, allowed: Collection[int], offset: int, after: int,
           best: list[float], limit: int, scored: dict[int, float]) -> None:
     """Score the matches past `after` that can still reach the top `limit` (max-score pruning).
     Fields whose bounds together stay below the N-th best cannot lift a document into the top on
     their own: only documents holding one of the other fields are candidates, and those fields'
     postings are read whole; the low fields are looked up per candidate, highest bound first, and
     a candidate is dropped as soon as what it has plus what it could still get falls short."""
-    terms = sorted((t for word in words for t in word), key=lambda t: t.bound)
+    terms = sorted((t for word in words for t in word if t is not None), key=lambda t: t.bound)
     floor = _floor(best, limit)
     low, cut = 0.0, 0
     while cut < len(terms) and low + terms[cut].bound < floor:
@@ -232,8 +261,9 @@ def _rest(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int, 
         postings[t] = got
     candidates: set[int] = set().union(*(postings[t] for t in essential))
     for word in words:
-        if all(t in postings for t in word):  # a match holds one of this word's fields, all read
-            candidates.intersection_update(set().union(*(postings[t] for t in word)))
+        present = [t for t in word if t is not None]
+        if all(t in postings for t in present):  # a match holds one of this word's fields, all read
+            candidates.intersection_update(set().union(*(postings[t] for t in present)))
     low = sum(t.bound for t in lookups)
     cursors = [t.postings() for t in lookups]
     for doc in sorted(d for d in candidates if d > after and d + offset in allowed):
@@ -267,7 +297,7 @@ def _rest(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int, 
                 partial += value
         else:
             if partial >= floor:
-                total = _total(words, have)
+                total = _total(words, have, plans)
                 if total is not None:
                     scored[doc] = total
                     if len(best) < limit:
@@ -276,30 +306,40 @@ def _rest(words: list[list[_FieldTerm]], allowed: Collection[int], offset: int, 
                         heapq.heapreplace(best, total)
 
 
-def _total(words: list[list[_FieldTerm]], have: dict[_FieldTerm, float]) -> float | None:
-    """A document's sum added as _combine adds it (so equal to the last bit); None when a word
-    has none of its fields."""
+def _total(words: Words, have: dict[_FieldTerm, float], plans: Plans) -> float | None:
+    """A document's sum as _combine adds it (so equal to the last bit); None when a word has
+    none of its fields."""
     total: float | None = None
-    for word in words:
-        sums: float | None = None
-        for t in word:
-            value = have.get(t)
-            if value is not None:
-                sums = value if sums is None else sums + value
+    for word, plan in zip(words, plans):
+        sums = _word_total([None if t is None else have.get(t) for t in word], plan)
         if sums is None:
             return None
         total = sums if total is None else total + sums
     return total
 
 
+def _word_total(values: list[float | None], plan: Plan | None) -> float | None:
+    if plan is None:
+        sums: float | None = None
+        for value in values:
+            if value is not None:
+                sums = value if sums is None else sums + value
+        return sums
+    if isinstance(plan, int):
+        return values[plan]
+    left, right = _word_total(values, plan[0]), _word_total(values, plan[1])
+    return right if left is None else left if right is None else left + right
+
+
 def _field_terms(sub: Any, groups: list[list[Term]], lengths: Lengths,
-                 formulas: dict[Term, Callable[[float, float], float]]) -> list[list[_FieldTerm]] | None:
-    """Each word's field terms present in the segment (a word none of whose fields is here leaves
-    the segment without matches: []); None when a field is scored otherwise or not read from blocks."""
+                 formulas: dict[Term, Callable[[float, float], float]]) -> Words | None:
+    """Each word's field terms in the segment, in the word's order, None for a field without
+    the word (whoosh's matcher tree still counts it); [] when a word is in none of the fields
+    (no match in the segment); None when a field is scored otherwise or not read from blocks."""
     schema, reader = sub.schema, sub.reader()
-    words: list[list[_FieldTerm]] = []
+    words: Words = []
     for group in groups:
-        word: list[_FieldTerm] = []
+        word: list[_FieldTerm | None] = []
         for term in group:
             if term.fieldname not in schema or not schema[term.fieldname].scorable:
                 return None
@@ -307,14 +347,18 @@ def _field_terms(sub: Any, groups: list[list[Term]], lengths: Lengths,
             try:
                 text = field.to_bytes(term.text)
             except ValueError:
+                word.append(None)
                 continue
-            if (term.fieldname, text) not in reader:
+            try:
+                info = reader.term_info(term.fieldname, text)
+            except TermNotFound:
+                word.append(None)
                 continue
-            found = _FieldTerm.make(sub, term, text, lengths, formulas)
+            found = _FieldTerm.make(sub, term, text, info, lengths, formulas)
             if found is None:
                 return None
             word.append(found)
-        if not word:
+        if all(t is None for t in word):
             return []
         words.append(word)
     return words
@@ -348,7 +392,7 @@ class _FieldTerm:
         return found
 
     @classmethod
-    def make(cls, sub: Any, term: Term, text: bytes, lengths: Lengths,
+    def make(cls, sub: Any, term: Term, text: bytes, info: Any, lengths: Lengths,
              formulas: dict[Term, Callable[[float, float], float]]) -> _FieldTerm | None:
         lens = lengths(sub, term.fieldname)
         formula = formulas.get(term)
@@ -366,14 +410,15 @@ class _FieldTerm:
             formulas[term] = formula
         if lens is None:
             return None
+        if info.is_inlined():
+            return None  # a list, not blocks (whoosh inlines none with its default codec settings)
         found = cls(sub.reader(), term.fieldname, text, lens, formula)
-        info = sub.reader().term_info(term.fieldname, text)
         found.count = info.doc_frequency()
         # a score rises with the weight and falls as the length grows (flat past LENGTH_CAP), so
         # the highest weight at the shortest length (both as stored: whole counts, quantised
         # lengths) bounds every posting; no length at all is read as 0, which only raises it
         found.bound = formula(info.max_weight(), info.min_length() or 0)
-        return found if isinstance(found.postings(), W3LeafMatcher) else None
+        return found
 
     def postings(self) -> Any:
         m = self.reader.postings(self.fieldname, self.text)

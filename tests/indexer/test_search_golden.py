@@ -93,10 +93,10 @@ def test_every_hit_has_a_marked_snippet_when_its_words_are_in_the_text(index: Wh
 
 
 def test_rescored_candidates_give_the_recorded_results_too(index: WhooshIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In segments above 5,000 records whoosh sums a word's fields as a tree, so indexer.topk
-    scores its candidates again with whoosh's matcher: forced here on the small index."""
+    """With three or more words whoosh groups them by estimated size, so indexer.topk scores its
+    candidates again with whoosh's matcher: forced here for every query."""
     from indexer import topk
-    monkeypatch.setattr(topk, "OR_ARRAY_DOCS", 0)
+    monkeypatch.setattr(topk, "_sums_are_whooshs", lambda groups: False)
     outcomes = _outcomes(index)
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for name in SCOPES:
