@@ -27,13 +27,18 @@ from pickle import dumps, loads
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.formats import Positions
+from whoosh.system import _INT_SIZE, pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 MAGIC = b"SRb1"  # a block list in this layout; whoosh 3's reader rejects it ("Block tag error")
 _GAPS = ("B", "H", "I")  # flag bits 0-1: the gaps' array type
 _ONES, _COUNTS, _FLOATS = 0, 4, 8  # flag bits 2-3: every weight 1.0, whole counts below 256 (bytes), float32
 _WEIGHTS = 12
-_NO_VALUES, _FIXED, _PICKLED, _PACKED = 0, 16, 32, 48  # flag bits 4-5: how the values are kept
+# flag bits 4-6: how the values are kept: none, fixed size joined, a pickled tuple (compressed or
+# not), or whoosh Positions as flat arrays (each posting's count, then every gap, compressed)
+_NO_VALUES, _FIXED, _PICKLED, _PACKED, _POSITIONS = 0, 16, 32, 48, 64
+_VALUES = 112
 _SWAP = sys.byteorder != "little"  # arrays are kept little-endian on disk
 # a block's header, what skipping reads: the data's length (negative for the last block), the
 # postings in it, its last docnum, highest weight, shortest and longest field length as bytes
@@ -80,8 +85,7 @@ class FlatPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # whoosh is u
         self._terminfo.add_block(self)
         ids = self._ids
         gaps = [ids[0], *(b - a for a, b in zip(ids, ids[1:]))]
-        widest = max(gaps)
-        kind = 0 if widest < 1 << 8 else 1 if widest < 1 << 16 else 2
+        kind = _narrowest(gaps)
         parts = [b"", _array(_GAPS[kind], gaps)]
         flags = kind
         weights = self._weights
@@ -93,7 +97,11 @@ class FlatPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # whoosh is u
                 flags |= _FLOATS
                 parts.append(_array("f", weights))
         fixed = self._format.fixed_value_size()
-        if fixed is None or fixed < 0:
+        positions = _positions(self._format, self._values, len(ids))
+        if positions is not None:
+            flags |= _POSITIONS
+            parts.append(positions)
+        elif fixed is None or fixed < 0:
             values = dumps(tuple(self._values), 2)
             if self._compression and len(values) > 64:
                 flags |= _PACKED
@@ -114,6 +122,28 @@ class FlatPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # whoosh is u
         self._new_block()
 
 
+def _positions(fmt: Any, values: list[bytes], count: int) -> bytes | None:
+    """whoosh Positions values (a count, then the pickled gaps) as one type byte, the counts and
+    the gaps as arrays (the gaps compressed); None for any other format."""
+    if type(fmt) is not Positions or len(values) != count:  # noqa: E721 - exactly whoosh's layout
+        return None
+    counts: list[int] = []
+    gaps: list[int] = []
+    for value in values:
+        body = value[_INT_SIZE:]
+        found = loads(body if body.endswith(b".") else body + b".")
+        counts.append(len(found))
+        gaps.extend(found)
+    counts_kind, gaps_kind = _narrowest(counts), _narrowest(gaps)
+    return b"".join((bytes((counts_kind | gaps_kind << 2,)), _array(_GAPS[counts_kind], counts),
+                     zlib.compress(_array(_GAPS[gaps_kind], gaps), 3)))
+
+
+def _narrowest(numbers: list[int]) -> int:
+    widest = max(numbers, default=0)
+    return 0 if widest < 1 << 8 else 1 if widest < 1 << 16 else 2
+
+
 class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
     """whoosh 3's block matcher over FlatPostingsWriter's blocks: only the block reads differ."""
 
@@ -121,6 +151,7 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
     _ids: Any
     _weights: Any
     _values: Any
+    _positions: Any
 
     def _read_header(self) -> None:
         postfile = self._postfile
@@ -131,7 +162,7 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
         self._baseoffset = postfile.tell()
 
     def _goto(self, position: int) -> None:
-        self._data = self._ids = self._weights = self._values = None
+        self._data = self._ids = self._weights = self._values = self._positions = None
         self._i = 0
         length, count, maxid, maxweight, shortest, longest = _HEAD.unpack(self._postfile.get(position, _HEAD.size))
         if length < 0:
@@ -168,13 +199,38 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
         else:
             self._weights = array("f", [1.0]) * n
 
+    def _values_at(self) -> int:
+        at: int = self._weights_at() + {_ONES: 0, _COUNTS: 1, _FLOATS: 4}[self._data[0] & _WEIGHTS] * self._blocklength
+        return at
+
+    def positions(self) -> tuple[list[int], array[int]] | None:
+        """The block's positions as (where each posting's gaps start, n + 1 offsets; every gap),
+        read without building whoosh's per-posting values; None when kept otherwise."""
+        if self._data is None:
+            self._read_data()
+        if self._data[0] & _VALUES != _POSITIONS:
+            return None
+        if self._positions is None:
+            at = self._values_at()
+            kinds = self._data[at]
+            counts_type, gaps_type = _GAPS[kinds & 3], _GAPS[kinds >> 2 & 3]
+            end = at + 1 + self._blocklength * array(counts_type).itemsize
+            counts = _unpack(counts_type, self._data[at + 1:end])
+            gaps = _unpack(gaps_type, memoryview(zlib.decompress(self._data[end:])))
+            self._positions = (list(accumulate(counts, initial=0)), gaps)
+        found: tuple[list[int], array[int]] = self._positions
+        return found
+
     def _read_values(self) -> None:
         if self._data is None:
             self._read_data()
         flags = self._data[0]
-        at = self._weights_at() + {_ONES: 0, _COUNTS: 1, _FLOATS: 4}[flags & _WEIGHTS] * self._blocklength
-        how = flags & _PACKED
-        if how == _NO_VALUES:
+        at = self._values_at()
+        how = flags & _VALUES
+        if how == _POSITIONS:  # whoosh's own encoding, for whoosh's readers (merges, its Phrase)
+            starts, gaps = self.positions() or ([], array("B"))
+            self._values = tuple(pack_uint(b - a) + dumps(gaps[a:b].tolist(), 2) for a, b in zip(starts, starts[1:]))
+        elif how == _NO_VALUES:
             self._values = (None,) * self._blocklength
         elif how == _FIXED:
             size = self._fixedsize

@@ -4,7 +4,10 @@ whoosh answers `"za pogodbo"` with SpanNear2: for every document holding both wo
 Span objects for each position and merges them. With two common words that is tens of
 thousands of documents, and the span objects are most of the cost. An exact phrase (slop 1)
 only needs one test per candidate: is there a position p of the first word with p+1 for the
-second, p+2 for the third, and so on. Scores are the words' own, as an AND of them would give.
+second, p+2 for the third, and so on. The candidates, the documents holding every word, come
+from set intersections of whole posting blocks' docnums (whoosh's intersection matcher stepped
+through them one posting at a time, in Python). Scores are the words' own, as an AND of them
+would give.
 
 A phrase may also carry the documents the searcher may return (`admit`, top-level docnums):
 whoosh filters a search only after a match, so without it a restricted user's phrase pays the
@@ -13,17 +16,20 @@ position test for every candidate they would never see.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Container, Iterable, Iterator
 from itertools import accumulate
 from pickle import loads
 from typing import Any
 
 from whoosh import matching
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
 from whoosh.query import Phrase, Term
 from whoosh.system import _INT_SIZE
 from whoosh.util import make_binary_tree
 
+from indexer.codec import FlatLeafMatcher
 from indexer.docset import segment_offset
 
 
@@ -45,7 +51,7 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
         if not field.format or not field.format.supports("positions"):
             return super().matcher(searcher, context)  # whoosh's own error message
         reader = searcher.reader()
-        terms = []
+        texts = []
         for word in self.words:
             try:
                 text = field.to_bytes(word)
@@ -53,21 +59,29 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
                 return matching.NullMatcher()
             if (self.fieldname, text) not in reader:
                 return matching.NullMatcher()
-            terms.append(Term(self.fieldname, text).matcher(searcher, context))
-        both = make_binary_tree(matching.IntersectionMatcher, terms)
-        offset = segment_offset(searcher) if self.admit is not None else 0
-        shifted = _shifted_positions if type(field.format) is Positions else _decoded_positions
-        m: Any = _AdjacentMatcher(both, terms, shifted, self.admit, offset)
+            texts.append(text)
+        candidates = _holding_every(reader, self.fieldname, texts)
+        if self.admit is not None:
+            offset, admit = segment_offset(searcher), self.admit
+            candidates = [d for d in candidates if d + offset in admit]
+        if not candidates:
+            return matching.NullMatcher()
+        scoring = make_binary_tree(matching.IntersectionMatcher,
+                                   [Term(self.fieldname, t).matcher(searcher, context) for t in texts])
+        fmt = field.format
+        decode = _shifted_positions if type(fmt) is Positions else \
+            lambda value, shift: [p - shift for p in fmt.decode_positions(value)]
+        words = {t: _Positions(reader.postings(self.fieldname, t), decode) for t in dict.fromkeys(texts)}
+        m: Any = _AdjacentMatcher(scoring, [words[t] for t in texts], candidates)
         if self.boost != 1.0:
             m = matching.WrappingMatcher(m, boost=self.boost)
         return m
 
 
-def _shifted_positions(m: Any, shift: int) -> Iterable[int]:
-    """The current posting's positions minus `shift`, decoded in C. whoosh's Positions value is
-    a count (_INT_SIZE bytes), then the pickled list of gaps (sometimes without pickle's final '.');
+def _shifted_positions(value: bytes, shift: int) -> Iterable[int]:
+    """A posting's positions minus `shift`, decoded in C. whoosh's Positions value is a count
+    (_INT_SIZE bytes), then the pickled list of gaps (sometimes without pickle's final '.');
     its own decoder sums the gaps in a Python loop."""
-    value = m.value()
     if not value.endswith(b"."):
         value += b"."
     gaps = loads(value[_INT_SIZE:])
@@ -75,40 +89,110 @@ def _shifted_positions(m: Any, shift: int) -> Iterable[int]:
     return accumulate(gaps, initial=-shift) if shift else accumulate(gaps)
 
 
-def _decoded_positions(m: Any, shift: int) -> Iterable[int]:
-    return [p - shift for p in m.value_as("positions")]
+class _Positions:
+    """One word's positions by docnum, for documents met in order: whole blocks are skipped by
+    their headers, and a block read is kept as {docnum: its place in the block} (a dict built in
+    C) instead of a skip_to and a value() call per document. A block of indexer.codec keeps the
+    positions as flat arrays, sliced here; any other is decoded from whoosh's per-posting value."""
+
+    def __init__(self, m: Any, decode: Callable[[bytes, int], Iterable[int]]) -> None:
+        self._m = m.child if isinstance(m, matching.FilterMatcher) else m  # candidates are live documents
+        self._decode = decode
+        self._block: dict[int, int] | None = None
+        self._flat: tuple[list[int], Any] | None = None
+
+    def shifted(self, doc: int, shift: int) -> Iterable[int]:
+        """The positions of the word in `doc`, each minus `shift`."""
+        m = self._m
+        if not isinstance(m, W3LeafMatcher):
+            if m.id() < doc:
+                m.skip_to(doc)
+            return self._decode(m.value(), shift)
+        if doc > m._maxid:  # noqa: SLF001 - the block's last docnum, from its header
+            m._skip_to_block(lambda: doc > m._maxid)  # noqa: SLF001
+            self._block = None
+        if self._block is None:
+            if m._ids is None:  # noqa: SLF001
+                m._read_ids()  # noqa: SLF001
+            self._block = dict(zip(m._ids, range(len(m._ids))))  # noqa: SLF001
+            self._flat = m.positions() if isinstance(m, FlatLeafMatcher) else None
+        at = self._block[doc]
+        if self._flat is not None:
+            starts, gaps = self._flat
+            mine = gaps[starts[at]:starts[at + 1]]
+            # `initial` adds one extra value, -shift: negative, so it never meets a real position
+            return accumulate(mine, initial=-shift) if shift else accumulate(mine)
+        if m._values is None:  # noqa: SLF001
+            m._read_values()  # noqa: SLF001
+        return self._decode(m._values[at], shift)  # noqa: SLF001
+
+
+def _holding_every(reader: Any, fieldname: str, texts: list[bytes]) -> list[int]:
+    """The segment's live documents holding every word, in order: each word's docnums read from
+    whole posting blocks into a set and the sets intersected (C loops), instead of leapfrogging
+    the words' matchers one posting at a time, which was most of the cost of a common phrase."""
+    common: set[int] | None = None
+    for text in dict.fromkeys(texts):
+        docs = _docnums(reader.postings(fieldname, text))
+        common = docs if common is None else common & docs
+        if not common:
+            return []
+    if common and reader.has_deletions():
+        common.difference_update(reader.deleted_docs_set)
+    return sorted(common or ())
+
+
+def _docnums(m: Any) -> set[int]:
+    if isinstance(m, matching.FilterMatcher):
+        m = m.child  # deleted documents: removed by the caller
+    if not isinstance(m, W3LeafMatcher):
+        return set(m.all_ids())
+    out: set[int] = set()
+    while m.is_active():
+        if m._ids is None:  # noqa: SLF001 - the block's docnums, decoded once
+            m._read_ids()  # noqa: SLF001
+        out.update(m._ids)  # noqa: SLF001
+        m._next_block()  # noqa: SLF001
+    return out
 
 
 class _AdjacentMatcher(matching.WrappingMatcher):  # type: ignore[misc]
-    """The documents of an intersection of term matchers where the words stand one after another."""
+    """The candidates (documents holding every word) where the words stand one after another,
+    in docnum order; the wrapped intersection of the words' term matchers is kept on the current
+    document, so scores (and anything else asked of it) are an AND of the words'."""
 
-    def __init__(self, child: Any, terms: list[Any], positions: Callable[[Any, int], Iterable[int]],
-                 admit: Container[int] | None = None, offset: int = 0) -> None:
+    def __init__(self, child: Any, words: list[_Positions], candidates: list[int]) -> None:
         super().__init__(child)
-        self._terms = terms
-        self._positions = positions
-        self._admit = admit
-        self._offset = offset
+        self._words = words
+        self._docs = candidates
+        self._at = 0
         self._settle()
 
-    def _adjacent(self) -> bool:
+    def _adjacent(self, doc: int) -> bool:
         # Start positions that the i-th word confirms at p + i, narrowed word by word (set ops in C).
-        terms, positions = iter(self._terms), self._positions
-        starts = set(positions(next(terms), 0))
-        for i, m in enumerate(terms, 1):
-            starts.intersection_update(positions(m, i))
+        words = iter(self._words)
+        starts = set(next(words).shifted(doc, 0))
+        for i, word in enumerate(words, 1):
+            starts.intersection_update(word.shifted(doc, i))
             if not starts:
                 return False
         return True
 
     def _settle(self) -> None:
-        child, admit, offset = self.child, self._admit, self._offset
-        if admit is None:
-            while child.is_active() and not self._adjacent():
-                child.next()
-        else:
-            while child.is_active() and (child.id() + offset not in admit or not self._adjacent()):
-                child.next()
+        docs = self._docs
+        while self._at < len(docs):
+            doc = docs[self._at]
+            if self._adjacent(doc):
+                if self.child.id() < doc:
+                    self.child.skip_to(doc)
+                return
+            self._at += 1
+
+    def is_active(self) -> bool:
+        return self._at < len(self._docs)
+
+    def id(self) -> int:
+        return self._docs[self._at]
 
     def copy(self) -> _AdjacentMatcher:
         raise NotImplementedError("an exact-phrase matcher is used once")  # whoosh copies only to prune
@@ -120,13 +204,14 @@ class _AdjacentMatcher(matching.WrappingMatcher):  # type: ignore[misc]
         return self if self.is_active() else matching.NullMatcher()
 
     def next(self) -> bool:
-        self.child.next()
+        self._at += 1
         self._settle()
-        return True  # the child was replaced or moved: the caller re-reads is_active/id
+        return True  # moved: the caller re-reads is_active/id
 
     def skip_to(self, id: int) -> bool:
-        self.child.skip_to(id)
-        self._settle()
+        if self.is_active() and id > self.id():
+            self._at = bisect_left(self._docs, id, self._at)
+            self._settle()
         return True
 
     def all_ids(self) -> Iterator[int]:

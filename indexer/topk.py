@@ -155,13 +155,13 @@ def _prefix(words: Words, plans: Plans, allowed: Collection[int], offset: int, n
     terms = [t for word in words for t in word if t is not None]
     cursors = [t.postings() for t in terms]
     reached = [-1] * len(terms)
-    pending: list[dict[int, float]] = [{} for _ in terms]
+    pending: list[dict[int, float]] = [{} for _ in terms]  # docnum -> weight, read, not yet summed
     found = 0
     goal = need + need // 2 + BLOCK
     while True:
         for i, t in enumerate(terms):
             if reached[i] < goal:
-                reached[i] = t.read(cursors[i], pending[i], goal)
+                reached[i] = t.read(cursors[i], pending[i], goal, scored=False)
         # every field's postings up to `upto` have been read; a field read to its end may hold
         # later documents, which wait until the other fields reach them
         upto = END if all(r == END for r in reached) else goal
@@ -173,14 +173,40 @@ def _prefix(words: Words, plans: Plans, allowed: Collection[int], offset: int, n
             else:
                 parts.append({d: s for d, s in p.items() if d <= upto})
                 pending[i] = {d: s for d, s in p.items() if d > upto}
-        sums = _combine(words, dict(zip(terms, parts)), plans)
-        matches = sorted(d for d in sums if d + offset in allowed)
-        scored.update((d, sums[d]) for d in matches)
+        sums = _sums(words, plans, dict(zip(terms, parts)), allowed, offset)
+        matches = sorted(sums)
+        scored.update(sums)
         first.extend(d + offset for d in matches)
         found += len(matches)
         if found >= need or upto == END:
             return upto
         goal = 2 * upto + BLOCK
+
+
+def _sums(words: Words, plans: Plans, weights: dict[_FieldTerm, dict[int, float]], allowed: Collection[int],
+          offset: int) -> dict[int, float]:
+    """The sums of the matches (every word, and allowed) among the postings in `weights`. Which
+    documents match is found with set operations first; when they are few against the postings
+    (two words, a narrow scope or restriction) only they are scored, else every posting is, in
+    dictionaries (_combine)."""
+    docs: set[int] = set()
+    for n, word in enumerate(words):
+        union = set().union(*(weights[t] for t in word if t is not None))
+        docs = union if n == 0 else docs & union
+        if not docs:
+            return {}
+    matches = {d for d in docs if d + offset in allowed} if offset else docs.intersection(allowed)
+    terms = [t for word in words for t in word if t is not None]
+    if len(matches) * len(terms) >= sum(len(weights[t]) for t in terms):
+        sums = _combine(words, {t: t.scores(weights[t]) for t in terms}, plans)
+        return {d: sums[d] for d in matches}
+    out: dict[int, float] = {}
+    for doc in matches:
+        have = {t: t.value(w, doc) for t in terms if (w := weights[t].get(doc)) is not None}
+        total = _total(words, have, plans)
+        if total is not None:
+            out[doc] = total
+    return out
 
 
 def _combine(words: Words, parts: dict[_FieldTerm, dict[int, float]], plans: Plans) -> dict[int, float]:
@@ -425,6 +451,18 @@ class _FieldTerm:
         # deleted documents are not in `allowed`, which every result is checked against
         return m.child if isinstance(m, FilterMatcher) else m
 
+    def scores(self, weights: dict[int, float]) -> dict[int, float]:
+        """{docnum: score} of {docnum: weight}."""
+        table, lens, score = self.table, self.lens, self.score
+        out: dict[int, float] = {}
+        for doc, weight in weights.items():
+            key = (weight, lens[doc])
+            value = table.get(key)
+            if value is None:
+                value = table[key] = score(*key)
+            out[doc] = value
+        return out
+
     def value(self, weight: float, doc: int) -> float:
         key = (weight, self.lens[doc])
         found = self.table.get(key)
@@ -432,10 +470,10 @@ class _FieldTerm:
             found = self.table[key] = self.score(*key)
         return found
 
-    def read(self, m: Any, into: dict[int, float], until: int) -> int:
+    def read(self, m: Any, into: dict[int, float], until: int, *, scored: bool = True) -> int:
         """Score every posting of m's blocks from its current one on, up to and including the
-        block that reaches `until`, into `into`; m moves to the next block. Returns the last
-        docnum read (END once every posting is read)."""
+        block that reaches `until`, into `into` (or, not `scored`, just its weight); m moves to
+        the next block. Returns the last docnum read (END once every posting is read)."""
         table, lens, score = self.table, self.lens, self.score
         last = -1
         while m.is_active():
@@ -443,12 +481,15 @@ class _FieldTerm:
                 m._read_ids()  # noqa: SLF001
             if m._weights is None:  # noqa: SLF001
                 m._read_weights()  # noqa: SLF001
-            for doc, weight in zip(m._ids, m._weights):  # noqa: SLF001
-                key = (weight, lens[doc])
-                value = table.get(key)
-                if value is None:
-                    value = table[key] = score(*key)
-                into[doc] = value
+            if not scored:
+                into.update(zip(m._ids, m._weights))  # noqa: SLF001
+            else:
+                for doc, weight in zip(m._ids, m._weights):  # noqa: SLF001
+                    key = (weight, lens[doc])
+                    value = table.get(key)
+                    if value is None:
+                        value = table[key] = score(*key)
+                    into[doc] = value
             last = m._maxid  # noqa: SLF001
             m._next_block()  # noqa: SLF001
             if last >= until:

@@ -5,6 +5,7 @@ an index may mix segments of both (an index written before the codec, then added
 from __future__ import annotations
 
 import random
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,23 @@ def test_a_whoosh_block_list_is_not_read_as_flat(pair: tuple[Any, Any]) -> None:
     assert postfile.read(len(MAGIC)) != MAGIC
     with pytest.raises(ValueError, match="not a Strongroom posting list"):
         FlatLeafMatcher(postfile, offset, length, reader.schema["body"].format)
+
+
+def test_positions_read_flat_are_whooshs(pair: tuple[Any, Any]) -> None:
+    # phrases read a flat block's positions as arrays (FlatLeafMatcher.positions), not values
+    flat = pair[1].reader()
+    fmt = flat.schema["body"].format
+    checked = 0
+    for field, text in flat.all_terms():
+        if field != "body":
+            continue
+        m = flat.postings(field, text)
+        while m.is_active():
+            starts, gaps = m.positions()
+            m._read_values()  # noqa: SLF001 - whoosh's per-posting values, rebuilt from the arrays
+            for i, value in enumerate(m._values):  # noqa: SLF001
+                decoded = list(accumulate(gaps[starts[i]:starts[i + 1]]))
+                assert decoded == fmt.decode_positions(value), (text, i)
+                checked += 1
+            m._next_block()  # noqa: SLF001
+    assert checked > 1000
