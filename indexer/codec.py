@@ -192,8 +192,8 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
         if self._data is None:
             self._read_data()
         how, at, n = self._data[0] & _WEIGHTS, self._weights_at(), self._blocklength
-        if how == _COUNTS:  # whole counts as floats, as whoosh's own blocks give them
-            self._weights = array("f", self._data[at:at + n])
+        if how == _COUNTS:  # whole counts, as ints: every score and sum of them is the float's
+            self._weights = bytes(self._data[at:at + n])
         elif how == _FLOATS:
             self._weights = _unpack("f", self._data[at:at + 4 * n])
         else:
