@@ -11,6 +11,7 @@ is walked by its matcher.
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_left
 from collections.abc import Collection
 from typing import Any
@@ -52,6 +53,12 @@ class _Postings:
             out.append(m.id())
             m.next()
         return out
+
+
+def docnums(matcher: Any) -> list[int]:
+    """Every docnum of one term's postings in a segment, in order, read a whole block at a time;
+    deleted documents included (a FilterMatcher is unwrapped: the caller removes them)."""
+    return _Postings(matcher).below(sys.maxsize)
 
 
 def _plan(q: Query, reader: Any) -> Any:

@@ -130,13 +130,20 @@ def _positions(fmt: Any, values: list[bytes], count: int) -> bytes | None:
     counts: list[int] = []
     gaps: list[int] = []
     for value in values:
-        body = value[_INT_SIZE:]
-        found = loads(body if body.endswith(b".") else body + b".")
+        found = whoosh_gaps(value)
         counts.append(len(found))
         gaps.extend(found)
     counts_kind, gaps_kind = _narrowest(counts), _narrowest(gaps)
     return b"".join((bytes((counts_kind | gaps_kind << 2,)), _array(_GAPS[counts_kind], counts),
                      zlib.compress(_array(_GAPS[gaps_kind], gaps), 3)))
+
+
+def whoosh_gaps(value: bytes) -> list[int]:
+    """The position gaps of a whoosh Positions value: a count (_INT_SIZE bytes), then the pickled
+    list of gaps (sometimes without pickle's final '.')."""
+    body = value[_INT_SIZE:]
+    gaps: list[int] = loads(body if body.endswith(b".") else body + b".")
+    return gaps
 
 
 def _narrowest(numbers: list[int]) -> int:
@@ -180,9 +187,7 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
     def _read_ids(self) -> None:
         if self._data is None:
             self._read_data()
-        kind = _GAPS[self._data[0] & 3]
-        end = 1 + self._blocklength * array(kind).itemsize
-        self._ids = tuple(accumulate(_unpack(kind, self._data[1:end])))
+        self._ids = tuple(accumulate(_unpack(_GAPS[self._data[0] & 3], self._data[1:self._weights_at()])))
 
     def _weights_at(self) -> int:
         at: int = 1 + self._blocklength * array(_GAPS[self._data[0] & 3]).itemsize
@@ -241,4 +246,4 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
             self._values = loads(zlib.decompress(data) if how == _PACKED else data)
 
 
-__all__ = ["MAGIC", "FlatCodec", "FlatLeafMatcher", "FlatPostingsWriter"]
+__all__ = ["MAGIC", "FlatCodec", "FlatLeafMatcher", "FlatPostingsWriter", "whoosh_gaps"]

@@ -19,17 +19,16 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Container, Iterable, Iterator
 from itertools import accumulate
-from pickle import loads
 from typing import Any
 
 from whoosh import matching
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
 from whoosh.query import Phrase, Term
-from whoosh.system import _INT_SIZE
 from whoosh.util import make_binary_tree
 
-from indexer.codec import FlatLeafMatcher
+from indexer.bulk import docnums
+from indexer.codec import FlatLeafMatcher, whoosh_gaps
 from indexer.docset import segment_offset
 
 
@@ -79,12 +78,9 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
 
 
 def _shifted_positions(value: bytes, shift: int) -> Iterable[int]:
-    """A posting's positions minus `shift`, decoded in C. whoosh's Positions value is a count
-    (_INT_SIZE bytes), then the pickled list of gaps (sometimes without pickle's final '.');
-    its own decoder sums the gaps in a Python loop."""
-    if not value.endswith(b"."):
-        value += b"."
-    gaps = loads(value[_INT_SIZE:])
+    """A whoosh Positions value's positions minus `shift`, summed in C (whoosh's own decoder sums
+    the gaps in a Python loop)."""
+    gaps = whoosh_gaps(value)
     # `initial` adds one extra value, -shift: negative, so it never meets a real position
     return accumulate(gaps, initial=-shift) if shift else accumulate(gaps)
 
@@ -133,27 +129,13 @@ def _holding_every(reader: Any, fieldname: str, texts: list[bytes]) -> list[int]
     the words' matchers one posting at a time, which was most of the cost of a common phrase."""
     common: set[int] | None = None
     for text in dict.fromkeys(texts):
-        docs = _docnums(reader.postings(fieldname, text))
+        docs = set(docnums(reader.postings(fieldname, text)))
         common = docs if common is None else common & docs
         if not common:
             return []
     if common and reader.has_deletions():
         common.difference_update(reader.deleted_docs_set)
     return sorted(common or ())
-
-
-def _docnums(m: Any) -> set[int]:
-    if isinstance(m, matching.FilterMatcher):
-        m = m.child  # deleted documents: removed by the caller
-    if not isinstance(m, W3LeafMatcher):
-        return set(m.all_ids())
-    out: set[int] = set()
-    while m.is_active():
-        if m._ids is None:  # noqa: SLF001 - the block's docnums, decoded once
-            m._read_ids()  # noqa: SLF001
-        out.update(m._ids)  # noqa: SLF001
-        m._next_block()  # noqa: SLF001
-    return out
 
 
 class _AdjacentMatcher(matching.WrappingMatcher):  # type: ignore[misc]

@@ -161,7 +161,7 @@ def _prefix(words: Words, plans: Plans, allowed: Collection[int], offset: int, n
     while True:
         for i, t in enumerate(terms):
             if reached[i] < goal:
-                reached[i] = t.read(cursors[i], pending[i], goal, scored=False)
+                reached[i] = t.read(cursors[i], pending[i], goal)
         # every field's postings up to `upto` have been read; a field read to its end may hold
         # later documents, which wait until the other fields reach them
         upto = END if all(r == END for r in reached) else goal
@@ -196,7 +196,7 @@ def _sums(words: Words, plans: Plans, weights: dict[_FieldTerm, dict[int, float]
         if not docs:
             return {}
     matches = {d for d in docs if d + offset in allowed} if offset else docs.intersection(allowed)
-    terms = [t for word in words for t in word if t is not None]
+    terms = list(weights)
     if len(matches) * len(terms) >= sum(len(weights[t]) for t in terms):
         sums = _combine(words, {t: t.scores(weights[t]) for t in terms}, plans)
         return {d: sums[d] for d in matches}
@@ -244,18 +244,21 @@ def _word_sums(fields: list[dict[int, float] | None], plan: Plan | None) -> dict
         sums: dict[int, float] = {}
         for part in fields:
             if part:
-                get = sums.get
-                sums.update({d: s if (x := get(d)) is None else x + s for d, s in part.items()})
+                _add_into(sums, part)
         return sums
     if isinstance(plan, int):
         return fields[plan] or {}
     left, right = _word_sums(fields, plan[0]), _word_sums(fields, plan[1])
     if not left or not right:
         return left or right
-    merged = dict(left)
-    get = left.get
-    merged.update({d: s if (x := get(d)) is None else x + s for d, s in right.items()})
-    return merged
+    return _add_into(dict(left), right)
+
+
+def _add_into(sums: dict[int, float], part: dict[int, float]) -> dict[int, float]:
+    """`sums` with `part` added (a document in both: its sum + its part, in that order)."""
+    get = sums.get
+    sums.update({d: s if (x := get(d)) is None else x + s for d, s in part.items()})
+    return sums
 
 
 def _rest(words: Words, plans: Plans, allowed: Collection[int], offset: int, after: int,
@@ -282,9 +285,9 @@ def _rest(words: Words, plans: Plans, allowed: Collection[int], offset: int, aft
         m = t.postings()
         if after >= 0 and m.is_active():
             m.skip_to(after + 1)
-        got: dict[int, float] = {}
-        t.read(m, got, END)
-        postings[t] = got
+        weights: dict[int, float] = {}
+        t.read(m, weights, END)
+        postings[t] = t.scores(weights)
     candidates: set[int] = set().union(*(postings[t] for t in essential))
     for word in words:
         present = [t for t in word if t is not None]
@@ -470,26 +473,17 @@ class _FieldTerm:
             found = self.table[key] = self.score(*key)
         return found
 
-    def read(self, m: Any, into: dict[int, float], until: int, *, scored: bool = True) -> int:
-        """Score every posting of m's blocks from its current one on, up to and including the
-        block that reaches `until`, into `into` (or, not `scored`, just its weight); m moves to
-        the next block. Returns the last docnum read (END once every posting is read)."""
-        table, lens, score = self.table, self.lens, self.score
+    def read(self, m: Any, into: dict[int, float], until: int) -> int:
+        """The weight of every posting of m's blocks from its current one on, up to and including
+        the block that reaches `until`, into `into` (scores: `scores`); m moves to the next block.
+        Returns the last docnum read (END once every posting is read)."""
         last = -1
         while m.is_active():
             if m._ids is None:  # noqa: SLF001 - the block's docnums and weights, decoded once
                 m._read_ids()  # noqa: SLF001
             if m._weights is None:  # noqa: SLF001
                 m._read_weights()  # noqa: SLF001
-            if not scored:
-                into.update(zip(m._ids, m._weights))  # noqa: SLF001
-            else:
-                for doc, weight in zip(m._ids, m._weights):  # noqa: SLF001
-                    key = (weight, lens[doc])
-                    value = table.get(key)
-                    if value is None:
-                        value = table[key] = score(*key)
-                    into[doc] = value
+            into.update(zip(m._ids, m._weights))  # noqa: SLF001
             last = m._maxid  # noqa: SLF001
             m._next_block()  # noqa: SLF001
             if last >= until:
