@@ -10,8 +10,11 @@ new commits the way the in-process searcher does: whoosh's TOC generation is com
 every search, and a newer one (or a rebuilt index generation) is opened first.
 
 No lock is held across a search: a web thread takes an idle worker (waiting first-come,
-first-served while all are busy), talks to it, and gives it back. Until the workers have started,
-and if one dies, searches run in-process as before, so nothing fails while the pool warms up.
+first-served while all are busy), talks to it, and gives it back. A worker warms its searcher
+(segments decrypted, columns and field lengths read) before it reports ready, and searches made
+meanwhile wait for it: run in the shell's process they would each load a third copy of the index,
+cold, which at 100,000 records made the first searches take seconds. Only when no worker comes
+up within a search's wait, or one dies mid-search, does a search run in-process.
 """
 
 from __future__ import annotations
@@ -33,18 +36,22 @@ from records.access import AccessScope
 from records.model import RecordId
 from records.ports import IndexDoc, SearchRequest, SearchResult, TextSource
 
-__all__ = ["PooledIndex", "SearchBusy", "SearchPool"]
+__all__ = ["NoWorkers", "PooledIndex", "SearchBusy", "SearchPool"]
 
 # Each worker holds its own decrypted-segment cache; two fill both cores (the web threads' own
 # work, HTML and audit entries, fits between them: bench/web_search_scaling.py).
 DEFAULT_WORKERS = 2
 WAIT_SECONDS = 20.0  # a search waits this long for a free worker before "busy"
 MAX_WAITING = 64  # searches queued beyond this are refused at once ("busy")
-START_SECONDS = 60.0
+START_SECONDS = 300.0  # opening and warming a large index; a worker slower than this is given up
 
 
 class SearchBusy(IndexerError):
     """Every search worker stayed busy for longer than a search may wait."""
+
+
+class NoWorkers(OSError):
+    """No worker is up, and none came up in time: the caller searches in-process."""
 
 
 # ---- the worker process ------------------------------------------------------------------------
@@ -69,7 +76,15 @@ def _serve(conn: Connection) -> None:
     """A worker's life: receive the index's place and key, then answer searches until EOF or "stop"."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the shell stops the parent, which ends us
     root, key = conn.recv()
-    index = WhooshIndex(root, key, readonly=True)
+    try:
+        index = WhooshIndex(root, key, readonly=True)
+    except IndexerError:
+        conn.send(("unreadable", None))  # the parent searches in-process, where the user is told
+        return
+    try:
+        index.warm()  # "ready" means warm: the first searches must not each pay for loading the index
+    except Exception:  # noqa: BLE001 - a warm-up that fails leaves the searches cold, not broken
+        pass
     conn.send(("ready", None))
     texts = _PipeTexts(conn)
     while True:
@@ -142,6 +157,7 @@ class SearchPool:
         self._idle: deque[_Worker] = deque()
         self._all: set[_Worker] = set()
         self._waiting = 0
+        self._starting = 0
         self._closed = False
         self._finalizer = weakref.finalize(self, _stop_all, self._all)
         for _ in range(self.size):
@@ -149,14 +165,30 @@ class SearchPool:
 
     @property
     def ready(self) -> int:
-        """How many workers are up (searches run in-process while none is)."""
+        """How many workers are up."""
         with self._cond:
             return len(self._all)
 
+    @property
+    def serving(self) -> bool:
+        """A worker is up or starting: a search waits for the pool rather than run in-process."""
+        with self._cond:
+            return bool(self._all or self._starting) and not self._closed
+
     def _start_one(self) -> None:
+        with self._cond:
+            self._starting += 1
         threading.Thread(target=self._spawn, name="search-worker-start", daemon=True).start()
 
     def _spawn(self) -> None:
+        try:
+            self._start_worker()
+        finally:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify_all()  # a search waiting on a start that failed falls back at once
+
+    def _start_worker(self) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded process holding keys
         parent, child = context.Pipe()
         process = context.Process(target=_serve, args=(child,), name="strongroom-search", daemon=True)
@@ -180,8 +212,9 @@ class SearchPool:
             self._cond.notify()
 
     def search(self, request: SearchRequest, scope: AccessScope, text_of: TextSource) -> SearchResult:
-        """Run one search on a free worker. SearchBusy when none was free in time; OSError or
-        EOFError when the worker died mid-search (it is replaced; the caller may search in-process)."""
+        """Run one search on a free worker. SearchBusy when every worker stayed busy too long;
+        NoWorkers when none is up (none starting, or none started in time); OSError or EOFError when
+        the worker died mid-search (it is replaced). On the last two the caller may search in-process."""
         worker = self._acquire()
         healthy = False
         try:
@@ -203,6 +236,8 @@ class SearchPool:
             try:
                 while not self._idle:
                     left = deadline - time.monotonic()
+                    if not self._closed and not self._all and (not self._starting or left <= 0):
+                        raise NoWorkers("no search worker is up")
                     if self._closed or left <= 0:
                         raise SearchBusy("The search service is busy: wait a moment and search again.")
                     self._cond.wait(left)
@@ -231,7 +266,8 @@ class SearchPool:
 
 class PooledIndex:
     """records.ports.SearchIndex: writes and id lists go to `inner` (the process's own index),
-    searches to the pool, or to `inner` while no worker is up or one failed mid-search."""
+    searches to the pool (waiting while its workers start), or to `inner` when no worker is up
+    or one failed mid-search."""
 
     def __init__(self, inner: WhooshIndex, pool: SearchPool) -> None:
         self.inner = inner
@@ -247,9 +283,9 @@ class PooledIndex:
         return self.inner.ids()
 
     def search(self, request: SearchRequest, scope: AccessScope, text_of: TextSource) -> SearchResult:
-        if self.pool.ready:
+        if self.pool.serving:
             try:
                 return self.pool.search(request, scope, text_of)
             except (OSError, EOFError):
-                pass  # the worker died: it is being replaced; this search runs here
+                pass  # no worker came up, or it died (it is being replaced): this search runs here
         return self.inner.search(request, scope, text_of)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import html
 import os
 import threading
@@ -41,7 +42,10 @@ COUNT_LIMIT = 2_000  # matches counted (and faceted) per query; above it the tot
 # A field or date restriction that leaves at most this share of the index drives the matching
 # (DocSet): measured on bench/search.py's 100k records, where `year:` and `class:` leave 1/10-1/7.
 LEAPFROG_SHARE = 0.2
+_DOCNUM_BITS = 32  # a date key's low bits: the docnum, which breaks ties as whoosh's sort did
 SNIPPET_CHARS = 240
+WARM_WORDS = 3  # searches a search worker runs before it reports ready
+WARM_LEXICON = 5_000  # the first words of the lexicon it picks them from
 
 whoosh_compat.install()
 
@@ -63,6 +67,7 @@ class WhooshIndex:
         self._searcher: Searcher | None = None
         self._filters: dict[tuple[Any, ...], Any] = {}
         self._columns: dict[str, list[str]] = {}
+        self._dates: list[int] | None = None  # _date_keys's, per searcher
         # What a segment yields (facet columns, field lengths, each scope's documents) outlives the
         # searcher: a commit adds a small segment and leaves the others as they were, and rebuilding
         # all of it after every filing or edit cost the next search ~2 s at 100,000 records (issue 21).
@@ -116,7 +121,7 @@ class WhooshIndex:
         return self._searcher
 
     def _reset_caches(self, s: Searcher) -> None:
-        self._filters, self._columns = {}, {}
+        self._filters, self._columns, self._dates = {}, {}, None
         live = {_segment_id(sub): _deleted_count(sub) for sub, _ in s.leaf_searchers()}
         # a scope's set is only good for the deletions it saw: an edit deletes in an old segment, and
         # the sets of earlier deletion counts would otherwise pile up, one per edit
@@ -128,6 +133,24 @@ class WhooshIndex:
         if found is None:
             found = self._segments[key] = build()
         return found
+
+    def warm(self, words: int = WARM_WORDS) -> None:
+        """Load what searches need before the first one asks: the searcher (its segments decrypted),
+        facet columns, date keys, field lengths, and `words` searches for the most common of the
+        first words of the body lexicon (the code paths and posting blocks a search walks)."""
+        with self._lock:
+            s = self.searcher()
+            self._facets(s, [])
+            self._date_keys(s)
+            for sub, _ in s.leaf_searchers():
+                for field in s.schema.scorable_names():
+                    self._lengths(sub, field)
+            reader = s.reader()
+            common = heapq.nlargest(words, islice(_lexicon(reader, "body"), WARM_LEXICON),
+                                    key=lambda word: reader.doc_frequency("body", word))
+            for word in common:
+                for sort in ("relevance", "-date"):
+                    self._search(SearchRequest(word, sort=sort), AccessScope.system(), lambda _record_id: "")
 
     def ids(self) -> set[RecordId]:
         with self._lock:
@@ -221,9 +244,12 @@ class WhooshIndex:
             if fast is not None:
                 ranked, matched = fast
                 shown = [(s.stored_fields(d), score) for score, d in ranked[start:start + page_len]]
+            elif sortedby:
+                # `allowed` holds the restriction already: its DocSet only steers a walk
+                walked = parsed.text if driven and not phrase else scored
+                matched, shown = self._by_date(s, walked, allowed, limit, reverse, start, page_len)
             else:
-                matched, shown = self._collect(s, scored, allowed, limit, sortedby, reverse, phrase, driven,
-                                               start, page_len)
+                matched, shown = self._collect(s, scored, allowed, limit, phrase, driven, start, page_len)
         except IndexerError:
             raise
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
@@ -244,23 +270,20 @@ class WhooshIndex:
         return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion, page=page,
                             page_len=page_len, total_exact=exact)
 
-    def _collect(self, s: Searcher, scored: Query, allowed: Any, limit: int, sortedby: Any, reverse: bool,
-                 phrase: bool, driven: bool, start: int, page_len: int) -> tuple[list[int], list[tuple[Any, float]]]:
-        """whoosh's collectors, for what indexer.topk does not take (phrases, prefixes, date sorts):
-        the matches counted (in document order) and the page's (stored fields, score)."""
-        prunable = not sortedby and not phrase and not driven
-        if sortedby:
-            top: collectors.Collector = collectors.SortingCollector(sortedby, limit=limit, reverse=reverse)
-        else:
-            # no matcher replacement (replace=0): whoosh 2.7.5's replace() drops live matches of an
-            # And of Ors, and 23 of 266 prefix queries lost hits from their top 10 (test_topk.py)
-            top = collectors.TopCollector(limit=limit, usequality=prunable, replace=0)
-        recorder = _Recorder(top, cap=COUNT_LIMIT + 1 if phrase and not sortedby else None)
+    def _collect(self, s: Searcher, scored: Query, allowed: Any, limit: int, phrase: bool, driven: bool,
+                 start: int, page_len: int) -> tuple[list[int], list[tuple[Any, float]]]:
+        """whoosh's collectors, for what indexer.topk does not take (phrases, prefixes): the matches
+        counted (in document order) and the page's (stored fields, score)."""
+        prunable = not phrase and not driven
+        # no matcher replacement (replace=0): whoosh 2.7.5's replace() drops live matches of an
+        # And of Ors, and 23 of 266 prefix queries lost hits from their top 10 (test_topk.py)
+        top = collectors.TopCollector(limit=limit, usequality=prunable, replace=0)
+        recorder = _Recorder(top, cap=COUNT_LIMIT + 1 if phrase else None)
         try:
             s.search_with_collector(scored, collectors.FilterCollector(recorder, allow=allowed))
         except _Enough:
             top.finish()
-        if sortedby or not prunable:
+        if not prunable:
             matched = recorder.docs
         else:
             first = bulk.first_matches(s, scored, allowed, COUNT_LIMIT + 1)
@@ -270,6 +293,32 @@ class WhooshIndex:
         shown = [(results[i].fields(), float(results[i].score or 0.0))
                  for i in range(start, min(start + page_len, len(results.top_n)))]
         return matched, shown
+
+    def _by_date(self, s: Searcher, scored: Query, allowed: Any, limit: int, reverse: bool, start: int,
+                 page_len: int) -> tuple[list[int], list[tuple[Any, float]]]:
+        """A date sort: every match, unscored, then the page picked by (date, docnum), the order
+        whoosh's SortingCollector gives, without its scoring and per-match column read (a common
+        word sorted by date took 0.3-0.6 s at 100,000 records; the picking here is a heap in C)."""
+        found = bulk.first_matches(s, scored, allowed, s.doc_count_all())
+        matched = found if found is not None else [d for d in _walk(s, scored) if d in allowed]
+        keys = self._date_keys(s)
+        pick = heapq.nlargest if reverse else heapq.nsmallest
+        page = pick(limit, matched, key=keys.__getitem__)[start:start + page_len]
+        # the score shown for a date sort is the date key, as whoosh's sorting collector gave it
+        return matched, [(s.stored_fields(d), float(keys[d] >> _DOCNUM_BITS)) for d in page]
+
+    def _date_keys(self, s: Searcher) -> list[int]:
+        """Per top-level docnum, its date column value and docnum in one int (the value in the high
+        bits): one C-level key for the heap. Each segment's column is read once (kept across commits)."""
+        if self._dates is None:
+            keys: list[int] = []
+            for sub, offset in s.leaf_searchers():
+                reader = sub.reader()
+                values = self._segment_part(("dates", _segment_id(sub)), lambda: list(
+                    reader.column_reader("date", translate=False).load()))
+                keys += [(value << _DOCNUM_BITS) + offset + i for i, value in enumerate(values)]
+            self._dates = keys
+        return self._dates
 
     def _lengths(self, sub: Any, field: str) -> bytes | None:
         """A segment's field-length bytes, read once per segment (indexer.topk scores from them)."""

@@ -117,7 +117,10 @@ def top(searcher: Any, q: Query, allowed: Collection[int], limit: int, count: in
     if not best:
         return [], first[:count]
     if _sums_are_whooshs(groups):
-        everything = [(s, d + offset) for _, offset, scores in per_segment for d, s in scores.items()]
+        # only a segment's `limit` highest sums (and their ties) can rank: cut there before pairing
+        # (pairing all of a common word's 50,000 sums cost more than the matching)
+        everything = [(s, d + offset) for _, offset, scores in per_segment
+                      for cut in [_nth_highest(scores, limit)] for d, s in scores.items() if s >= cut]
         return heapq.nsmallest(limit, everything, key=lambda pair: (-pair[0], pair[1])), first[:count]
     floor = _floor(best, limit)
     ranked: list[tuple[float, int]] = []
@@ -136,6 +139,11 @@ def top(searcher: Any, q: Query, allowed: Collection[int], limit: int, count: in
                 ranked.append((m.score(), doc + offset))
     ranked.sort(key=lambda pair: (-pair[0], pair[1]))
     return ranked[:limit], first[:count]
+
+
+def _nth_highest(scores: dict[int, float], n: int) -> float:
+    """The n-th highest of the sums (-inf when there are no more than n)."""
+    return heapq.nlargest(n, scores.values())[-1] if len(scores) > n else float("-inf")
 
 
 def _floor(best: list[float], limit: int) -> float:

@@ -324,8 +324,8 @@ class Office:
 
     def search_ports(self) -> Ports:
         """The ports a long-running shell (the web) searches through: the same, except that searches
-        run in parallel in worker processes (indexer.pool), started on the first call; until they are
-        up, searches run in this process. A one-off command searches through `ports` instead."""
+        run in parallel in worker processes (indexer.pool), started on the first call (`serve` makes
+        it at start); searches wait while they warm up. A one-off command searches through `ports`."""
         ports = self.ports
         with self._pool_lock:
             if self._pooled is None and isinstance(ports.index, WhooshIndex):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from whoosh.writing import PostingPool
+
 from indexer import building
 from indexer.generations import live_dir, rebuild
 from indexer.search import open_index
-from indexer.storage import SealedStorage
+from indexer.storage import MemoryTempStorage, SealedStorage
 from records.access import AccessScope
 from records.model import RecordId
 from records.ports import SearchRequest
@@ -61,3 +63,15 @@ def test_one_worker_gives_the_same_index(tmp_path: Path) -> None:
     one = open_index(tmp_path / "one", KEY).search(request, ADMIN, lambda rid: "")
     two = open_index(tmp_path / "two", KEY).search(request, ADMIN, lambda rid: "")
     assert one == two and one.total == 120
+
+
+def test_the_batched_pool_sorts_across_runs_as_whooshs_does() -> None:
+    # a limit of a few postings spills many sorted runs, each pickled in batches, then merged
+    postings = [("body", f"w{(i * 7919) % 997:04d}".encode(), i % 301, 1.0, bytes([i % 7]) if i % 3 else None)
+                for i in range(20_000)]
+    pools = [cls(MemoryTempStorage(), None, limitmb=0.05) for cls in (PostingPool, building.BatchedPool)]
+    for pool in pools:
+        for posting in postings:
+            pool.add(posting)
+    assert pools[1].runs and len(pools[1].runs) == len(pools[0].runs)  # spilled at the same sizes
+    assert list(pools[1].iter_postings()) == list(pools[0].iter_postings()) == sorted(postings)

@@ -4,6 +4,7 @@ busy only after waiting, and nothing lost when a worker dies."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +128,45 @@ def test_a_dead_worker_costs_no_search(tmp_path: Path) -> None:
         assert pooled.search(SearchRequest("pogodba"), AccessScope.system(), _text).total == 1  # ran here
         _ready(pool, 1)  # replaced
         assert pool.search(SearchRequest("pogodba"), AccessScope.system(), _text).total == 1
+    finally:
+        pool.close()
+        index.close()
+
+
+class _NotHere(WhooshIndex):
+    """The shell's own index, refusing to search: a search must have run in a worker."""
+
+    ran_here = 0
+
+    def search(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        type(self).ran_here += 1
+        return super().search(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_search_made_while_the_workers_start_waits_for_a_warm_one(tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    open_index(root, KEY, create=True).upsert([doc("a1", "pogodba")])
+    inner = _NotHere(root, KEY)
+    pool = SearchPool(root, KEY, workers=1)
+    try:
+        assert pool.ready == 0 and pool.serving  # spawned, still opening and warming the index
+        result = PooledIndex(inner, pool).search(SearchRequest("pogodba"), AccessScope.system(), _text)
+        assert result.total == 1 and _NotHere.ran_here == 0 and pool.ready == 1
+    finally:
+        pool.close()
+        inner.close()
+
+
+def test_workers_that_cannot_start_leave_the_search_in_process_at_once(tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    index = open_index(root, KEY, create=True)
+    index.upsert([doc("a1", "pogodba")])
+    pool = SearchPool(root, bytes(32), workers=1, wait_s=60)  # a wrong key: the worker cannot open the index
+    try:
+        started = time.monotonic()
+        assert PooledIndex(index, pool).search(SearchRequest("pogodba"), AccessScope.system(), _text).total == 1
+        assert time.monotonic() - started < 30  # not the whole wait: the failed start ends it
+        assert not pool.serving and pool.ready == 0
     finally:
         pool.close()
         index.close()

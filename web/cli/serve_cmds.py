@@ -200,6 +200,7 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
                                    quiet_seconds=office.settings.backup_quiet_minutes * 60,
                                    idle_for=office.idle_seconds).start()
     office.start_capture()  # previews and OCR of filed scans, in the background
+    office.search_ports()  # the search workers start warming now, not on the first search
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     scheme = "https" if tls is not None else "http"
     click.echo(f"Strongroom is running at {scheme}://{shown}:{server.effective_port}")
