@@ -150,7 +150,10 @@ class WhooshIndex:
                                     key=lambda word: reader.doc_frequency("body", word))
             for word in common:
                 for sort in ("relevance", "-date"):
-                    self._search(SearchRequest(word, sort=sort), AccessScope.system(), lambda _record_id: "")
+                    try:
+                        self._search(SearchRequest(word, sort=sort), AccessScope.system(), lambda _record_id: "")
+                    except IndexerError:
+                        continue  # e.g. a word the query language reads as an operator ("and")
 
     def ids(self) -> set[RecordId]:
         with self._lock:
