@@ -43,6 +43,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WhooshInde
     index.close()
 
 
+def _one_record(tmp_path: Path) -> tuple[Path, WhooshIndex]:
+    root = tmp_path / "index"
+    index = open_index(root, KEY, create=True)
+    index.upsert([doc("a1", "pogodba")])
+    return root, index
+
+
 def _ready(pool: SearchPool, n: int) -> None:
     deadline = threading.Event()
     for _ in range(600):
@@ -89,9 +96,7 @@ def test_the_key_travels_over_the_pipe_only(built: tuple[WhooshIndex, SearchPool
 
 
 def test_a_full_pool_waits_then_says_busy(tmp_path: Path) -> None:
-    root = tmp_path / "index"
-    index = open_index(root, KEY, create=True)
-    index.upsert([doc("a1", "pogodba")])
+    root, index = _one_record(tmp_path)
     pool = SearchPool(root, KEY, workers=1, wait_s=0.3)
     try:
         _ready(pool, 1)
@@ -115,9 +120,7 @@ def test_a_full_pool_waits_then_says_busy(tmp_path: Path) -> None:
 
 
 def test_a_dead_worker_costs_no_search(tmp_path: Path) -> None:
-    root = tmp_path / "index"
-    index = open_index(root, KEY, create=True)
-    index.upsert([doc("a1", "pogodba")])
+    root, index = _one_record(tmp_path)
     pool = SearchPool(root, KEY, workers=1)
     pooled = PooledIndex(index, pool)
     try:
@@ -144,8 +147,8 @@ class _NotHere(WhooshIndex):
 
 
 def test_a_search_made_while_the_workers_start_waits_for_a_warm_one(tmp_path: Path) -> None:
-    root = tmp_path / "index"
-    open_index(root, KEY, create=True).upsert([doc("a1", "pogodba")])
+    root, created = _one_record(tmp_path)
+    created.close()
     inner = _NotHere(root, KEY)
     pool = SearchPool(root, KEY, workers=1)
     try:
@@ -158,9 +161,7 @@ def test_a_search_made_while_the_workers_start_waits_for_a_warm_one(tmp_path: Pa
 
 
 def test_workers_that_cannot_start_leave_the_search_in_process_at_once(tmp_path: Path) -> None:
-    root = tmp_path / "index"
-    index = open_index(root, KEY, create=True)
-    index.upsert([doc("a1", "pogodba")])
+    root, index = _one_record(tmp_path)
     pool = SearchPool(root, bytes(32), workers=1, wait_s=60)  # a wrong key: the worker cannot open the index
     try:
         started = time.monotonic()
