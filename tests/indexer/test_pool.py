@@ -137,7 +137,7 @@ def test_a_dead_worker_costs_no_search(tmp_path: Path) -> None:
 
 
 class _NotHere(WhooshIndex):
-    """The shell's own index, refusing to search: a search must have run in a worker."""
+    """The shell's own index, counting the searches it runs itself (a pooled search must run none)."""
 
     ran_here = 0
 
