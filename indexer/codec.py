@@ -72,6 +72,13 @@ class _FlatFieldWriter(W3FieldWriter):  # type: ignore[misc]  # whoosh is untype
         super().add_postings(schema, lengths, items)
 
 
+def length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
+    """A segment's length byte per document for `fieldname` (whoosh's length column, read whole);
+    None when the field has no lengths."""
+    column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)  # noqa: SLF001
+    return None if column is None else bytes(column)
+
+
 class _LengthTable:
     """A segment's field lengths as whoosh's writer asks for them, once per posting: each field's
     length column read whole once, where whoosh's reader looked the column up and unpacked one
@@ -83,8 +90,7 @@ class _LengthTable:
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int | None = 0) -> int | None:
         if fieldname not in self._fields:
-            column = self._lengths._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)  # noqa: SLF001
-            self._fields[fieldname] = None if column is None else bytes(column)
+            self._fields[fieldname] = length_bytes(self._lengths, fieldname)
         table = self._fields[fieldname]
         if table is None:
             return default

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import collectors
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import TermNotFound
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
@@ -22,6 +21,7 @@ from whoosh.searching import Searcher
 from indexer import bulk, topk
 from indexer import query as query_language
 from indexer import whoosh_compat
+from indexer.codec import length_bytes
 from indexer.docset import DocSet
 from indexer.errors import IndexCorrupt, IndexerError
 from indexer.generations import CURRENT, create_index, live_dir, open_storage, rebuild, write
@@ -327,8 +327,7 @@ class WhooshIndex:
         """A segment's field-length bytes, read once per segment (indexer.topk scores from them)."""
         key = ("lengths", _segment_id(sub), field)
         if key not in self._segments:
-            column = sub.reader()._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)  # noqa: SLF001
-            self._segments[key] = None if column is None else bytes(column)
+            self._segments[key] = length_bytes(sub.reader()._perdoc, field)  # noqa: SLF001
         found: bytes | None = self._segments[key]
         return found
 
