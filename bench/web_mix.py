@@ -6,8 +6,9 @@
 The home is fresh in a temp dir, seeded through file_document with web_load's test-only KDF (not a KDF
 bench); the server is `strongroom --home H serve --port P`, drop-folder watcher on unless --no-watch.
 Even clients sign in as admin (they also upload: small text files and PDFs, each with a unique word),
-odd clients as viewer. With --think T each client pauses 0..2T s between requests (people, not a
-saturation test; the default 0 saturates the server). Every response must be 200 (302 only for the sign-in); an upload that answered
+odd clients as viewer. With --think T each client pauses 0..2T s between requests, and before its
+first, so the clients do not all start in the same instant (people, not a saturation test; the
+default 0 saturates the server). Every response must be 200 (302 only for the sign-in); an upload that answered
 "filed" must afterwards be findable by its word on /search and be in the catalogue with the same SHA-256.
 One search before the load waits for the server's search workers to warm up; it is timed apart
 (`first_search_s`), and the summary's `windows` give p50/p95 per 10 s of the load.
@@ -158,6 +159,10 @@ def _client_loop(k: int, port: int, deadline: float, tally: Tally, qs: list[str]
     seen: list[str] = []
     mine: dict[str, tuple[bytes, str]] = {}  # record id -> (content, word)
     n = 0
+    if think:
+        # people arrive at random moments, not all in the same millisecond: each client starts at a
+        # random point of its think cycle (20 first searches at once measured a burst, not people)
+        time.sleep(rng.uniform(0, 2 * think))
     while time.monotonic() < deadline:
         kind = rng.choices(kinds, weights)[0] if seen else "search"
         n += 1

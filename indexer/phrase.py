@@ -17,7 +17,7 @@ position test for every candidate they would never see.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -36,11 +36,21 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
     """A Phrase with slop 1 matched by position sets; anything else falls back to whoosh."""
 
     admit: Container[int] | None = None
+    among: Sequence[int] | None = None
+    holding: dict[tuple[int, str], set[int]]
 
     def admitting(self, docs: Container[int]) -> ExactPhrase:
         """This phrase, tested only on `docs` (the top-level searcher's docnums)."""
         q = ExactPhrase(self.fieldname, self.words, slop=self.slop, boost=self.boost, char_ranges=self.char_ranges)
         q.admit = docs  # shared, not copied: the scope's set is cached by the searcher
+        return q
+
+    def only(self, docs: Sequence[int], holding: dict[tuple[int, str], set[int]]) -> ExactPhrase:
+        """This phrase, tested only on `docs` (top-level docnums, sorted). `holding` keeps each
+        segment's documents holding every word across calls: a search testing its candidates a
+        chunk at a time reads the words' postings once."""
+        q = ExactPhrase(self.fieldname, self.words, slop=self.slop, boost=self.boost, char_ranges=self.char_ranges)
+        q.among, q.holding = docs, holding
         return q
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
@@ -59,7 +69,16 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
             if (self.fieldname, text) not in reader:
                 return matching.NullMatcher()
             texts.append(text)
-        candidates = _holding_every(reader, self.fieldname, texts)
+        if self.among is not None:
+            offset = segment_offset(searcher)
+            lo, hi = bisect_left(self.among, offset), bisect_left(self.among, offset + searcher.doc_count_all())
+            key = (offset, self.fieldname)
+            if key not in self.holding:
+                self.holding[key] = set(_holding_every(reader, self.fieldname, texts))
+            held = self.holding[key]
+            candidates = [d - offset for d in self.among[lo:hi] if d - offset in held]
+        else:
+            candidates = _holding_every(reader, self.fieldname, texts)
         if self.admit is not None:
             offset, admit = segment_offset(searcher), self.admit
             candidates = [d for d in candidates if d + offset in admit]
@@ -71,7 +90,9 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
         decode = _shifted_positions if type(fmt) is Positions else \
             lambda value, shift: [p - shift for p in fmt.decode_positions(value)]
         words = {t: _Positions(reader.postings(self.fieldname, t), decode) for t in dict.fromkeys(texts)}
-        m: Any = _AdjacentMatcher(scoring, [words[t] for t in texts], candidates)
+        # the rarest word first: its few positions make the set, the commonest word's are only looked up
+        order = sorted(range(len(texts)), key=lambda i: reader.doc_frequency(self.fieldname, texts[i]))
+        m: Any = _AdjacentMatcher(scoring, [(i, words[texts[i]]) for i in order], candidates)
         if self.boost != 1.0:
             m = matching.WrappingMatcher(m, boost=self.boost)
         return m
@@ -143,22 +164,24 @@ class _AdjacentMatcher(matching.WrappingMatcher):  # type: ignore[misc]
     in docnum order; the wrapped intersection of the words' term matchers is kept on the current
     document, so scores (and anything else asked of it) are an AND of the words'."""
 
-    def __init__(self, child: Any, words: list[_Positions], candidates: list[int]) -> None:
+    def __init__(self, child: Any, words: list[tuple[int, _Positions]], candidates: list[int]) -> None:
         super().__init__(child)
-        self._words = words
+        self._first, self._middle, self._last = words[0], words[1:-1], words[-1]  # (place in the phrase, positions)
         self._docs = candidates
         self._at = 0
         self._settle()
 
     def _adjacent(self, doc: int) -> bool:
-        # Start positions that the i-th word confirms at p + i, narrowed word by word (set ops in C).
-        words = iter(self._words)
-        starts = set(next(words).shifted(doc, 0))
-        for i, word in enumerate(words, 1):
+        # Start positions that the word at place i confirms at p + i, narrowed word by word (set ops
+        # in C); the last word's positions are only looked up, stopping at the first confirmed.
+        i, word = self._first
+        starts = set(word.shifted(doc, i))
+        for i, word in self._middle:
             starts.intersection_update(word.shifted(doc, i))
             if not starts:
                 return False
-        return True
+        i, word = self._last
+        return not starts.isdisjoint(word.shifted(doc, i))
 
     def _settle(self) -> None:
         docs = self._docs

@@ -39,6 +39,7 @@ __all__ = ["CURRENT", "WhooshIndex", "create_index", "open_index", "rebuild", "s
 MAX_COLLECT = 10_000  # deepest hit a page may reach; bounds the top-N heap
 FILTER_CACHE = 256  # cached filter sets per searcher (scopes and field restrictions)
 COUNT_LIMIT = 2_000  # matches counted (and faceted) per query; above it the total is a floor
+PHRASE_CHUNK = 4096  # candidates a date-sorted phrase tests at first (doubled each time)
 # A field or date restriction that leaves at most this share of the index drives the matching
 # (DocSet): measured on bench/search.py's 100k records, where `year:` and `class:` leave 1/10-1/7.
 LEAPFROG_SHARE = 0.2
@@ -235,7 +236,8 @@ class WhooshIndex:
         # unscored pass over the filtered matches that stops at COUNT_LIMIT (exact below it, a
         # floor above it). Phrases cannot be pruned: one pass ranks and counts them, and stops
         # at COUNT_LIMIT matches (the top N then comes from those). Date sorts see every match,
-        # and so does a DocSet-driven match (it cannot skip blocks): one pass ranks and counts.
+        # and so does a DocSet-driven match (it cannot skip blocks): one pass ranks and counts;
+        # a phrase sorted by date is tested in date order and stops at COUNT_LIMIT as well.
         phrase = _has_phrase(scored)
         if phrase:
             # the position test is the costly part of a phrase: spend it only on visible documents
@@ -247,9 +249,11 @@ class WhooshIndex:
             if fast is not None:
                 ranked, matched = fast
                 shown = [(s.stored_fields(d), score) for score, d in ranked[start:start + page_len]]
+            elif sortedby and phrase:
+                matched, shown = self._phrase_by_date(s, scored, allowed, limit, reverse, start, page_len)
             elif sortedby:
                 # `allowed` holds the restriction already: its DocSet only steers a walk
-                walked = parsed.text if driven and not phrase else scored
+                walked = parsed.text if driven else scored
                 matched, shown = self._by_date(s, walked, allowed, limit, reverse, start, page_len)
             else:
                 matched, shown = self._collect(s, scored, allowed, limit, phrase, driven, start, page_len)
@@ -258,7 +262,7 @@ class WhooshIndex:
         except Exception:  # noqa: BLE001 - e.g. a pathological wildcard
             raise IndexerError("The search could not be run: simplify it (fewer wildcards) and try again.") \
                 from None
-        exact = len(matched) <= COUNT_LIMIT or sortedby is not None
+        exact = len(matched) <= COUNT_LIMIT or (sortedby is not None and not phrase)
         if not exact:
             matched = matched[:COUNT_LIMIT]
         total = len(matched)
@@ -309,6 +313,36 @@ class WhooshIndex:
         page = pick(limit, matched, key=keys.__getitem__)[start:start + page_len]
         # the score shown for a date sort is the date key, as whoosh's sorting collector gave it
         return matched, [(s.stored_fields(d), float(keys[d] >> _DOCNUM_BITS)) for d in page]
+
+    def _phrase_by_date(self, s: Searcher, scored: Query, allowed: Any, limit: int, reverse: bool, start: int,
+                        page_len: int) -> tuple[list[int], list[tuple[Any, float]]]:
+        """A date sort of a query with a phrase: the documents that may match (each phrase's words
+        anywhere, read whole from posting blocks) in date order, the phrase tested on them a chunk
+        at a time, newest (or oldest) first, until the page is full and COUNT_LIMIT + 1 matches are
+        counted; above that the total is a floor, as for a ranked phrase. Walking every match
+        first, as the other date sorts do, tested every candidate: "of in" by date took 0.75 s at
+        100,000 records under load."""
+        loose = scored.accept(lambda q: And([Term(q.fieldname, w) for w in q.words]) if isinstance(q, Phrase) else q)
+        found = bulk.first_matches(s, loose, allowed, s.doc_count_all())
+        if found is None:
+            found = [d for d in _walk(s, loose) if d in allowed]
+        keys = self._date_keys(s)
+        ordered = sorted(found, key=keys.__getitem__, reverse=reverse)
+        wanted = max(limit, COUNT_LIMIT + 1)
+        matched: list[int] = []
+        holding: dict[tuple[int, str], set[int]] = {}  # per segment and field: the phrase's candidates
+        at, size = 0, max(PHRASE_CHUNK, 4 * limit)
+        while at < len(ordered) and len(matched) < wanted:
+            chunk = ordered[at:at + size]
+            at, size = at + size, size * 2
+            docs = sorted(chunk)
+            tested = And([scored.accept(lambda q: q.only(docs, holding) if isinstance(q, ExactPhrase) else q),
+                          DocSet(docs)])
+            hits = set(_walk(s, tested))
+            matched += [d for d in chunk if d in hits]  # the chunk's own (date) order
+        del matched[wanted:]
+        # the score shown for a date sort is the date key, as whoosh's sorting collector gave it
+        return matched, [(s.stored_fields(d), float(keys[d] >> _DOCNUM_BITS)) for d in matched[start:start + page_len]]
 
     def _date_keys(self, s: Searcher) -> list[int]:
         """Per top-level docnum, its date column value and docnum in one int (the value in the high

@@ -288,6 +288,44 @@ def test_counting_stops_at_the_limit_for_term_queries(tmp_path: Path, monkeypatc
     assert phrase.total_exact and phrase.total == sum(1 for i in range(100) if i % 7)
 
 
+@pytest.mark.parametrize("sort", ["-date", "date"])
+def test_a_phrase_sorted_by_date_is_tested_in_date_order_up_to_the_count_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sort: str) -> None:
+    # A date-sorted phrase is tested on its candidates newest (or oldest) first and stops at the
+    # count limit: the page must still be the brute-force newest (oldest) matches, for every page
+    # and scope, across segments and deletions; the total a floor above the limit, exact below it.
+    import random
+    rng = random.Random(31)
+    rows = {}
+    for i in range(400):
+        words = rng.choices(["in", "na", "pogodba", "seje"], k=rng.randrange(2, 25))
+        rows[f"d{i:03d}"] = (" ".join(words), date(2000 + rng.randrange(25), 1 + rng.randrange(12), 1 + rng.randrange(28)),
+                             Confidentiality.SECRET if i % 3 == 0 else Confidentiality.INTERNAL)
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    names = sorted(rows)
+    for start in range(0, len(names), 100):  # several segments
+        ix.upsert([doc(rid, rows[rid][0], document_date=rows[rid][1], confidentiality=rows[rid][2])
+                   for rid in names[start:start + 100]])
+    gone = {"d010", "d222"}
+    ix.remove([RecordId(rid) for rid in gone])
+    monkeypatch.setattr("indexer.search.COUNT_LIMIT", 30)
+    monkeypatch.setattr("indexer.search.PHRASE_CHUNK", 16)
+    for scope in (ADMIN, VIEWER):
+        for phrase, page in (("pogodba na", 1), ("pogodba na", 3), ("seje seje seje in", 1), ("na in", 2),
+                             ("pogodba pogodba na na", 2)):
+            matches = [rid for rid, (text, day, level) in rows.items()
+                       if f" {phrase} " in f" {text} " and rid not in gone
+                       and (scope is ADMIN or level is Confidentiality.INTERNAL)]
+            # the index's date order: newest first for -date, ties in filing (docnum) order
+            by_date = sorted(matches, key=lambda rid: (rows[rid][1], names.index(rid)), reverse=sort == "-date")
+            result = ix.search(SearchRequest(f'"{phrase}"', sort=sort, page=page, page_len=5), scope, lambda rid: "x")
+            assert [h.record_id for h in result.hits] == by_date[(page - 1) * 5:page * 5], (scope.actor, phrase)
+            assert result.total == min(len(matches), 30) and result.total_exact == (len(matches) <= 30)
+            assert sum(result.facets["state"].values()) == result.total
+    counts = {p: sum(1 for text, _, _ in rows.values() if f" {p} " in f" {text} ") for p in ("na in", "seje seje seje in")}
+    assert counts["na in"] > 30 >= counts["seje seje seje in"] > 5, "the case needs totals above and below the limit"
+
+
 def test_narrow_restrictions_drive_the_match_across_segments(tmp_path: Path) -> None:
     # A restriction leaving few documents becomes a DocSet inside the query (its docnums per
     # segment, by offset): hits, totals and facets must be exactly the brute-force answer.
