@@ -10,6 +10,7 @@ import secrets
 import signal
 import socket
 import ssl
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +39,7 @@ DEMO_DIR = "demo-home"
 DEMO_PASSPHRASE_FILE = ".demo-passphrase"
 DEMO_ADMIN = "admin"
 THREADS = 8
+SWITCH_INTERVAL = 0.001  # seconds; see run_server
 MAX_HEADER_BYTES = 256 * 1024  # waitress's own default; cheroot's is unlimited
 SOCKET_TIMEOUT = 30  # seconds a TLS connection may stay silent between requests or reads
 # cheroot shakes hands in the thread that accepts connections (cherrypy/cheroot#748): a client that
@@ -201,6 +203,10 @@ def run_server(office: Office, *, host: str, port: int, watch: bool, allow_remot
                                    idle_for=office.idle_seconds).start()
     office.start_capture()  # previews and OCR of filed scans, in the background
     office.search_ports()  # the search workers start warming now, not on the first search
+    # A request thread waiting on a socket or a search worker's pipe gets the GIL back only when the
+    # thread holding it (a Whoosh commit, a preview) hands it over, every switch interval (5 ms by
+    # default), and a search takes several such turns: one commit stalled every search in flight.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     scheme = "https" if tls is not None else "http"
     click.echo(f"Strongroom is running at {scheme}://{shown}:{server.effective_port}")
