@@ -37,7 +37,7 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
 
     admit: Container[int] | None = None
     among: Sequence[int] | None = None
-    holding: dict[tuple[int, str], set[int]]
+    holding: dict[tuple[int, str, tuple[bytes, ...]], set[int]]
 
     def admitting(self, docs: Container[int]) -> ExactPhrase:
         """This phrase, tested only on `docs` (the top-level searcher's docnums)."""
@@ -45,9 +45,9 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
         q.admit = docs  # shared, not copied: the scope's set is cached by the searcher
         return q
 
-    def only(self, docs: Sequence[int], holding: dict[tuple[int, str], set[int]]) -> ExactPhrase:
+    def only(self, docs: Sequence[int], holding: dict[tuple[int, str, tuple[bytes, ...]], set[int]]) -> ExactPhrase:
         """This phrase, tested only on `docs` (top-level docnums, sorted). `holding` keeps each
-        segment's documents holding every word across calls: a search testing its candidates a
+        segment's documents holding every word of each phrase across calls: a search testing its candidates a
         chunk at a time reads the words' postings once."""
         q = ExactPhrase(self.fieldname, self.words, slop=self.slop, boost=self.boost, char_ranges=self.char_ranges)
         q.among, q.holding = docs, holding
@@ -72,7 +72,7 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
         if self.among is not None:
             offset = segment_offset(searcher)
             lo, hi = bisect_left(self.among, offset), bisect_left(self.among, offset + searcher.doc_count_all())
-            key = (offset, self.fieldname)
+            key = (offset, self.fieldname, tuple(texts))
             if key not in self.holding:
                 self.holding[key] = set(_holding_every(reader, self.fieldname, texts))
             held = self.holding[key]

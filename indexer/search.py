@@ -14,7 +14,7 @@ from typing import Any
 
 from whoosh import collectors
 from whoosh.reading import TermNotFound
-from whoosh.query import And, Every, Or, Phrase, Query, Term
+from whoosh.query import And, AndNot, Every, Or, Phrase, Query, Term
 from whoosh.query import Not as NotQuery
 from whoosh.searching import Searcher
 
@@ -249,7 +249,7 @@ class WhooshIndex:
             if fast is not None:
                 ranked, matched = fast
                 shown = [(s.stored_fields(d), score) for score, d in ranked[start:start + page_len]]
-            elif sortedby and phrase:
+            elif sortedby and phrase and not _has_negation(scored):
                 matched, shown = self._phrase_by_date(s, scored, allowed, limit, reverse, start, page_len)
             elif sortedby:
                 # `allowed` holds the restriction already: its DocSet only steers a walk
@@ -316,7 +316,7 @@ class WhooshIndex:
 
     def _phrase_by_date(self, s: Searcher, scored: Query, allowed: Any, limit: int, reverse: bool, start: int,
                         page_len: int) -> tuple[list[int], list[tuple[Any, float]]]:
-        """A date sort of a query with a phrase: the documents that may match (each phrase's words
+        """A date sort of a query with a phrase (and no negation): the documents that may match (each phrase's words
         anywhere, read whole from posting blocks) in date order, the phrase tested on them a chunk
         at a time, newest (or oldest) first, until the page is full and COUNT_LIMIT + 1 matches are
         counted; above that the total is a floor, as for a ranked phrase. Walking every match
@@ -330,7 +330,7 @@ class WhooshIndex:
         ordered = sorted(found, key=keys.__getitem__, reverse=reverse)
         wanted = max(limit, COUNT_LIMIT + 1)
         matched: list[int] = []
-        holding: dict[tuple[int, str], set[int]] = {}  # per segment and field: the phrase's candidates
+        holding: dict[tuple[int, str, tuple[bytes, ...]], set[int]] = {}  # each phrase's candidates per segment
         at, size = 0, max(PHRASE_CHUNK, 4 * limit)
         while at < len(ordered) and len(matched) < wanted:
             chunk = ordered[at:at + size]
@@ -477,6 +477,11 @@ def texts_of(text_of: TextSource, ids: Sequence[RecordId]) -> dict[RecordId, str
 
 def _has_phrase(q: Query) -> bool:
     return isinstance(q, Phrase) or any(_has_phrase(c) for c in q.children())
+
+
+def _has_negation(q: Query) -> bool:
+    # a phrase loosened to its words under a negation would exclude more, not less
+    return isinstance(q, (NotQuery, AndNot)) or any(_has_negation(c) for c in q.children())
 
 
 def _lexicon(reader: Any, field: str) -> Iterable[str]:

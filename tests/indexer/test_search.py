@@ -312,18 +312,32 @@ def test_a_phrase_sorted_by_date_is_tested_in_date_order_up_to_the_count_limit(
     monkeypatch.setattr("indexer.search.PHRASE_CHUNK", 16)
     for scope in (ADMIN, VIEWER):
         for phrase, page in (("pogodba na", 1), ("pogodba na", 3), ("seje seje seje in", 1), ("na in", 2),
-                             ("pogodba pogodba na na", 2)):
+                             ("pogodba pogodba na na", 2), ("na in|seje pogodba", 1), ("na in|-pogodba seje", 1)):
+            # "a|b": both phrases; "a|-b": the first without the second
+            first, _, second = phrase.partition("|")
             matches = [rid for rid, (text, day, level) in rows.items()
-                       if f" {phrase} " in f" {text} " and rid not in gone
+                       if f" {first} " in f" {text} " and rid not in gone
+                       and (not second or (f" {second.lstrip('-')} " in f" {text} ") != second.startswith("-"))
                        and (scope is ADMIN or level is Confidentiality.INTERNAL)]
             # the index's date order: newest first for -date, ties in filing (docnum) order
             by_date = sorted(matches, key=lambda rid: (rows[rid][1], names.index(rid)), reverse=sort == "-date")
-            result = ix.search(SearchRequest(f'"{phrase}"', sort=sort, page=page, page_len=5), scope, lambda rid: "x")
+            query = f'"{first}"' + (f' {"-" if second.startswith("-") else ""}"{second.lstrip("-")}"' if second else "")
+            result = ix.search(SearchRequest(query, sort=sort, page=page, page_len=5), scope, lambda rid: "x")
             assert [h.record_id for h in result.hits] == by_date[(page - 1) * 5:page * 5], (scope.actor, phrase)
             assert result.total == min(len(matches), 30) and result.total_exact == (len(matches) <= 30)
             assert sum(result.facets["state"].values()) == result.total
     counts = {p: sum(1 for text, _, _ in rows.values() if f" {p} " in f" {text} ") for p in ("na in", "seje seje seje in")}
     assert counts["na in"] > 30 >= counts["seje seje seje in"] > 5, "the case needs totals above and below the limit"
+
+
+def test_two_phrases_sorted_by_date_keep_their_own_candidates(tmp_path: Path) -> None:
+    # A date-sorted search tests its phrases a chunk at a time and keeps each phrase's candidates
+    # per segment between chunks: two phrases in one query must not share them.
+    ix = open_index(tmp_path / "index", KEY, create=True)
+    texts = {"alfa beta": 1, "gama delta": 2, "beta alfa": 3, "delta gama": 4}
+    ix.upsert([doc(f"t{n}{i}", text, document_date=date(2020 + i, n, 1)) for text, n in texts.items() for i in range(3)])
+    result = ix.search(SearchRequest('"alfa beta" OR "gama delta"', sort="-date"), ADMIN, lambda rid: "x")
+    assert [h.record_id for h in result.hits] == ["t22", "t12", "t21", "t11", "t20", "t10"]
 
 
 def test_narrow_restrictions_drive_the_match_across_segments(tmp_path: Path) -> None:
