@@ -38,11 +38,11 @@ from records.ports import IndexDoc, SearchRequest, SearchResult, TextSource
 
 __all__ = ["NoWorkers", "PooledIndex", "SearchBusy", "SearchPool"]
 
-# Each worker holds its own decrypted-segment cache (~0.6 GB at 100,000 records). Two fill both
-# cores of an office PC; the third lets a short search run beside two long ones (phrases of common
-# words) instead of queueing behind them: at 100,000 records, 20 people-like clients
-# (bench/web_mix.py) saw search p95 119-159 ms with three, 147-175 ms with two.
-DEFAULT_WORKERS = 3
+# Each worker holds its own decrypted-segment cache (~0.6 GB at 100,000 records); two fill both
+# cores (the web threads' own work, HTML and audit entries, fits between them:
+# bench/web_search_scaling.py). A third measured no better under people-like load (bench/web_mix.py
+# at 100,000 records, rounds interleaved: search p95 142 and 175 ms with two, 169 and 152 with three).
+DEFAULT_WORKERS = 2
 WAIT_SECONDS = 20.0  # a search waits this long for a free worker before "busy"
 MAX_WAITING = 64  # searches queued beyond this are refused at once ("busy")
 START_SECONDS = 300.0  # opening and warming a large index; a worker slower than this is given up
