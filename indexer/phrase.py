@@ -32,12 +32,16 @@ from indexer.codec import FlatLeafMatcher, whoosh_gaps
 from indexer.docset import segment_offset
 
 
+# each phrase's candidates (live documents holding every word) per (segment offset, field, words)
+PhraseCandidates = dict[tuple[int, str, tuple[bytes, ...]], set[int]]
+
+
 class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
     """A Phrase with slop 1 matched by position sets; anything else falls back to whoosh."""
 
     admit: Container[int] | None = None
     among: Sequence[int] | None = None
-    holding: dict[tuple[int, str, tuple[bytes, ...]], set[int]]
+    holding: PhraseCandidates
 
     def admitting(self, docs: Container[int]) -> ExactPhrase:
         """This phrase, tested only on `docs` (the top-level searcher's docnums)."""
@@ -45,7 +49,7 @@ class ExactPhrase(Phrase):  # type: ignore[misc]  # whoosh is untyped
         q.admit = docs  # shared, not copied: the scope's set is cached by the searcher
         return q
 
-    def only(self, docs: Sequence[int], holding: dict[tuple[int, str, tuple[bytes, ...]], set[int]]) -> ExactPhrase:
+    def only(self, docs: Sequence[int], holding: PhraseCandidates) -> ExactPhrase:
         """This phrase, tested only on `docs` (top-level docnums, sorted). `holding` keeps each
         segment's documents holding every word of each phrase across calls: a search testing its candidates a
         chunk at a time reads the words' postings once."""

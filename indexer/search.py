@@ -26,7 +26,7 @@ from indexer.docset import DocSet
 from indexer.errors import IndexCorrupt, IndexerError
 from indexer.generations import CURRENT, create_index, live_dir, open_storage, rebuild, write
 from indexer.storage import SealedStorage
-from indexer.phrase import ExactPhrase
+from indexer.phrase import ExactPhrase, PhraseCandidates
 from indexer.ranking import CappedBM25F
 from indexer.schema import FACET_FIELDS
 from indexer.snippets import SnippetWords, snippet, words_of
@@ -306,13 +306,10 @@ class WhooshIndex:
         """A date sort: every match, unscored, then the page picked by (date, docnum), the order
         whoosh's SortingCollector gives, without its scoring and per-match column read (a common
         word sorted by date took 0.3-0.6 s at 100,000 records; the picking here is a heap in C)."""
-        found = bulk.first_matches(s, scored, allowed, s.doc_count_all())
-        matched = found if found is not None else [d for d in _walk(s, scored) if d in allowed]
+        matched = _every_match(s, scored, allowed)
         keys = self._date_keys(s)
         pick = heapq.nlargest if reverse else heapq.nsmallest
-        page = pick(limit, matched, key=keys.__getitem__)[start:start + page_len]
-        # the score shown for a date sort is the date key, as whoosh's sorting collector gave it
-        return matched, [(s.stored_fields(d), float(keys[d] >> _DOCNUM_BITS)) for d in page]
+        return matched, _dated(s, keys, pick(limit, matched, key=keys.__getitem__)[start:start + page_len])
 
     def _phrase_by_date(self, s: Searcher, scored: Query, allowed: Any, limit: int, reverse: bool, start: int,
                         page_len: int) -> tuple[list[int], list[tuple[Any, float]]]:
@@ -323,14 +320,11 @@ class WhooshIndex:
         first, as the other date sorts do, tested every candidate: "of in" by date took 0.75 s at
         100,000 records under load."""
         loose = scored.accept(lambda q: And([Term(q.fieldname, w) for w in q.words]) if isinstance(q, Phrase) else q)
-        found = bulk.first_matches(s, loose, allowed, s.doc_count_all())
-        if found is None:
-            found = [d for d in _walk(s, loose) if d in allowed]
         keys = self._date_keys(s)
-        ordered = sorted(found, key=keys.__getitem__, reverse=reverse)
+        ordered = sorted(_every_match(s, loose, allowed), key=keys.__getitem__, reverse=reverse)
         wanted = max(limit, COUNT_LIMIT + 1)
         matched: list[int] = []
-        holding: dict[tuple[int, str, tuple[bytes, ...]], set[int]] = {}  # each phrase's candidates per segment
+        holding: PhraseCandidates = {}
         at, size = 0, max(PHRASE_CHUNK, 4 * limit)
         while at < len(ordered) and len(matched) < wanted:
             chunk = ordered[at:at + size]
@@ -341,8 +335,7 @@ class WhooshIndex:
             hits = set(_walk(s, tested))
             matched += [d for d in chunk if d in hits]  # the chunk's own (date) order
         del matched[wanted:]
-        # the score shown for a date sort is the date key, as whoosh's sorting collector gave it
-        return matched, [(s.stored_fields(d), float(keys[d] >> _DOCNUM_BITS)) for d in matched[start:start + page_len]]
+        return matched, _dated(s, keys, matched[start:start + page_len])
 
     def _date_keys(self, s: Searcher) -> list[int]:
         """Per top-level docnum, its date column value and docnum in one int (the value in the high
@@ -477,6 +470,18 @@ def texts_of(text_of: TextSource, ids: Sequence[RecordId]) -> dict[RecordId, str
 
 def _has_phrase(q: Query) -> bool:
     return isinstance(q, Phrase) or any(_has_phrase(c) for c in q.children())
+
+
+def _every_match(s: Searcher, q: Query, allowed: Any) -> list[int]:
+    """Every document `q` matches that `allowed` holds, in order, unscored: read from whole posting
+    blocks where `bulk` takes the query, else by walking its matcher."""
+    found = bulk.first_matches(s, q, allowed, s.doc_count_all())
+    return found if found is not None else [d for d in _walk(s, q) if d in allowed]
+
+
+def _dated(s: Searcher, keys: list[int], docs: Iterable[int]) -> list[tuple[Any, float]]:
+    # the score shown for a date sort is the date key, as whoosh's sorting collector gave it
+    return [(s.stored_fields(d), float(keys[d] >> _DOCNUM_BITS)) for d in docs]
 
 
 def _has_negation(q: Query) -> bool:
