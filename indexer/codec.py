@@ -26,6 +26,8 @@ from itertools import accumulate
 from pickle import dumps, loads
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafMatcher, W3PerDocReader, W3PostingsWriter
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE, pack_uint
@@ -185,6 +187,39 @@ def whoosh_gaps(value: bytes) -> list[int]:
 def _narrowest(numbers: list[int]) -> int:
     widest = max(numbers, default=0)
     return 0 if widest < 1 << 8 else 1 if widest < 1 << 16 else 2
+
+
+_DTYPES = {"B": "<u1", "H": "<u2", "I": "<u4"}  # the arrays' types as numpy reads them (little-endian)
+
+
+def position_keys(m: FlatLeafMatcher) -> NDArray[np.int64] | None:
+    """Every position of the term in every document of `m` (from its current block on; the matcher
+    is used up) as docnum << 32 | position, ascending; None when a block keeps its positions
+    otherwise. The blocks' arrays are joined and summed by numpy: ~0.2 microseconds a document
+    where a posting at a time from Python costs ~3."""
+    ids, counts, gaps = [], [], []
+    while True:
+        if m._data is None:  # noqa: SLF001
+            m._read_data()  # noqa: SLF001
+        data, n = m._data, m._blocklength  # noqa: SLF001
+        if data[0] & _VALUES != _POSITIONS:
+            return None
+        ids.append(np.frombuffer(data[1:m._weights_at()], _DTYPES[_GAPS[data[0] & 3]]).cumsum(dtype=np.int64))  # noqa: SLF001
+        at = m._values_at()  # noqa: SLF001
+        counts_type, gaps_type = _DTYPES[_GAPS[data[at] & 3]], _DTYPES[_GAPS[data[at] >> 2 & 3]]
+        end = at + 1 + n * int(counts_type[-1])
+        counts.append(np.frombuffer(data[at + 1:end], counts_type).astype(np.int64))
+        gaps.append(np.frombuffer(zlib.decompress(data[end:]), gaps_type).astype(np.int64))
+        if m._lastblock:  # noqa: SLF001
+            break
+        m._next_block()  # noqa: SLF001
+    per_doc = np.concatenate(counts)
+    summed = np.concatenate(gaps).cumsum()  # each document's gaps start from its first position
+    ends = per_doc.cumsum()
+    before = np.concatenate((np.zeros(1, np.int64), summed[ends[:-1] - 1]))
+    positions = summed - np.repeat(before, per_doc)
+    keys: NDArray[np.int64] = (np.repeat(np.concatenate(ids), per_doc) << 32) | positions
+    return keys
 
 
 class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped

@@ -8,8 +8,10 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from whoosh.index import FileIndex, LockError
+from whoosh.reading import SegmentReader
 
 from indexer import building
 from indexer.codec import FlatCodec
@@ -22,6 +24,13 @@ CURRENT = "current"  # symlink in <home>/index naming the live generation direct
 WRITE_TIMEOUT = 30.0  # seconds a writer waits for the lock before IndexBusy
 WRITE_LIMIT_MB = 128  # posting buffer before whoosh spills sorted runs (to our in-memory temp)
 Progress = Callable[[int, int], None]
+# Segments merge after a commit in tiers of MERGE_FANOUT-fold sizes: once MERGE_FANOUT segments share a
+# tier they become one. Only while the merged segment stays under MERGE_MAX_DOCS: a commit merges in
+# the foreground, holding the writer lock, and whoosh's own policy (MERGE_SMALL) merged all 22
+# segments of a 100,000-record index in one commit once filing had added a dozen small ones, which
+# held every upload for minutes. Bigger segments are joined by `reindex`.
+MERGE_FANOUT = 8
+MERGE_MAX_DOCS = 16_384
 
 
 def live_dir(root: Path) -> Path:
@@ -122,10 +131,35 @@ def write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]
         for doc in _dedupe(upserts):
             # An index built before a field existed (e.g. `signers`) lacks it until `reindex`: leave it out.
             writer.update_document(**{k: v for k, v in document_of(doc).items() if k in known})
-        writer.commit()
+        writer.commit(mergetype=merge_in_tiers)
     except BaseException:
         # After a failed write (e.g. ENOSPC) cancelling can fail on a closed file; the first error
         # is the one that says what happened.
         with contextlib.suppress(Exception):
             writer.cancel()
         raise
+
+
+def merge_in_tiers(writer: Any, segments: list[Any]) -> list[Any]:
+    """A whoosh merge policy: the segments left as they are; those of the smallest tier holding
+    MERGE_FANOUT of them are added to `writer` (merged) when together under MERGE_MAX_DOCS."""
+    tiers: dict[int, list[Any]] = {}
+    for segment in segments:
+        tiers.setdefault(_tier(segment.doc_count_all()), []).append(segment)
+    for tier in sorted(tiers):
+        group = tiers[tier]
+        if len(group) >= MERGE_FANOUT and sum(s.doc_count_all() for s in group) <= MERGE_MAX_DOCS:
+            for segment in group:
+                reader = SegmentReader(writer.storage, writer.schema, segment)
+                writer.add_reader(reader)
+                reader.close()
+            return [s for s in segments if s not in group]
+    return segments
+
+
+def _tier(docs: int) -> int:
+    tier = 0
+    while docs >= MERGE_FANOUT:
+        docs //= MERGE_FANOUT
+        tier += 1
+    return tier

@@ -9,6 +9,10 @@ from typing import BinaryIO
 
 
 def _limit(memory_mb: int) -> None:
+    # numpy (the search's phrase matching needs it) is kept out: the parsers take it when it is there
+    # (fpdf2 for images), and its OpenBLAS threads reserve more address space than a pack worker's
+    # 150 MB, so the worker could not start. Without it they work as they always did.
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # an import of it raises ImportError
     memory = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from indexer.codec import FlatCodec
 from indexer.errors import IndexerError, QueryError
 from indexer.schema import document_of
 from indexer.search import WhooshIndex, open_index
@@ -350,9 +352,9 @@ def test_narrow_restrictions_drive_the_match_across_segments(tmp_path: Path) -> 
                           Confidentiality.SECRET if i % 3 == 0 else Confidentiality.INTERNAL) for i in range(300)}
     ix = open_index(tmp_path / "index", KEY, create=True)
     names = sorted(rows)
-    for start in range(0, len(names), 30):  # one unmerged commit each: several segments
+    for start in range(0, len(names), 60):  # one unmerged commit each: several segments (fewer than a merge takes)
         writer = ix._index.writer()  # noqa: SLF001 - upsert() lets whoosh merge small segments
-        for rid in names[start:start + 30]:
+        for rid in names[start:start + 60]:
             writer.update_document(**document_of(doc(rid, rows[rid][1], record_class=rows[rid][0],
                                                      confidentiality=rows[rid][2])))
         writer.commit(merge=False)
@@ -371,18 +373,36 @@ def test_narrow_restrictions_drive_the_match_across_segments(tmp_path: Path) -> 
 
 
 
-def test_exact_phrases_match_what_whoosh_phrases_match(tmp_path: Path) -> None:
-    # ExactPhrase (position sets) against whoosh's own span-based Phrase, on the same index:
-    # two- and three-word phrases, repeated words ("in in"), words missing from the index.
+@pytest.mark.parametrize("at_once", [True, False], ids=["every position at once", "one document at a time"])
+def test_exact_phrases_match_what_whoosh_phrases_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        at_once: bool) -> None:
+    # ExactPhrase against whoosh's own span-based Phrase, on the same index, both ways of matching
+    # (numpy over every position, or a position test per candidate): two- and three-word phrases,
+    # repeated words ("in in"), words missing from the index, posting lists of many blocks, documents
+    # long enough that positions take two and four bytes, and deleted documents.
     import random
 
     from whoosh.query import Phrase
 
+    from indexer import phrase as phrase_module
     from indexer.phrase import ExactPhrase
+    monkeypatch.setattr(phrase_module, "AT_ONCE_SHARE", 10**9 if at_once else 0)
+    everywhere = phrase_module._adjacent_everywhere  # noqa: SLF001
+    answered: list[bool] = []
+
+    def counting(*args: Any) -> list[int] | None:
+        found = everywhere(*args)
+        answered.append(found is not None)
+        return found
+    monkeypatch.setattr(phrase_module, "_adjacent_everywhere", counting)
     rng = random.Random(5)
     words = ["in", "na", "pogodba", "arve", "sklep", "za"]
+
+    def text(i: int) -> str:
+        filler = " ".join(["x"] * (300 if i % 50 == 1 else 70_000 if i % 100 == 2 else 0))
+        return f"{filler} {' '.join(rng.choices(words, k=rng.randrange(1, 40)))}"
     ix = open_index(tmp_path / "index", KEY, create=True)
-    ix.upsert([doc(f"p{i:03d}", " ".join(rng.choices(words, k=rng.randrange(1, 40)))) for i in range(300)])
+    ix.upsert([doc(f"p{i:03d}", text(i)) for i in range(300)])
     s = ix.searcher()
     phrases = [rng.choices(words, k=rng.choice((2, 3))) for _ in range(60)] + [["in", "in"], ["nikjer", "in"]]
     for phrase in phrases:
@@ -391,11 +411,12 @@ def test_exact_phrases_match_what_whoosh_phrases_match(tmp_path: Path) -> None:
         assert got == expected, phrase
     assert any(set(s.docs_for_query(Phrase("body", p))) for p in phrases), "the case needs some matches"
     # re-filed records leave deleted postings behind in the old segment: they must not match
-    ix.upsert([doc(f"p{i:03d}", " ".join(rng.choices(words, k=rng.randrange(1, 40)))) for i in range(0, 300, 3)])
+    ix.upsert([doc(f"p{i:03d}", text(i)) for i in range(0, 300, 3)])
     s = ix.searcher()
     assert any(sub.reader().has_deletions() for sub, _ in s.leaf_searchers())
     for phrase in phrases:
         assert set(s.docs_for_query(ExactPhrase("body", phrase))) == set(s.docs_for_query(Phrase("body", phrase))), phrase
+    assert (any(answered) and all(answered)) if at_once else not answered
 
 
 def test_phrases_are_tested_only_on_documents_the_user_may_see(tmp_path: Path,
@@ -412,7 +433,7 @@ def test_phrases_are_tested_only_on_documents_the_user_may_see(tmp_path: Path,
     ix = open_index(tmp_path / "index", KEY, create=True)
     names = sorted(rows)
     for start in range(0, len(names), 60):
-        writer = ix._index.writer()  # noqa: SLF001 - several unmerged segments
+        writer = ix._index.writer(codec=FlatCodec())  # noqa: SLF001 - several unmerged segments
         for rid in names[start:start + 60]:
             writer.update_document(**document_of(doc(rid, rows[rid][0], confidentiality=rows[rid][1])))
         writer.commit(merge=False)
@@ -425,14 +446,17 @@ def test_phrases_are_tested_only_on_documents_the_user_may_see(tmp_path: Path,
         return adjacent(self, doc)  # type: ignore[arg-type]
     monkeypatch.setattr(phrase_module._AdjacentMatcher, "_adjacent", counting)  # noqa: SLF001
     for scope in (ADMIN, VIEWER):
-        tested.clear()
-        result = ix.search(SearchRequest('"in na"', page_len=200), scope, lambda rid: rows[rid][0])
-        expected = {rid for rid, (text, level) in rows.items() if " in na " in f" {text} "
-                    and (scope is ADMIN or level is Confidentiality.INTERNAL)}
-        assert {h.record_id for h in result.hits} == expected and result.total == len(expected)
-        both = sum(1 for rid, (text, level) in rows.items() if {"in", "na"} <= set(text.split())
-                   and (scope is ADMIN or level is Confidentiality.INTERNAL))
-        assert len(tested) == both, scope.actor  # one position test per visible candidate, no more
+        for at_once in (False, True):
+            monkeypatch.setattr("indexer.phrase.AT_ONCE_SHARE", 10**9 if at_once else 0)
+            tested.clear()
+            result = ix.search(SearchRequest('"in na"', page_len=200), scope, lambda rid: rows[rid][0])
+            expected = {rid for rid, (text, level) in rows.items() if " in na " in f" {text} "
+                        and (scope is ADMIN or level is Confidentiality.INTERNAL)}
+            assert {h.record_id for h in result.hits} == expected and result.total == len(expected)
+            both = sum(1 for rid, (text, level) in rows.items() if {"in", "na"} <= set(text.split())
+                       and (scope is ADMIN or level is Confidentiality.INTERNAL))
+            # one position test per visible candidate, no more; at once, only the phrase's own are visited
+            assert len(tested) == (len(expected) if at_once else both), scope.actor
 
 
 def test_exact_phrases_on_a_field_with_character_positions() -> None:
