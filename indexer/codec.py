@@ -24,14 +24,15 @@ import zlib
 from array import array
 from itertools import accumulate
 from pickle import dumps, loads
-from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafMatcher, W3PerDocReader, W3PostingsWriter
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE, pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
+
+if TYPE_CHECKING:  # numpy is imported by the phrases that need it: ~70 ms every other process is spared
+    import numpy as np
+    from numpy.typing import NDArray
 
 MAGIC = b"SRb1"  # a block list in this layout; whoosh 3's reader rejects it ("Block tag error")
 _GAPS = ("B", "H", "I")  # flag bits 0-1: the gaps' array type
@@ -197,6 +198,8 @@ def position_keys(m: FlatLeafMatcher) -> NDArray[np.int64] | None:
     is used up) as docnum << 32 | position, ascending; None when a block keeps its positions
     otherwise. The blocks' arrays are joined and summed by numpy: ~0.2 microseconds a document
     where a posting at a time from Python costs ~3."""
+    import numpy as np
+
     ids, counts, gaps = [], [], []
     while True:
         if m._data is None:  # noqa: SLF001

@@ -27,7 +27,6 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
-import numpy as np
 from whoosh import matching
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
@@ -185,6 +184,8 @@ def _adjacent_everywhere(reader: Any, fieldname: str, texts: list[bytes]) -> lis
     every position of each word at once (indexer.codec.position_keys): the word at place i is
     shifted back by i, and a phrase starts where every word's shifted keys meet (sorted arrays,
     binary searches in numpy). None when a word's postings are not in indexer.codec's blocks."""
+    import numpy as np  # here, not at the top: most processes never match a phrase (WhooshIndex.warm loads it)
+
     keys = {}
     for text in dict.fromkeys(texts):
         m = reader.postings(fieldname, text)

@@ -139,6 +139,8 @@ class WhooshIndex:
         """Load what searches need before the first one asks: the searcher (its segments decrypted),
         facet columns, date keys, field lengths, and `words` searches for the most common of the
         first words of the body lexicon (the code paths and posting blocks a search walks)."""
+        import numpy  # noqa: F401 - phrases of common words need it; loaded here, not by the first of them
+
         with self._lock:
             s = self.searcher()
             self._facets(s, [])
