@@ -25,6 +25,7 @@ from array import array
 from itertools import accumulate
 from pickle import dumps, loads
 from typing import TYPE_CHECKING, Any
+
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafMatcher, W3PerDocReader, W3PostingsWriter
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE, pack_uint

@@ -25,7 +25,7 @@ WRITE_TIMEOUT = 30.0  # seconds a writer waits for the lock before IndexBusy
 WRITE_LIMIT_MB = 128  # posting buffer before whoosh spills sorted runs (to our in-memory temp)
 Progress = Callable[[int, int], None]
 # Segments merge after a commit in tiers of MERGE_FANOUT-fold sizes: once MERGE_FANOUT segments share a
-# tier they become one. Only while the merged segment stays under MERGE_MAX_DOCS: a commit merges in
+# tier they become one, only while the merged segment holds at most MERGE_MAX_DOCS: a commit merges in
 # the foreground, holding the writer lock, and whoosh's own policy (MERGE_SMALL) merged all 22
 # segments of a 100,000-record index in one commit once filing had added a dozen small ones, which
 # held every upload for minutes. Bigger segments are joined by `reindex`.
@@ -142,7 +142,7 @@ def write(index: FileIndex, upserts: Sequence[IndexDoc], removals: Sequence[str]
 
 def merge_in_tiers(writer: Any, segments: list[Any]) -> list[Any]:
     """A whoosh merge policy: the segments left as they are; those of the smallest tier holding
-    MERGE_FANOUT of them are added to `writer` (merged) when together under MERGE_MAX_DOCS."""
+    MERGE_FANOUT of them are added to `writer` (merged) when together at most MERGE_MAX_DOCS."""
     tiers: dict[int, list[Any]] = {}
     for segment in segments:
         tiers.setdefault(_tier(segment.doc_count_all()), []).append(segment)
