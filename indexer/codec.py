@@ -203,17 +203,14 @@ def position_keys(m: FlatLeafMatcher) -> NDArray[np.int64] | None:
 
     ids, counts, gaps = [], [], []
     while True:
-        if m._data is None:  # noqa: SLF001
-            m._read_data()  # noqa: SLF001
-        data, n = m._data, m._blocklength  # noqa: SLF001
-        if data[0] & _VALUES != _POSITIONS:
+        stored = m._stored_positions()  # noqa: SLF001
+        if stored is None:
             return None
-        ids.append(np.frombuffer(data[1:m._weights_at()], _DTYPES[_GAPS[data[0] & 3]]).cumsum(dtype=np.int64))  # noqa: SLF001
-        at = m._values_at()  # noqa: SLF001
-        counts_type, gaps_type = _DTYPES[_GAPS[data[at] & 3]], _DTYPES[_GAPS[data[at] >> 2 & 3]]
-        end = at + 1 + n * int(counts_type[-1])
-        counts.append(np.frombuffer(data[at + 1:end], counts_type).astype(np.int64))
-        gaps.append(np.frombuffer(zlib.decompress(data[end:]), gaps_type).astype(np.int64))
+        counts_type, counts_data, gaps_type, gaps_data = stored
+        ids_type, ids_data = m._stored_ids()  # noqa: SLF001
+        ids.append(np.frombuffer(ids_data, _DTYPES[ids_type]).cumsum(dtype=np.int64))
+        counts.append(np.frombuffer(counts_data, _DTYPES[counts_type]).astype(np.int64))
+        gaps.append(np.frombuffer(gaps_data, _DTYPES[gaps_type]).astype(np.int64))
         if m._lastblock:  # noqa: SLF001
             break
         m._next_block()  # noqa: SLF001
@@ -260,9 +257,13 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
         self._data = memoryview(data)
 
     def _read_ids(self) -> None:
+        self._ids = tuple(accumulate(_unpack(*self._stored_ids())))
+
+    def _stored_ids(self) -> tuple[str, memoryview]:
+        """The block's docnum gaps as stored: (their array type, the bytes)."""
         if self._data is None:
             self._read_data()
-        self._ids = tuple(accumulate(_unpack(_GAPS[self._data[0] & 3], self._data[1:self._weights_at()])))
+        return _GAPS[self._data[0] & 3], self._data[1:self._weights_at()]
 
     def _weights_at(self) -> int:
         at: int = 1 + self._blocklength * array(_GAPS[self._data[0] & 3]).itemsize
@@ -286,20 +287,28 @@ class FlatLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # whoosh is untyped
     def positions(self) -> tuple[list[int], array[int]] | None:
         """The block's positions as (where each posting's gaps start, n + 1 offsets; every gap),
         read without building whoosh's per-posting values; None when kept otherwise."""
+        if self._positions is None:
+            stored = self._stored_positions()
+            if stored is None:
+                return None
+            counts_type, counts, gaps_type, gaps = stored
+            self._positions = (list(accumulate(_unpack(counts_type, counts), initial=0)),
+                               _unpack(gaps_type, memoryview(gaps)))
+        found: tuple[list[int], array[int]] = self._positions
+        return found
+
+    def _stored_positions(self) -> tuple[str, memoryview, str, bytes] | None:
+        """The block's positions as stored: (the counts' array type, the counts, the gaps' array type,
+        the gaps decompressed); None when kept otherwise."""
         if self._data is None:
             self._read_data()
         if self._data[0] & _VALUES != _POSITIONS:
             return None
-        if self._positions is None:
-            at = self._values_at()
-            kinds = self._data[at]
-            counts_type, gaps_type = _GAPS[kinds & 3], _GAPS[kinds >> 2 & 3]
-            end = at + 1 + self._blocklength * array(counts_type).itemsize
-            counts = _unpack(counts_type, self._data[at + 1:end])
-            gaps = _unpack(gaps_type, memoryview(zlib.decompress(self._data[end:])))
-            self._positions = (list(accumulate(counts, initial=0)), gaps)
-        found: tuple[list[int], array[int]] = self._positions
-        return found
+        at = self._values_at()
+        kinds = self._data[at]
+        counts_type, gaps_type = _GAPS[kinds & 3], _GAPS[kinds >> 2 & 3]
+        end = at + 1 + self._blocklength * array(counts_type).itemsize
+        return counts_type, self._data[at + 1:end], gaps_type, zlib.decompress(self._data[end:])
 
     def _read_values(self) -> None:
         if self._data is None:

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -221,14 +222,18 @@ DISPOSE_FILES = 30
 DISPOSE_KILLS = 8
 
 
-def _seconds_after_open(home: Path, argv: list[str], **extra: str) -> float:
-    """Seconds `strongroom ARGV` runs after it has opened the home (left to finish; it must succeed)."""
+def _seconds_after_open(home: Path, argv: list[str], *, until: Callable[[], bool] = lambda: True,
+                        **extra: str) -> tuple[float, float]:
+    """Seconds `strongroom ARGV` runs after it has opened the home until `until` holds, and until it
+    ends (left to finish; it must succeed)."""
     child = Child.start(home, argv, **extra)
     child.wait_until(lambda: home_open(home))
     opened = time.monotonic()
+    child.wait_until(until)
+    reached = time.monotonic() - opened
     assert child.proc.wait(timeout=120) == 0, child.err
     child.kill()  # collects the output pumps; the process has ended
-    return time.monotonic() - opened
+    return reached, time.monotonic() - opened
 
 
 def test_dispose_sigkilled_at_random_moments_leaves_each_record_whole_or_destroyed(tmp_path: Path) -> None:
@@ -250,7 +255,7 @@ def test_dispose_sigkilled_at_random_moments_leaves_each_record_whole_or_destroy
     # to finish): the kills then fall at once and in its late half in turn, so some land before the
     # commit and some after it however fast or busy the machine is.
     first = due()[0]
-    span = _seconds_after_open(home, ["dispose", first, "--reason", "Retention ended", "--yes"])
+    _, span = _seconds_after_open(home, ["dispose", first, "--reason", "Retention ended", "--yes"])
     kills, outcomes, debris = 0, [], 0
     for round_ in range(DISPOSE_KILLS):
         remaining = due()
@@ -342,15 +347,8 @@ def _change_phases(home: Path, current: str, new: str, tmp_path: Path) -> tuple[
     secret = tmp_path / "new-measuring.txt"
     secret.write_text(new + "\n")
     inode = (home / "keys.json").stat().st_ino
-    child = Child.start(home, ["passphrase", "change", "--new-passphrase-file", str(secret)],
-                        STRONGROOM_PASSPHRASE=current)
-    child.wait_until(lambda: home_open(home))
-    opened = time.monotonic()
-    child.wait_until(lambda: _keys_replaced(home, inode))
-    replaced = time.monotonic() - opened
-    assert child.proc.wait(timeout=120) == 0, child.err
-    child.kill()  # collects the output pumps; the process has ended
-    return replaced, time.monotonic() - opened
+    return _seconds_after_open(home, ["passphrase", "change", "--new-passphrase-file", str(secret)],
+                               until=lambda: _keys_replaced(home, inode), STRONGROOM_PASSPHRASE=current)
 
 
 def test_passphrase_change_sigkilled_at_random_moments_leaves_a_passphrase_that_opens(
