@@ -223,8 +223,7 @@ def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
 def already_filed(ports: Ports, source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> RecordId | None:
     """The record that already holds this document's content (keyed content MAC), if any."""
     mac = ports.blobs.content_mac(io.BytesIO(read_source(source, max_bytes)))
-    with ports.catalog.transaction() as tx:
-        return tx.find_by_mac(mac)
+    return ports.catalog.find_by_mac(mac)
 
 
 def _check_details(cls: RecordClass, details: Details | None) -> None:
@@ -281,8 +280,9 @@ class _File:
         return item
 
     def _existing(self, mac: str) -> RecordId | None:
-        with self.ports.catalog.transaction() as tx:
-            return tx.find_by_mac(mac)
+        # A read, not a transaction: it must not wait for another batch's commit (`Prepared.write`
+        # looks the MAC up again inside the commit, so a duplicate filed meanwhile is still caught).
+        return self.ports.catalog.find_by_mac(mac)
 
     def _event(self, action: str, *, outcome: str = "ok", record_id: str | None = None,
                extra: tuple[tuple[str, str], ...] = ()) -> AuditEvent:

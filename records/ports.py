@@ -142,6 +142,10 @@ class Catalog(Protocol):
 
     def find(self, flt: RecordFilter = RecordFilter()) -> list[Record]: ...
 
+    def find_by_mac(self, content_mac: str) -> RecordId | None:
+        """The record filed with this content MAC, as last committed (CatalogTx.find_by_mac inside a
+        transaction)."""
+
     def data_key(self, record_id: RecordId) -> WrappedKey | None: ...
 
     def audit_entries(self, since_seq: int = 0) -> Iterator[AuditEntry]: ...

@@ -25,7 +25,11 @@ _PAGE = 1000
 
 
 class SqlCipherCatalog:
-    """Implements records.ports.Catalog. One connection, guarded by a lock, shared by threads."""
+    """Implements records.ports.Catalog. Two connections shared by threads, each behind its own lock:
+    one writes (every transaction, and the reads made inside one), one reads. WAL lets a read run
+    beside a write transaction, seeing the catalogue as last committed: with one connection every
+    read waited behind a transaction's COMMIT and its fsync (a bulk import's filing threads, looking
+    up duplicates, waited for the previous batch's commit; so did web pages behind a filing)."""
 
     def __init__(self, path: Path, key: bytes) -> None:
         self.path = path
@@ -42,12 +46,15 @@ class SqlCipherCatalog:
         self._conn = _connect(path, key)
         try:
             migrate(self._conn)
+            self._reader = _connect(path, key)
         except BaseException:
             self._conn.close()
             raise
+        self._read_lock = threading.Lock()
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
+            self._reader.close()
             self._conn.close()
 
     # ---- writes ------------------------------------------------------------------------
@@ -85,8 +92,11 @@ class SqlCipherCatalog:
     # ---- reads -------------------------------------------------------------------------
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        with self._lock, _storage_faults(self.path):
-            return list(self._conn.execute(sql, params).fetchall())
+        if self._tx_owner == threading.get_ident():  # inside this thread's transaction: see its writes
+            with self._lock, _storage_faults(self.path):
+                return list(self._conn.execute(sql, params).fetchall())
+        with self._read_lock, _storage_faults(self.path):
+            return list(self._reader.execute(sql, params).fetchall())
 
     def get(self, record_id: RecordId) -> Record:
         rows = self._query("SELECT body FROM records WHERE id = ?", (record_id,))
@@ -94,6 +104,10 @@ class SqlCipherCatalog:
             raise RecordNotFound(f"There is no record {record_id}: check the id (`strongroom list`).")
         with _decoding(self.path):
             return self._decode(record_id, rows[0][0])
+
+    def find_by_mac(self, content_mac: str) -> RecordId | None:
+        rows = self._query("SELECT id FROM records WHERE content_mac = ?", (content_mac,))
+        return RecordId(rows[0][0]) if rows else None
 
     def find(self, flt: RecordFilter = RecordFilter()) -> list[Record]:
         where, params = [], []

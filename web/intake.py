@@ -195,7 +195,7 @@ def _prepare_one(office: Office, plan: Plan, path: Path, template: FilingRequest
                  blobs: SealBatch) -> Prepared | FilingOutcome:
     try:
         request = _with_sidecar(plan, path, replace(template, original_name=path.name))
-        return office.prepare(path, request, blobs)
+        return office.prepare(path, request, blobs, plan=plan)
     except (RecordsError, SidecarInvalid) as exc:
         return rejected(str(exc), str(path))
     except StorageUnavailable as exc:  # the bucket of objects: nothing was filed

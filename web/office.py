@@ -201,10 +201,13 @@ class Office:
             self._capture.wake()  # a scan may have been queued
         return outcome
 
-    def prepare(self, source: Source, request: FilingRequest, batch: SealBatch) -> filing.Prepared:
-        """The first half of filing for a group commit (bulk import): read, extract, seal into `batch`."""
+    def prepare(self, source: Source, request: FilingRequest, batch: SealBatch, *,
+                plan: Plan | None = None) -> filing.Prepared:
+        """The first half of filing for a group commit (bulk import): read, extract, seal into `batch`.
+        `plan`: the one a bulk import resolved when it began (reading the plan in force takes the
+        catalogue's lock, which each batch's commit holds through its fsync)."""
         self.touch()
-        return filing.prepare(self.ports, self.plan, source, request, batch=batch,
+        return filing.prepare(self.ports, plan or self.plan, source, request, batch=batch,
                               jurisdiction=self.settings.jurisdiction, now=self.now(),
                               max_bytes=self.settings.max_upload_mb * 1024 * 1024)
 

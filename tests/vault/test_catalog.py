@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -219,3 +220,42 @@ def test_a_catalogue_from_before_the_trail_index_is_upgraded_on_open(tmp_path: P
         assert upgraded.integrity_problems() == []
     finally:
         upgraded.close()
+
+
+def test_reads_do_not_wait_for_another_threads_transaction_and_see_only_what_is_committed(home: Home) -> None:
+    """A bulk import's filing threads look up duplicates while the previous batch commits (and fsyncs):
+    a read must not queue behind that transaction, and must not see its rows before the COMMIT."""
+    first, second = make_record(), make_record()
+    with home.catalog.transaction() as tx:
+        tx.add(first, home.blobs.new_data_key(first.id), "mac-1")
+    inside, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with home.catalog.transaction() as tx:
+            tx.add(second, home.blobs.new_data_key(second.id), "mac-2")
+            inside.set()
+            assert release.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert inside.wait(30)
+
+        def reads() -> tuple[object, ...]:
+            return (home.catalog.find_by_mac("mac-1"), home.catalog.find_by_mac("mac-2"),
+                    [r.id for r in home.catalog.find()])
+        # While the transaction is open in the other thread (with one connection, these waited for it):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(reads).result(timeout=10) == (first.id, None, [first.id])
+    finally:
+        release.set()
+        thread.join()
+    assert home.catalog.find_by_mac("mac-2") == second.id  # committed: seen at once
+
+
+def test_reads_inside_a_transaction_see_its_own_writes(home: Home) -> None:
+    record = make_record()
+    with home.catalog.transaction() as tx:
+        tx.add(record, home.blobs.new_data_key(record.id), "mac-own")
+        assert home.catalog.find_by_mac("mac-own") == record.id
+        assert home.catalog.get(record.id) == record
