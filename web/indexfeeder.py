@@ -13,8 +13,8 @@ from records.ports import IndexDoc, SearchIndex, SearchRequest, SearchResult, Te
 
 class IndexFeeder:
     """A SearchIndex adapter: `upsert` hands the docs of one committed batch to a writer thread, which
-    commits them to the inner index one batch at a time, in the order given; `close()` waits for the
-    last. At most `depth` batches wait, so a slow index holds the filing back instead of filling memory.
+    commits them to the inner index in the order given; `close()` waits for the last. At most `depth` batches wait, so a slow index holds the filing back instead of filling memory;
+    the batches waiting when the writer is free are committed together.
 
     The index commit (analysis of the texts, sealed segment files) was the longest step of a group
     commit; run after the catalogue commit in the same thread, it held the next batch's catalogue
@@ -40,17 +40,33 @@ class IndexFeeder:
 
     def _write(self) -> None:
         while True:
-            docs = self._queue.get()
+            batches = self._waiting()
             try:
-                if docs is None:
-                    return
-                if not self.failure:  # after one failure `reindex` repairs every record left out
+                # By id, the latest last: whoosh's update does not replace a document added in the same commit.
+                docs = list({doc.record.id: doc for batch in batches if batch is not None for doc in batch}.values())
+                if docs and not self.failure:  # after one failure `reindex` repairs every record left out
                     self.inner.upsert(docs)
             except Exception as exc:  # noqa: BLE001 - the records are committed; the index is derived
                 self.failure = (f"The records are filed but the search index could not be updated "
                                 f"({type(exc).__name__}); run `strongroom reindex`.")
             finally:
-                self._queue.task_done()
+                for _ in batches:
+                    self._queue.task_done()
+            if batches[-1] is None:
+                return
+
+    def _waiting(self) -> list[list[IndexDoc] | None]:
+        """The next batch, and every batch queued behind it, up to the end marker: one commit for what
+        waits. An index commit has a fixed cost (a new segment, its sealed files fsynced, and every
+        eighth one a merge of the tier), so when the index falls behind the filing it catches up in
+        fewer, larger commits instead of staying behind."""
+        batches = [self._queue.get()]
+        while batches[-1] is not None:
+            try:
+                batches.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batches
 
     def remove(self, ids: Sequence[RecordId]) -> None:
         self._queue.join()
