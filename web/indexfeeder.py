@@ -13,8 +13,9 @@ from records.ports import IndexDoc, SearchIndex, SearchRequest, SearchResult, Te
 
 class IndexFeeder:
     """A SearchIndex adapter: `upsert` hands the docs of one committed batch to a writer thread, which
-    commits them to the inner index in the order given; `close()` waits for the last. At most `depth` batches wait, so a slow index holds the filing back instead of filling memory;
-    the batches waiting when the writer is free are committed together.
+    commits them to the inner index in the order given; `close()` waits for the last. At most `depth`
+    batches wait, so a slow index holds the filing back instead of filling memory; the batches waiting
+    when the writer is free are committed together.
 
     The index commit (analysis of the texts, sealed segment files) was the longest step of a group
     commit; run after the catalogue commit in the same thread, it held the next batch's catalogue
@@ -42,8 +43,9 @@ class IndexFeeder:
         while True:
             batches = self._waiting()
             try:
-                # By id, the latest last: whoosh's update does not replace a document added in the same commit.
-                docs = list({doc.record.id: doc for batch in batches if batch is not None for doc in batch}.values())
+                # By id, the latest kept: whoosh's update does not replace a document added in the same commit.
+                latest = {doc.record.id: doc for batch in batches if batch is not None for doc in batch}
+                docs = list(latest.values())
                 if docs and not self.failure:  # after one failure `reindex` repairs every record left out
                     self.inner.upsert(docs)
             except Exception as exc:  # noqa: BLE001 - the records are committed; the index is derived
