@@ -22,6 +22,7 @@ from vault.migrations import migrate
 from vault.recordcodec import record_from_json, record_to_json, user_from_json, user_to_json
 
 _PAGE = 1000
+_BY_MAC = "SELECT id FROM records WHERE content_mac = ?"  # a read outside transactions, and inside one
 
 
 class SqlCipherCatalog:
@@ -106,7 +107,7 @@ class SqlCipherCatalog:
             return self._decode(record_id, rows[0][0])
 
     def find_by_mac(self, content_mac: str) -> RecordId | None:
-        rows = self._query("SELECT id FROM records WHERE content_mac = ?", (content_mac,))
+        rows = self._query(_BY_MAC, (content_mac,))
         return RecordId(rows[0][0]) if rows else None
 
     def find(self, flt: RecordFilter = RecordFilter()) -> list[Record]:
@@ -271,7 +272,7 @@ class _Tx:
         return int(row[0])
 
     def find_by_mac(self, content_mac: str) -> RecordId | None:
-        row = self._conn.execute("SELECT id FROM records WHERE content_mac = ?", (content_mac,)).fetchone()
+        row = self._conn.execute(_BY_MAC, (content_mac,)).fetchone()
         return RecordId(row[0]) if row else None
 
     def add(self, record: Record, key: WrappedKey, content_mac: str) -> None:

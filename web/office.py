@@ -204,8 +204,8 @@ class Office:
     def prepare(self, source: Source, request: FilingRequest, batch: SealBatch, *,
                 plan: Plan | None = None) -> filing.Prepared:
         """The first half of filing for a group commit (bulk import): read, extract, seal into `batch`.
-        `plan`: the one a bulk import resolved when it began (reading the plan in force takes the
-        catalogue's lock, which each batch's commit holds through its fsync)."""
+        `plan`: the one a bulk import resolved when it began (the plan in force is six settings read
+        from the catalogue, per file otherwise)."""
         self.touch()
         return filing.prepare(self.ports, plan or self.plan, source, request, batch=batch,
                               jurisdiction=self.settings.jurisdiction, now=self.now(),
